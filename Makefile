@@ -1,0 +1,76 @@
+# Two commands: `make run` serves the demo site, `make test` runs the suite.
+# Both set everything up from a fresh clone (Python 3.11+, Node 20+).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+# Two xdist workers: each gets its own databases (see tests/conftest.py), and CI has 2 cores.
+PYTEST_WORKERS ?= 2
+STATIC_NHSUK := feedback/static/nhsuk
+# Interface translations (gettext). The .po files are committed; .mo files are built here.
+TRANSLATIONS := feedback/translations
+PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+PYBABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
+
+.PHONY: setup run test lint assets clean translations-extract translations-update \
+	translations-compile translations-init
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(STATIC_NHSUK)/.copied: node_modules/.installed scripts/copy_assets.py
+	$(PYTHON) scripts/copy_assets.py
+
+assets: $(STATIC_NHSUK)/.copied
+
+setup: $(BIN)/.installed assets $(TRANSLATIONS)/.compiled
+
+$(TRANSLATIONS)/.compiled: $(PO_FILES) | $(BIN)/.installed
+	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
+	touch $@
+
+translations-extract: $(BIN)/.installed
+	@mkdir -p $(TRANSLATIONS)
+	$(BIN)/pybabel extract -F babel.cfg $(PYBABEL_KEYWORDS) --no-location --sort-output --no-wrap \
+		--project "Feedback Loop" --copyright-holder "Feedback Loop contributors" \
+		-o $(TRANSLATIONS)/messages.pot .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
+		--no-fuzzy-matching
+
+translations-compile: $(BIN)/.installed
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+	touch $(TRANSLATIONS)/.compiled
+
+# A new language: make translations-init LOCALE=so (Babel form: pa_Guru, not pa-Guru).
+translations-init: translations-extract
+	$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(LOCALE) --no-wrap
+
+run: setup
+	$(BIN)/feedback db upgrade
+	$(BIN)/feedback seed-demo --if-empty
+	$(BIN)/feedback run --host 127.0.0.1 --port 5000
+
+test: setup
+	@echo "== the suite on SQLite"
+	env -u FEEDBACK_TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@if [ -n "$$FEEDBACK_TEST_DATABASE_URL" ]; then \
+		echo "== the same suite on PostgreSQL ($$FEEDBACK_TEST_DATABASE_URL)"; \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
+	fi
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules $(STATIC_NHSUK) .pytest_cache .ruff_cache
+	find $(TRANSLATIONS) -name '*.mo' -delete; rm -f $(TRANSLATIONS)/.compiled

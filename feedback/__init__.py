@@ -1,0 +1,141 @@
+"""Feedback Loop: NHS organisations tell communities what their patient data led to."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+from feedback.config import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application: defaults, then ``FEEDBACK_*`` variables, then
+    ``test_config``."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_mapping(load_settings(Path(app.instance_path), test_config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    configure_templates(app)
+    configure_extensions(app)
+    register_blueprints(app)
+    configure_requests(app)
+    register_commands(app)
+    from feedback.scheduler import maybe_start_in_dev_server
+
+    maybe_start_in_dev_server(app)
+    return app
+
+
+def autoescape_unless_plain_text(template_name: str | None) -> bool:
+    """Escape HTML everywhere (the NHS.UK macros too) except plain-text email bodies,
+    where "&" must stay "&"."""
+    return not (template_name or "").endswith(".txt")
+
+
+def configure_templates(app: Flask) -> None:
+    # nhsuk-frontend-jinja's macros need ChainableUndefined and their own package loader.
+    app.jinja_options = {
+        "undefined": ChainableUndefined,
+        "loader": ChoiceLoader([
+            FileSystemLoader(app.template_folder),
+            PackageLoader("nhsuk_frontend_jinja"),
+        ]),
+        "autoescape": autoescape_unless_plain_text,
+        "extensions": ["jinja2.ext.i18n"],
+    }
+    from feedback.core import templating
+
+    templating.init_templates(app)
+
+
+def configure_extensions(app: Flask) -> None:
+    from feedback.accounts.session import init_login
+    from feedback.core.i18n import select_locale
+    from feedback.extensions import babel, csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PROJECT_ROOT / "feedback" /
+                                                       "translations"))
+    limiter.init_app(app)
+    init_login(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from feedback.accountability.views import bp as accountability_bp
+    from feedback.accounts.views import bp as accounts_bp
+    from feedback.admin.views import bp as admin_bp
+    from feedback.api.views import bp as api_bp
+    from feedback.core.views import bp as core_bp
+    from feedback.delivery.views import bp as delivery_bp
+    from feedback.digests.views import bp as digests_bp
+    from feedback.organisations.views import bp as organisations_bp
+    from feedback.priorities.api import bp as priorities_api_bp
+    from feedback.priorities.views import bp as priorities_bp
+    from feedback.subscriptions.views import bp as subscriptions_bp
+    from feedback.updates.views import bp as updates_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(organisations_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(priorities_bp)
+    app.register_blueprint(priorities_api_bp)
+    app.register_blueprint(subscriptions_bp)
+    app.register_blueprint(digests_bp)
+    app.register_blueprint(delivery_bp)
+    app.register_blueprint(updates_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(accountability_bp)
+
+    from feedback import translation
+
+    translation.init_app(app)
+
+    from flask_babel import lazy_gettext as _l
+
+    from feedback.core.templating import add_nav_item
+
+    add_nav_item(app, "updates.list_updates", _l("Updates"))
+    add_nav_item(app, "organisations.organisations", _l("Organisations"))
+    add_nav_item(app, "organisations.datasets", _l("Datasets"))
+    add_nav_item(app, "organisations.service_list", _l("Services"))
+    add_nav_item(app, "priorities.rounds", _l("Research priorities"))
+    add_nav_item(app, "accountability.platform", _l("Closing the loop"))
+    add_nav_item(app, "subscriptions.subscribe", _l("Get updates by email"))
+
+
+def configure_requests(app: Flask) -> None:
+    from feedback.core.errors import register_error_handlers
+    from feedback.core.inputs import check_request_text
+    from feedback.core.security import init_security
+
+    @app.before_request
+    def reject_bad_text() -> None:
+        from flask import request
+
+        check_request_text(request)
+
+    init_security(app)
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from feedback.cli import register
+
+    register(app)

@@ -1,0 +1,1 @@
+"""People: passwordless sign-in, roles, organisation membership, profile and deletion."""

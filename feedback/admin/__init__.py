@@ -1,0 +1,1 @@
+"""Platform administration: organisations, roles, the audit log and the dev outbox."""

@@ -1,0 +1,165 @@
+"""Settings: defaults, then ``FEEDBACK_*`` environment variables, then the test override.
+
+Every setting is declared once in ``SETTINGS`` with its default and a sentence for the
+README table (a test checks that the README lists them all).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "development", "`development` or `production`. Production refuses to start "
+            "without a secret key and marks cookies secure."),
+    Setting("SECRET_KEY", None, "Signs sessions, links and tokens. Generated and kept in "
+            "`instance/secret_key` in development; required in production."),
+    Setting("DATABASE_URL", None, "Any SQLAlchemy URL. Default: SQLite at `instance/feedback.db`. "
+            "PostgreSQL: `postgresql+psycopg://user@host/db`."),
+    Setting("SERVICE_NAME", "Feedback Loop", "The service name shown in the header and emails."),
+    Setting("SERVICE_LOGO_URL", "", "Optional logo image URL for the header. No NHS logo is "
+            "shown by default."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in emails, feeds and QR "
+            "codes."),
+    Setting("MAIL_FROM", "Feedback Loop <no-reply@feedback.localhost>", "Sender of all email."),
+    Setting("SMTP_HOST", "", "SMTP server. Empty: mail is written to `instance/outbox/` as "
+            "`.eml` files (development)."),
+    Setting("SMTP_PORT", 587, "SMTP port.", int),
+    Setting("SMTP_USERNAME", "", "SMTP user name, if the server needs authentication."),
+    Setting("SMTP_PASSWORD", "", "SMTP password."),
+    Setting("SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`."),
+    Setting("OUTBOX_DIR", None, "Where development mail is written. Default: `instance/outbox`."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage. Use "
+            "`redis://127.0.0.1:6379/0` when running more than one web worker."),
+    Setting("RATELIMIT_ENABLED", True, "Turn rate limits off (tests of other things only).",
+            bool),
+    Setting("SIGNIN_RATE_LIMIT", "5 per minute;20 per hour", "Limit on sign-in link requests "
+            "and other forms that send email, per client address."),
+    Setting("BALLOT_CODE_RATE_LIMIT", "10 per minute;60 per hour", "Limit on ballot code "
+            "entry, per client address, so codes cannot be guessed."),
+    Setting("MAGIC_LINK_MINUTES", 15, "How long a sign-in link works.", int),
+    Setting("DEFAULT_LANGUAGE", "en", "Language used when nothing else decides."),
+    Setting("LOG_LEVEL", "INFO", "Python logging level."),
+    Setting("DELIVERY_CHANNEL", "", "Bulk mail channel: `smtp`, `notify` or `outbox`. Empty: "
+            "`smtp` when `SMTP_HOST` is set, else the outbox folder."),
+    Setting("DELIVERY_RATE_PER_SECOND", 0, "Most messages one delivery worker sends per "
+            "second (0: no limit). GOV.UK Notify allows 3,000 a minute.", int),
+    Setting("DELIVERY_BATCH_SIZE", 50, "Outbox rows a worker claims at once; also the most "
+            "duplicates a worker killed mid-batch can cause.", int),
+    Setting("DELIVERY_LEASE_SECONDS", 300, "After this, rows claimed by a worker that died "
+            "are claimed again.", int),
+    Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "
+            "final.", int),
+    Setting("DELIVERY_RETRY_SECONDS", 60, "First retry delay; it doubles each attempt.", int),
+    Setting("NOTIFY_API_KEY", "", "GOV.UK Notify API key (enables the `notify` channel and "
+            "SMS)."),
+    Setting("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk", "GOV.UK Notify "
+            "API address."),
+    Setting("NOTIFY_EMAIL_TEMPLATE_ID", "", "Notify email template with `((subject))` and "
+            "`((body))`."),
+    Setting("NOTIFY_SMS_TEMPLATE_ID", "", "Notify text message template with `((body))`."),
+    Setting("NOTIFY_CALLBACK_TOKEN", "", "Bearer token Notify sends with delivery receipts."),
+    Setting("RUN_SCHEDULER", True, "Run the scheduler inside `feedback run` (development "
+            "only; production runs `feedback scheduler`).", bool),
+    Setting("SCHEDULER_LOCK_FILE", "", "SQLite only: the lock file that keeps one scheduler. "
+            "Default: next to the database."),
+    Setting("LANGUAGES", "", "Comma-separated codes of the languages to offer, for example "
+            "`en,cy,ur`. Default: every language in the registry."),
+    Setting("LANGUAGES_FILE", "", "A TOML file of `[[language]]` entries (code, name, "
+            "native_name, direction, provider) added to `feedback/core/languages.toml`."),
+    Setting("LIBRETRANSLATE_URL", "", "LibreTranslate server, for example "
+            "`http://127.0.0.1:5001`. Empty: LibreTranslate languages wait for people."),
+    Setting("LIBRETRANSLATE_API_KEY", "", "LibreTranslate API key, if the server needs one."),
+    Setting("DEEPL_API_KEY", "", "DeepL authentication key. Keys ending `:fx` use the free "
+            "host."),
+    Setting("DEEPL_API_URL", "", "DeepL host override. Default: `https://api-free.deepl.com` "
+            "for free keys, `https://api.deepl.com` otherwise."),
+    Setting("AZURE_TRANSLATOR_KEY", "", "Azure AI Translator key (covers Somali, Welsh, "
+            "Gujarati, Tamil and Panjabi)."),
+    Setting("AZURE_TRANSLATOR_REGION", "", "Azure resource region, for regional resources."),
+    Setting("AZURE_TRANSLATOR_URL", "https://api.cognitive.microsofttranslator.com",
+            "Azure Translator endpoint."),
+    Setting("TRANSLATION_BUDGETS", "", "Monthly character budget per provider, for example "
+            "`deepl=500000,azure=2000000`. Missing or 0: no limit."),
+    Setting("TRANSLATION_TIMEOUT", 30, "Seconds to wait for a translation provider.", int),
+    Setting("QUESTION_REPORT_THRESHOLD", 3, "Reports after which a question or answer on an "
+            "update is hidden until a moderator reviews it.", int),
+    Setting("READING_AGE_WARNING", 11, "Editors are warned when an update summary's "
+            "estimated reading age is above this.", int),
+)
+
+
+def _coerce(setting: Setting, raw: str) -> Any:
+    if setting.kind is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if setting.kind is int:
+        return int(raw)
+    return raw
+
+
+def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> dict[str, Any]:
+    """Build the config mapping: defaults, then the environment, then ``test_config``."""
+    values = {s.name: s.default for s in SETTINGS}
+    for setting in SETTINGS:
+        raw = os.environ.get(f"FEEDBACK_{setting.name}")
+        if raw is not None and raw != "":
+            values[setting.name] = _coerce(setting, raw)
+    if test_config:
+        values.update(test_config)
+
+    production = values["ENV"] == "production"
+    if not values["SECRET_KEY"]:
+        if production:
+            raise RuntimeError(
+                "FEEDBACK_SECRET_KEY must be set when FEEDBACK_ENV=production."
+            )
+        values["SECRET_KEY"] = _development_secret(instance_path)
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'feedback.db'}"
+    if not values["OUTBOX_DIR"]:
+        values["OUTBOX_DIR"] = str(instance_path / "outbox")
+
+    values.update(
+        SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=production,
+        PREFERRED_URL_SCHEME="https" if production else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=5 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=values["RATELIMIT_STORAGE_URI"],
+        RATELIMIT_ENABLED=values["RATELIMIT_ENABLED"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],
+    )
+    if test_config:  # the override also wins over the derived Flask keys
+        values.update(test_config)
+    return values
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,77 @@
+"""Friendly error pages, and JSON errors under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from feedback.accounts.permissions import PermissionDenied
+from feedback.extensions import db
+
+log = logging.getLogger(__name__)
+
+TITLES = {  # lazily translated, so each response uses its own language
+    400: _l("There is a problem with your request"),
+    403: _l("You do not have permission to see or do this"),
+    404: _l("Page not found"),
+    405: _l("That action is not allowed here"),
+    410: _l("This link no longer works"),
+    413: _l("What you sent is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Sorry, there is a problem with the service"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, message: str | None = None):
+    title = str(TITLES.get(status, _l("Something went wrong")))
+    if wants_json():
+        body = jsonify({"error": {"status": status, "title": title,
+                                  "message": message or title}})
+    else:
+        body = render_template("errors/error.html", status=status, title=title,
+                               message=message)
+    return make_response(body, status)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(PermissionDenied)
+    def permission_denied(error: PermissionDenied):
+        db.session.rollback()
+        return error_response(403, str(error))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return error_response(400, _("Your form expired or was sent from another site. "
+                                     "Go back, reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if isinstance(error, InternalServerError):
+            return internal_error(error)
+        status = error.code or 500
+        if error.response is not None and status != 429:
+            return error.response
+        default = type(error).description
+        message = error.description if error.description != default else None
+        if status == 429:
+            message = _("You have tried this too many times. Wait a few minutes and try "
+                        "again.")
+        response = error_response(status, message)
+        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def internal_error(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500)

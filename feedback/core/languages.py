@@ -1,0 +1,120 @@
+"""The registry of languages the service can be read in.
+
+Codes are BCP 47, with a script where it matters (Panjabi is written in Gurmukhi, left to
+right, and in Shahmukhi, right to left). Babel locale identifiers use underscores.
+
+The registry is configuration: ``feedback/core/languages.toml`` holds the default set,
+``LANGUAGES_FILE`` adds or replaces entries, and ``LANGUAGES`` chooses which are enabled.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+DEFAULT_REGISTRY = Path(__file__).with_name("languages.toml")
+PROVIDERS = ("none", "libretranslate", "deepl", "azure")
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # BCP 47, as used in lang="" and URLs
+    name: str  # the name in English
+    native_name: str  # the name in the language itself
+    direction: str = "ltr"
+    provider: str = "none"  # which content-translation provider drafts text in it
+    provider_code: str = ""  # the provider's code, when it differs from the primary subtag
+
+    @property
+    def babel_locale(self) -> str:
+        return self.code.replace("-", "_")
+
+    @property
+    def is_rtl(self) -> bool:
+        return self.direction == "rtl"
+
+    @property
+    def primary(self) -> str:
+        """The language subtag alone (``pa`` for ``pa-Guru``)."""
+        return self.code.split("-", 1)[0]
+
+    @property
+    def machine_code(self) -> str:
+        return self.provider_code or self.primary
+
+
+def read_registry(path: Path) -> list[Language]:
+    """Languages from a TOML file of ``[[language]]`` tables (see ``languages.toml``)."""
+    with path.open("rb") as handle:
+        entries = tomllib.load(handle).get("language", [])
+    languages = []
+    for entry in entries:
+        language = Language(
+            code=entry["code"], name=entry["name"], native_name=entry["native_name"],
+            direction=entry.get("direction", "ltr"), provider=entry.get("provider", "none"),
+            provider_code=entry.get("provider_code", ""),
+        )
+        if language.direction not in ("ltr", "rtl"):
+            raise ValueError(f"{path}: direction of {language.code} must be ltr or rtl")
+        if language.provider not in PROVIDERS:
+            raise ValueError(f"{path}: provider of {language.code} must be one of "
+                             f"{', '.join(PROVIDERS)}")
+        languages.append(language)
+    return languages
+
+
+DEFAULT_LANGUAGES: tuple[Language, ...] = tuple(read_registry(DEFAULT_REGISTRY))
+
+
+def all_languages() -> tuple[Language, ...]:
+    """Every known language: the defaults, with ``LANGUAGES_FILE`` entries added or
+    replacing those with the same code."""
+    cache = current_app.extensions.setdefault("feedback_languages", {})
+    if "all" not in cache:
+        by_code = {language.code: language for language in DEFAULT_LANGUAGES}
+        extra = current_app.config.get("LANGUAGES_FILE")
+        if extra:
+            for language in read_registry(Path(extra)):
+                by_code[language.code] = language
+        cache["all"] = tuple(by_code.values())
+    return cache["all"]
+
+
+def enabled_languages() -> tuple[Language, ...]:
+    """The languages switched on for this site (``LANGUAGES``, default: all known)."""
+    cache = current_app.extensions.setdefault("feedback_languages", {})
+    if "enabled" not in cache:
+        known = all_languages()
+        configured = current_app.config.get("LANGUAGES")
+        if configured:
+            by_code = {language.code.lower(): language for language in known}
+            wanted = [code.strip().lower() for code in configured.split(",") if code.strip()]
+            cache["enabled"] = tuple(by_code[code] for code in wanted if code in by_code)
+        else:
+            cache["enabled"] = known
+    return cache["enabled"]
+
+
+def get_language(code: str | None) -> Language | None:
+    """The enabled language with this code (case-insensitive, ``_`` or ``-``), or None."""
+    if not code:
+        return None
+    lowered = code.lower().replace("_", "-")
+    for language in enabled_languages():
+        if language.code.lower() == lowered:
+            return language
+    return None
+
+
+def source_language() -> Language:
+    """The language content is written in (the site default, English)."""
+    return (get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0])
+
+
+def target_languages() -> tuple[Language, ...]:
+    """Enabled languages other than the source language: where content is translated to."""
+    source = source_language()
+    return tuple(language for language in enabled_languages() if language.code != source.code)

@@ -1,0 +1,100 @@
+"""Transactional email (sign-in links, invitations, confirmations).
+
+With no SMTP server configured, each message is written to the outbox folder as an
+``.eml`` file; that is how people sign in to a development site. Bulk mail (digests and
+newsletters) goes through the delivery outbox instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+
+log = logging.getLogger(__name__)
+
+
+def build_message(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
+    """An RFC 5322 message with a plain-text part and an optional HTML alternative.
+
+    ``EmailMessage`` refuses header values with line breaks, so CRLF in a name or
+    subject can never inject headers.
+    """
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id or make_msgid(domain=_mail_domain())
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    return message
+
+
+def _mail_domain() -> str:
+    sender = current_app.config["MAIL_FROM"]
+    return sender.rsplit("@", 1)[-1].rstrip(">").strip() or "localhost"
+
+
+def send_message(message: EmailMessage) -> None:
+    """Send through SMTP, or write to the outbox folder when no server is configured."""
+    config = current_app.config
+    if not config["SMTP_HOST"]:
+        write_to_outbox(message)
+        return
+    with open_smtp() as smtp:
+        smtp.send_message(message)
+
+
+def open_smtp() -> smtplib.SMTP:
+    """A connected (and, if configured, authenticated) SMTP client."""
+    config = current_app.config
+    host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
+    if security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=30,
+                                              context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=30)
+        if security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    if config["SMTP_USERNAME"]:
+        smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+    return smtp
+
+
+def write_to_outbox(message: EmailMessage) -> Path:
+    outbox = Path(current_app.config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(bytes(message))
+    log.info("mail written to outbox file %s", path.name)
+    return path
+
+
+def send_template_email(to: str, subject: str, template: str, **context) -> None:
+    """Render ``templates/email/<template>.txt`` (and ``.html`` if present) and send it."""
+    text = render_template(f"email/{template}.txt", **context)
+    try:
+        html = render_template(f"email/{template}.html", **context)
+    except TemplateNotFound:  # an HTML part is optional
+        html = None
+    send_message(build_message(to, subject, text, html))

@@ -1,0 +1,38 @@
+"""Markdown to safe HTML: ``markdown`` renders, ``nh3`` removes anything dangerous."""
+
+from __future__ import annotations
+
+import markdown as md
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h2", "h3", "h4", "hr", "i", "li",
+    "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}}
+ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Render Markdown written by people to sanitised HTML that is safe to show as is.
+
+    Raw HTML in the source is escaped by ``markdown`` and whatever markup survives is
+    cleaned by ``nh3``: no script, no event handlers, no ``javascript:`` links.
+    """
+    if not text:
+        return Markup("")
+    html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(cleaned)  # noqa: S704 - nh3 has sanitised it
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Plain text of a Markdown document (for plain-text email parts and feeds)."""
+    return nh3.clean(str(render_markdown(text)), tags=set()).strip()

@@ -1,0 +1,57 @@
+"""Security headers on every response. No inline script is ever allowed."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g
+
+DEFAULT_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def relax_csp(**directives: str) -> None:
+    """Let one response change a directive (for example ``frame_ancestors="*"`` for an
+    embeddable widget). Underscores stand for dashes."""
+    overrides = g.setdefault("csp_overrides", {})
+    for name, value in directives.items():
+        overrides[name.replace("_", "-")] = value
+
+
+def content_security_policy() -> str:
+    policy = dict(DEFAULT_CSP)
+    policy.update(g.get("csp_overrides", {}))
+    return "; ".join(f"{name} {value}" for name, value in policy.items())
+
+
+def set_security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if "frame-ancestors" not in g.get("csp_overrides", {}):
+        response.headers["X-Frame-Options"] = "DENY"
+    if current_app.config["ENV"] == "production":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store" if g.get("user_known") else
+                                    "no-cache")
+    return response
+
+
+def init_security(app: Flask) -> None:
+    app.after_request(set_security_headers)
+
+
+def email_rate_limit() -> str:
+    """The Flask-Limiter limit for sign-in and every other form that sends email."""
+    return current_app.config["SIGNIN_RATE_LIMIT"]

@@ -1,0 +1,55 @@
+"""Template filters and globals available in every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request
+from flask_babel import format_date, format_datetime
+from flask_wtf.csrf import generate_csrf
+
+from feedback.core.i18n import current_language
+from feedback.core.languages import enabled_languages
+from feedback.core.markdown import render_markdown
+from feedback.core.suppression import suppress_count
+
+
+def _date(value: datetime | None, format: str = "d MMMM yyyy") -> str:
+    return format_date(value, format) if value else ""
+
+
+def _datetime(value: datetime | None, format: str = "d MMMM yyyy, HH:mm") -> str:
+    return format_datetime(value, format) if value else ""
+
+
+def _current_path() -> str:
+    return request.full_path.rstrip("?") if request else "/"
+
+
+def add_nav_item(app: Flask, endpoint: str, label) -> None:
+    """Add a link to the header menu (each domain adds its own in ``create_app``)."""
+    app.extensions.setdefault("feedback_nav", []).append((endpoint, label))
+
+
+def init_templates(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        markdown=render_markdown,
+        date=_date,
+        datetime=_datetime,
+        suppressed=lambda n: str(suppress_count(n)),
+    )
+
+    @app.context_processor
+    def site_context() -> dict:
+        language = current_language()
+        return {
+            "service_name": current_app.config["SERVICE_NAME"],
+            "service_logo_url": current_app.config["SERVICE_LOGO_URL"],
+            "current_language": language,
+            "html_lang": language.code,
+            "html_dir": language.direction,
+            "enabled_languages": enabled_languages(),
+            "current_path": _current_path,
+            "csrf_token": generate_csrf,
+            "nav_items": current_app.extensions.get("feedback_nav", []),
+        }

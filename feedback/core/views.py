@@ -1,0 +1,58 @@
+"""Pages that belong to no one domain: home, health check, language choice, statements."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, redirect, render_template, request, session
+from sqlalchemy import text
+
+from feedback.core.i18n import SESSION_KEY
+from feedback.core.languages import enabled_languages, get_language
+from feedback.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home():
+    from feedback.organisations import services as organisations
+    from feedback.updates import services as updates
+
+    return render_template("core/home.html",
+                           organisations=organisations.list_organisations(),
+                           latest_updates=updates.list_published_updates(per_page=6).items)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # any failure means unhealthy
+        db.session.rollback()
+        database = "unavailable"
+    status = 200 if database == "ok" else 503
+    return jsonify({"status": "ok" if status == 200 else "error", "database": database}), status
+
+
+@bp.get("/language")
+def choose_language():
+    """The language picker: /language?code=ur&next=/updates"""
+    language = get_language(request.args.get("code"))
+    next_url = request.args.get("next") or "/"
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = "/"
+    if language is None:
+        return render_template("core/languages.html", languages=enabled_languages(),
+                               next_url=next_url)
+    session[SESSION_KEY] = language.code
+    return redirect(next_url)
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("core/privacy.html")

@@ -1,0 +1,1 @@
+"""Trusts, VCSE partners and research bodies; the catalogue of datasets and services."""
