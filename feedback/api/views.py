@@ -1,0 +1,363 @@
+"""JSON API v1. Reads are public; writes need an organisation's API token
+(``Authorization: Bearer fbk_...``). Errors are JSON: ``{"error": {status, title,
+message, field}}``. The OpenAPI document at /api/v1/openapi.json describes all of it."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from feedback.api import tokens
+from feedback.api.openapi import input_schema, openapi_document
+from feedback.core.models import utcnow
+from feedback.core.pagination import paginate
+from feedback.core.validation import ValidationError
+from feedback.extensions import csrf, db
+from feedback.organisations.models import Dataset, Organisation, OrganisationKind, Service
+from feedback.updates import services, tasks
+from feedback.updates.models import MAX_ID, Update
+from feedback.updates.services import UpdateFilters, UpdateLocked
+
+bp = Blueprint("api", __name__)
+csrf.exempt(bp)
+
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found",
+          409: "Conflict", 415: "Unsupported media type"}
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    db.session.rollback()
+    body = {"status": error.status, "title": TITLES.get(error.status, "Error"),
+            "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    response = jsonify({"error": body})
+    response.status_code = error.status
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="feedback-api"'
+    return response
+
+
+@bp.errorhandler(ValidationError)
+def validation_error(error: ValidationError):
+    status = 409 if isinstance(error, UpdateLocked) else 400
+    return api_error(ApiError(status, error.message, error.field))
+
+
+def _absolute(endpoint: str, **values) -> str:
+    return tasks.public_url(endpoint, **values)
+
+
+# Serialising --------------------------------------------------------------------------
+
+def organisation_json(org: Organisation) -> dict[str, Any]:
+    return {"slug": org.slug, "name": org.name, "kind": org.kind.value, "area": org.area,
+            "ods_code": org.ods_code, "website": org.website, "description": org.description,
+            "verified": org.verified,
+            "url": _absolute("organisations.organisation", slug=org.slug)}
+
+
+def dataset_json(dataset: Dataset) -> dict[str, Any]:
+    return {"slug": dataset.slug, "name": dataset.name, "description": dataset.description,
+            "link": dataset.link, "organisation": dataset.organisation.slug,
+            "custodian": dataset.custodian_label,
+            "url": _absolute("organisations.dataset", slug=dataset.slug)}
+
+
+def service_json(service: Service) -> dict[str, Any]:
+    return {"slug": service.slug, "name": service.name, "area": service.area,
+            "description": service.description, "organisation": service.organisation.slug,
+            "url": _absolute("organisations.service", slug=service.slug)}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def update_json(update: Update, revisions: bool = False) -> dict[str, Any]:
+    data = {
+        "id": update.id, "slug": update.slug,
+        "url": _absolute("updates.update", slug=update.slug),
+        "title": update.title, "summary": update.summary, "body": update.body,
+        "body_html": services.rendered_body(update.body),
+        "kind": update.kind.value, "status": update.status.value,
+        "organisation": {"slug": update.organisation.slug, "name": update.organisation.name},
+        "datasets": [{"slug": d.slug, "name": d.name} for d in update.datasets],
+        "services": [{"slug": s.slug, "name": s.name} for s in update.services],
+        "topics": [t.name for t in update.topics], "areas": [t.name for t in update.areas],
+        "community_tags": [t.name for t in update.community_tags],
+        "what_changed": update.what_changed, "who_benefits": update.who_benefits,
+        "evidence_links": [{"title": link.title, "url": link.url}
+                           for link in update.evidence_links],
+        "purpose": update.purpose, "legal_basis": update.legal_basis,
+        "opt_out_applied": update.opt_out_applied.value,
+        "content_checked_on": _iso(update.content_checked_on),
+        "next_check_due": _iso(update.next_check_due),
+        "answers_priority_id": update.answers_priority_id,
+        "published_at": _iso(update.published_at), "updated_at": _iso(update.updated_at),
+        "withdrawn_at": _iso(update.withdrawn_at),
+        "withdrawal_reason": update.withdrawal_reason or None,
+    }
+    if revisions:
+        data["revisions"] = [{"number": r.number, "created_at": _iso(r.created_at),
+                              "change_note": r.change_note} for r in update.revisions]
+    return data
+
+
+# Reading ------------------------------------------------------------------------------
+
+def _per_page(default: int = 20) -> int:
+    raw = request.args.get("per_page", "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ApiError(400, "per_page must be a whole number from 1 to 100.", "per_page")
+    return int(raw)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "")
+    if not raw:
+        return 1
+    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+        raise ApiError(400, "page must be a whole number from 1 to 100000.", "page")
+    return int(raw)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/updates")
+def list_updates():
+    filters = UpdateFilters.from_args(request.args)
+    page = services.list_published_updates(filters, cursor=request.args.get("cursor") or None,
+                                           per_page=_per_page(), details=True)
+    next_link = (_absolute("api.list_updates", **filters.as_args(), cursor=page.next_cursor,
+                           per_page=_per_page()) if page.next_cursor else None)
+    return jsonify({"data": [update_json(u) for u in page.items],
+                    "links": {"next": next_link}, "next_cursor": page.next_cursor})
+
+
+def _update_for_reading(update_id: int) -> Update:
+    update = services.get_update(update_id)
+    if update.is_draft:
+        token = tokens.authenticate(request.headers.get("Authorization"))
+        if token is None or token.organisation_id != update.organisation_id:
+            raise ApiError(404, "There is no published update with that id.")
+    return update
+
+
+@bp.get("/updates/<int:update_id>")
+def get_update(update_id: int):
+    return jsonify({"data": update_json(_update_for_reading(update_id), revisions=True)})
+
+
+def _listing(statement, serialise):
+    page = paginate(statement, _page_number(), _per_page(50))
+    return jsonify({"data": [serialise(item) for item in page.items],
+                    "page": page.page, "has_next": page.has_next})
+
+
+def _org_filter(statement, model):
+    slug = request.args.get("organisation")
+    if slug:
+        statement = statement.where(model.organisation_id.in_(
+            select(Organisation.id).where(Organisation.slug == slug)))
+    return statement
+
+
+@bp.get("/organisations")
+def list_organisations():
+    statement = select(Organisation).order_by(Organisation.name, Organisation.id)
+    kind = request.args.get("kind")
+    if kind:
+        try:
+            statement = statement.where(Organisation.kind == OrganisationKind(kind))
+        except ValueError:
+            raise ApiError(400, "Unknown kind of organisation.", "kind") from None
+    return _listing(statement, organisation_json)
+
+
+@bp.get("/organisations/<slug>")
+def get_organisation(slug: str):
+    org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if org is None:
+        raise ApiError(404, "There is no organisation with that name.")
+    return jsonify({"data": organisation_json(org)})
+
+
+@bp.get("/datasets")
+def list_datasets():
+    statement = (select(Dataset).options(joinedload(Dataset.organisation),
+                                         joinedload(Dataset.custodian))
+                 .order_by(Dataset.name, Dataset.id))
+    return _listing(_org_filter(statement, Dataset), dataset_json)
+
+
+@bp.get("/datasets/<slug>")
+def get_dataset(slug: str):
+    item = db.session.scalar(select(Dataset).options(joinedload(Dataset.organisation))
+                             .where(Dataset.slug == slug))
+    if item is None:
+        raise ApiError(404, "There is no dataset with that name.")
+    return jsonify({"data": dataset_json(item)})
+
+
+@bp.get("/services")
+def list_services():
+    statement = (select(Service).options(joinedload(Service.organisation))
+                 .order_by(Service.name, Service.id))
+    return _listing(_org_filter(statement, Service), service_json)
+
+
+@bp.get("/services/<slug>")
+def get_service(slug: str):
+    item = db.session.scalar(select(Service).options(joinedload(Service.organisation))
+                             .where(Service.slug == slug))
+    if item is None:
+        raise ApiError(404, "There is no service with that name.")
+    return jsonify({"data": service_json(item)})
+
+
+# Writing ------------------------------------------------------------------------------
+
+def _token() -> tokens.TokenActor:
+    record = tokens.authenticate(request.headers.get("Authorization"))
+    if record is None:
+        raise ApiError(401, "Send a live API token: Authorization: Bearer fbk_...")
+    record.last_used_at = utcnow()
+    g.api_token = record
+    return tokens.TokenActor(record)
+
+
+def _schema_message(error) -> str:
+    """A plain message for a schema error, without echoing the value back."""
+    where = ".".join(str(part) for part in error.path) or "The body"
+    rule, kind = error.validator_value, error.validator
+    if kind == "maxLength":
+        length = len(error.instance) if isinstance(error.instance, str) else 0
+        return f"{where} must be {rule:,} characters or fewer (it has {length:,})."
+    if kind == "pattern":
+        return f"{where} is empty or contains characters that are not allowed."
+    if kind == "enum":
+        return f"{where} must be one of: {', '.join(map(str, rule))}."
+    if kind == "required":
+        missing = [name for name in rule if name not in (error.instance or {})]
+        return f"{where} is missing a required field: {', '.join(missing)}."
+    simple = {"minLength": "must not be empty", "type": f"must be of type {rule}",
+              "maxItems": f"has too many items (at most {rule})",
+              "minItems": f"needs at least {rule} item", "format": f"must be a {rule}",
+              "minimum": f"must be at least {rule}", "maximum": f"must be at most {rule}",
+              "oneOf": "must be an id or a short name from the catalogue",
+              "minProperties": "must change at least one field"}
+    return f"{where} {simple.get(kind, 'is not valid')}."
+
+
+@cache
+def _validator(schema_name: str) -> Draft202012Validator:
+    with current_app.app_context():
+        schema = input_schema(schema_name)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _json_body(schema_name: str) -> dict[str, Any]:
+    """The request's JSON object, checked against its schema in the OpenAPI document."""
+    if not request.is_json:
+        raise ApiError(415, "Send a JSON body with Content-Type: application/json.")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "The body must be a JSON object.")
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # JSON escapes can spell lone surrogates
+        raise ApiError(400, "The body is not valid Unicode text.") from None
+    error = best_match(_validator(schema_name).iter_errors(data))
+    if error is not None:
+        field = str(error.path[0]) if error.path else None
+        if error.validator == "additionalProperties":
+            unknown = sorted(set(data) - set(_validator(schema_name).schema["properties"]))
+            field = unknown[0][:50] if unknown else None
+            raise ApiError(400, f"Unknown field: {field}.", field)
+        raise ApiError(400, _schema_message(error), field)
+    return data
+
+
+def _own_update(actor: tokens.TokenActor, update_id: int) -> Update:
+    update = db.session.get(Update, update_id) if 0 < update_id <= MAX_ID else None
+    if update is None:
+        raise ApiError(404, "There is no update with that id.")
+    if update.organisation_id != actor.token.organisation_id:
+        raise ApiError(403, "This token can only change its own organisation's updates.")
+    return services.get_update(update_id)
+
+
+@bp.post("/updates")
+def create_update():
+    actor = _token()
+    data = _json_body("UpdateCreate")
+    publish = data.pop("publish", False)
+    update = services.create_update(actor, actor.token.organisation, data)
+    if publish:
+        services.publish_update(actor, update)
+    db.session.commit()
+    if publish:
+        tasks.notify_followers(update.id)
+    response = jsonify({"data": update_json(services.get_update(update.id), revisions=True)})
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_update", update_id=update.id)
+    return response
+
+
+@bp.patch("/updates/<int:update_id>")
+def edit_update(update_id: int):
+    actor = _token()
+    update = _own_update(actor, update_id)
+    data = _json_body("UpdateEdit")
+    note = data.pop("change_note", None)
+    services.update_update(actor, update, data, change_note=note)
+    db.session.commit()
+    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+
+
+@bp.post("/updates/<int:update_id>/publish")
+def publish_update(update_id: int):
+    actor = _token()
+    update = _own_update(actor, update_id)
+    services.publish_update(actor, update)
+    db.session.commit()
+    tasks.notify_followers(update.id)
+    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+
+
+@bp.post("/updates/<int:update_id>/withdraw")
+def withdraw_update(update_id: int):
+    actor = _token()
+    update = _own_update(actor, update_id)
+    services.withdraw_update(actor, update, _json_body("Withdrawal")["reason"])
+    db.session.commit()
+    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+
+
+@bp.before_request
+def json_only_errors():
+    # 404s for unknown API paths come from the app's handler, which answers JSON under /api/.
+    if request.content_length and request.content_length > 1_000_000:
+        abort(413)

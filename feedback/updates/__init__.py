@@ -1,0 +1,1 @@
+""""Your data led to this": updates, revisions, following, questions and answers, feeds."""

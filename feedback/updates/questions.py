@@ -1,0 +1,232 @@
+"""Questions and answers on updates, with moderation and reports.
+
+Questions wait for a platform moderator or an editor of the owning organisation. The
+organisation answers publicly (the caller commits, then runs ``tasks.notify_asker``).
+Anyone signed in can report a question or answer; at ``QUESTION_REPORT_THRESHOLD``
+reports it is hidden until a moderator reviews it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app
+from sqlalchemy import exists, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from feedback.accounts.permissions import PermissionDenied, can_edit_org, require_org_editor
+from feedback.audit import services as audit
+from feedback.core.models import utcnow
+from feedback.core.validation import ValidationError, clean_text
+from feedback.extensions import db
+from feedback.updates.models import (
+    ANSWER_MAX,
+    MAX_ID,
+    QUESTION_MAX,
+    Answer,
+    AnswerStatus,
+    Question,
+    QuestionStatus,
+    Report,
+    ReportReason,
+    ReportTarget,
+    Update,
+)
+
+
+def _signed_in(user: Any) -> Any:
+    if not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
+        raise PermissionDenied("Sign in to do that.")
+    return user
+
+
+def can_moderate(user: Any, update: Update) -> bool:
+    """Platform moderators, and editors of the organisation that owns the update."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "is_moderator", False)) or can_edit_org(user,
+                                                                       update.organisation_id)
+
+
+def require_moderation_rights(user: Any, update: Update) -> Any:
+    if not can_moderate(user, update):
+        raise PermissionDenied("Only moderators and this organisation's editors can do that.")
+    return user
+
+
+def get_question(question_id: int) -> Question:
+    if not 0 < question_id <= MAX_ID:
+        abort(404)
+    statement = (select(Question).options(joinedload(Question.update).joinedload(
+        Update.organisation), joinedload(Question.answer), joinedload(Question.author))
+        .where(Question.id == question_id))
+    return db.session.scalar(statement) or abort(404)
+
+
+def get_answer(answer_id: int) -> Answer:
+    if not 0 < answer_id <= MAX_ID:
+        abort(404)
+    statement = (select(Answer).options(joinedload(Answer.question).joinedload(
+        Question.update).joinedload(Update.organisation)).where(Answer.id == answer_id))
+    return db.session.scalar(statement) or abort(404)
+
+
+def ask_question(user: Any, update: Update, body: str | None) -> Question:
+    """A signed-in person asks a question; it waits for moderation."""
+    _signed_in(user)
+    if not update.is_published:
+        raise ValidationError("You can only ask about a published update.", "body")
+    text = clean_text(body, label="your question", max_length=QUESTION_MAX, required=True,
+                      field="body", multiline=True)
+    question = Question(update_id=update.id, author_id=user.id, body=text)
+    db.session.add(question)
+    db.session.flush()
+    return question
+
+
+def moderate_question(actor: Any, question: Question, approve: bool) -> Question:
+    """Publish or reject a waiting (or hidden) question. Reviewing a hidden one also
+    closes its reports."""
+    require_moderation_rights(actor, question.update)
+    if question.status not in (QuestionStatus.PENDING, QuestionStatus.HIDDEN):
+        raise ValidationError("This question has already been moderated.")
+    if question.status == QuestionStatus.HIDDEN:
+        _resolve_reports(ReportTarget.QUESTION, question.id)
+        question.report_count = 0
+    question.status = QuestionStatus.PUBLISHED if approve else QuestionStatus.REJECTED
+    question.moderated_at = utcnow()
+    question.moderated_by_id = actor.id
+    db.session.flush()
+    audit.record("question.approved" if approve else "question.rejected", actor=actor,
+                 organisation=question.update.organisation, target=question,
+                 summary=f"Moderated a question on {question.update.title}"[:300])
+    return question
+
+
+def answer_question(actor: Any, question: Question, body: str | None) -> Answer:
+    """The owning organisation answers a published question (or edits its answer)."""
+    require_org_editor(actor, question.update.organisation_id)
+    if question.status != QuestionStatus.PUBLISHED:
+        raise ValidationError("Approve the question before answering it.", "body")
+    text = clean_text(body, label="your answer", max_length=ANSWER_MAX, required=True,
+                      field="body", multiline=True)
+    if question.answer is None:
+        question.answer = Answer(author_id=actor.id, body=text)
+    else:
+        question.answer.body = text
+        question.answer.author_id = actor.id
+    db.session.flush()
+    audit.record("question.answered", actor=actor, organisation=question.update.organisation,
+                 target=question, summary=f"Answered a question on {question.update.title}"
+                 [:300])
+    return question.answer
+
+
+def report(user: Any, target_type: str, target_id: int, reason: str | None) -> Report:
+    """Report a published question or answer. At the threshold it is hidden until a
+    moderator reviews it. One report per person per item."""
+    _signed_in(user)
+    try:
+        kind = ReportTarget(target_type)
+    except ValueError:
+        raise ValidationError("Choose what to report.") from None
+    try:
+        why = ReportReason(reason)
+    except ValueError:
+        raise ValidationError("Choose a reason for reporting it.", "reason") from None
+    model = Question if kind == ReportTarget.QUESTION else Answer
+    item = db.session.get(model, target_id) if 0 < target_id <= MAX_ID else None
+    if item is None or item.status != "published":
+        abort(404)
+    already = db.session.scalar(select(exists().where(
+        Report.target_type == kind, Report.target_id == item.id, Report.user_id == user.id)))
+    if already:
+        raise ValidationError("You have already reported this. A moderator will look at it.",
+                              "reason")
+    entry = Report(target_type=kind, target_id=item.id, user_id=user.id, reason=why)
+    db.session.add(entry)
+    item.report_count += 1
+    if item.report_count >= current_app.config["QUESTION_REPORT_THRESHOLD"]:
+        item.status = (QuestionStatus.HIDDEN if kind == ReportTarget.QUESTION
+                       else AnswerStatus.HIDDEN)
+    db.session.flush()
+    return entry
+
+
+def _resolve_reports(kind: ReportTarget, target_id: int) -> None:
+    db.session.execute(update(Report).where(Report.target_type == kind,
+                                            Report.target_id == target_id,
+                                            Report.resolved_at.is_(None))
+                       .values(resolved_at=utcnow()))
+
+
+def review_answer(actor: Any, answer: Answer, keep: bool) -> None:
+    """A moderator restores a hidden answer, or removes it for good."""
+    require_moderation_rights(actor, answer.question.update)
+    _resolve_reports(ReportTarget.ANSWER, answer.id)
+    audit.record("answer.restored" if keep else "answer.removed", actor=actor,
+                 organisation=answer.question.update.organisation, target=answer,
+                 summary=f"Reviewed an answer on {answer.question.update.title}"[:300])
+    if keep:
+        answer.status = AnswerStatus.PUBLISHED
+        answer.report_count = 0
+    else:
+        answer.question.answer = None
+    db.session.flush()
+
+
+def public_questions(update_id: int) -> Sequence[Question]:
+    """Published questions on an update, oldest first, with their answers (two queries)."""
+    return db.session.scalars(
+        select(Question).options(selectinload(Question.answer), joinedload(Question.author))
+        .where(Question.update_id == update_id, Question.status == QuestionStatus.PUBLISHED)
+        .order_by(Question.created_at, Question.id)).all()
+
+
+def unanswered_questions(update_id: int) -> Sequence[Question]:
+    """Published questions still waiting for the organisation's answer."""
+    return [q for q in public_questions(update_id) if q.answer is None]
+
+
+@dataclass
+class ModerationQueue:
+    questions: Sequence[Question]
+    answers: Sequence[Answer]
+
+    def __len__(self) -> int:
+        return len(self.questions) + len(self.answers)
+
+
+def moderation_queue(actor: Any) -> ModerationQueue:
+    """Questions waiting for moderation or hidden after reports, and hidden answers. A
+    platform moderator sees everything; an editor sees their organisations' updates."""
+    _signed_in(actor)
+    org_ids = None
+    if not getattr(actor, "is_moderator", False):
+        org_ids = [m.organisation_id for m in actor.memberships]
+        if not org_ids:
+            raise PermissionDenied("Only moderators and organisation editors can moderate.")
+    questions = (select(Question).join(Question.update)
+                 .options(joinedload(Question.update).joinedload(Update.organisation),
+                          joinedload(Question.author))
+                 .where(or_(Question.status == QuestionStatus.PENDING,
+                            Question.status == QuestionStatus.HIDDEN))
+                 .order_by(Question.created_at, Question.id).limit(200))
+    answers = (select(Answer).join(Answer.question).join(Question.update)
+               .options(joinedload(Answer.question).joinedload(Question.update)
+                        .joinedload(Update.organisation))
+               .where(Answer.status == AnswerStatus.HIDDEN)
+               .order_by(Answer.created_at, Answer.id).limit(200))
+    if org_ids is not None:
+        questions = questions.where(Update.organisation_id.in_(org_ids))
+        answers = answers.where(Update.organisation_id.in_(org_ids))
+    return ModerationQueue(questions=db.session.scalars(questions).all(),
+                           answers=db.session.scalars(answers).all())
+
+
+def report_reasons(target_type: ReportTarget, target_id: int) -> Sequence[Report]:
+    return db.session.scalars(select(Report).where(
+        Report.target_type == target_type, Report.target_id == target_id,
+        Report.resolved_at.is_(None))).all()

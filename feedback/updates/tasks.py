@@ -1,0 +1,89 @@
+"""Work done after a commit: emailing followers and askers. Each job takes ids, runs in an
+app context and sends through ``feedback.core.mail`` (the bulk outbox replaces this for
+followers once the delivery domain lands)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+
+from feedback.core.mail import send_template_email
+from feedback.extensions import db
+from feedback.updates import services
+from feedback.updates.models import Question
+
+log = logging.getLogger(__name__)
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link on the public site (``BASE_URL``), for emails and feeds. Works in
+    requests and outside them (jobs, the CLI)."""
+    anchor = values.pop("_anchor", None)
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        path = current_app.url_map.bind("localhost").build(endpoint, values)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + path + (f"#{quote(anchor)}" if anchor else "")
+
+
+@contextmanager
+def request_context() -> Iterator[None]:
+    """Templates need a request (for the language); jobs and the CLI run without one."""
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
+        yield
+
+
+def notify_followers(update_id: int) -> int:
+    """Email everyone who follows something this published update is about. Returns the
+    number of emails sent."""
+    with request_context():
+        return _notify_followers(update_id)
+
+
+def _notify_followers(update_id: int) -> int:
+    update = services.get_update(update_id)
+    if not update.is_published:
+        return 0
+    link = public_url("updates.update", slug=update.slug)
+    following = public_url("updates.following")
+    sent = 0
+    for person in services.followers_of(update):
+        with force_locale(person.language or current_app.config["DEFAULT_LANGUAGE"]):
+            send_template_email(person.email, f"New update: {update.title}",
+                                "update_published", update=update, link=link,
+                                following_link=following)
+        sent += 1
+    log.info("update %s: emailed %s followers", update.id, sent)
+    from feedback.priorities.tasks import notify_priority_followers
+
+    return sent + notify_priority_followers(update.id)
+
+
+def notify_asker(question_id: int) -> bool:
+    """Tell the person who asked that their question has an answer."""
+    with request_context():
+        return _notify_asker(question_id)
+
+
+def _notify_asker(question_id: int) -> bool:
+    question = db.session.get(Question, question_id)
+    if question is None or question.answer is None or question.author is None:
+        return False
+    asker = question.author
+    if asker.is_deleted or not asker.email:
+        return False
+    link = public_url("updates.update", slug=question.update.slug,
+                      _anchor=f"question-{question.id}")
+    send_template_email(asker.email, f"Your question has been answered: "
+                        f"{question.update.title}", "question_answered",
+                        question=question, link=link)
+    return True

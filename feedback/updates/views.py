@@ -1,0 +1,448 @@
+"""Update pages: the public list, search, feeds and update pages; the editors' workflow
+(draft, preview, publish, edit, withdraw); following; questions, answers and moderation."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote, urlencode
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from feedback.accounts.permissions import can_edit_org, require_org_editor
+from feedback.core.forms import ConfirmForm, save_form, show_validation_error
+from feedback.core.markdown import render_markdown
+from feedback.core.security import email_rate_limit
+from feedback.core.validation import ValidationError
+from feedback.extensions import db, limiter
+from feedback.organisations import services as organisations
+from feedback.priorities.services import priority_choices
+from feedback.updates import feeds, questions, services, tasks
+from feedback.updates.forms import (
+    AnswerForm,
+    FollowForm,
+    QuestionForm,
+    ReportForm,
+    UpdateForm,
+    WithdrawForm,
+)
+from feedback.updates.models import (
+    KIND_LABELS,
+    FollowTarget,
+    ReportTarget,
+    TermKind,
+    Update,
+)
+from feedback.updates.services import UpdateFilters
+from feedback.updates.writing import reading_age
+
+bp = Blueprint("updates", __name__)
+
+NATIONAL_OPT_OUT_URL = "https://www.nhs.uk/your-nhs-data-matters/"
+
+
+@bp.app_template_global()
+def updates_for(**filters) -> services.UpdatePage:
+    """The latest published updates matching ``filters`` (for organisation, dataset and
+    service pages: "what has this led to?")."""
+    return services.list_published_updates(UpdateFilters(**filters), per_page=10)
+
+
+@bp.app_template_global()
+def follow_state(target_type: str, target_id: int) -> bool:
+    return services.is_following(current_user, FollowTarget(target_type), target_id)
+
+
+@bp.app_template_global()
+def opt_out_url() -> str:
+    return NATIONAL_OPT_OUT_URL
+
+
+def _filters() -> UpdateFilters:
+    try:
+        return UpdateFilters.from_args(request.args)
+    except ValidationError as error:
+        abort(400, description=error.message)
+
+
+def _page(filters: UpdateFilters) -> services.UpdatePage:
+    try:
+        return services.list_published_updates(filters, cursor=request.args.get("cursor"))
+    except ValidationError as error:
+        abort(400, description=error.message)
+
+
+# Reading ------------------------------------------------------------------------------
+
+@bp.get("/updates")
+def list_updates():
+    filters = _filters()
+    page = _page(filters)
+    return render_template(
+        "updates/list.html", page=page, filters=filters, kinds=list(KIND_LABELS.items()),
+        organisation_choices=organisations.list_organisations(),
+        dataset_choices=organisations.list_datasets(),
+        service_choices=organisations.list_services(),
+        topic_choices=services.list_terms(TermKind.TOPIC),
+        area_choices=services.list_terms(TermKind.AREA))
+
+
+@bp.get("/updates.atom")
+def feed():
+    filters = _filters()
+    page = services.list_published_updates(filters, per_page=50, details=True)
+    return Response(feeds.atom_feed(page.items, filters), mimetype="application/atom+xml")
+
+
+def _visible_update(slug: str) -> Update:
+    update = services.get_update(slug)
+    if not services.can_view_update(current_user, update):
+        abort(404)
+    return update
+
+
+def share_links(update: Update, link: str) -> dict[str, str]:
+    text = f"{update.title} {link}"
+    return {
+        "whatsapp": "https://wa.me/?" + urlencode({"text": text}, quote_via=quote),
+        "email": "mailto:?" + urlencode({"subject": update.title,
+                                         "body": f"{update.summary}\n\n{link}"},
+                                        quote_via=quote),
+    }
+
+
+@bp.get("/updates/<slug>")
+def update(slug: str):
+    item = _visible_update(slug)
+    link = tasks.public_url("updates.update", slug=item.slug)
+    return render_template(
+        "updates/update.html", update=item, link=link, share=share_links(item, link),
+        questions=questions.public_questions(item.id),
+        can_edit=can_edit_org(current_user, item.organisation_id),
+        question_form=QuestionForm(), answer_form=AnswerForm(), report_form=ReportForm(),
+        confirm_form=ConfirmForm())
+
+
+@bp.get("/updates/<slug>/qr.svg")
+def qr_code(slug: str):
+    """A QR code back to the update, for printed copies on noticeboards."""
+    item = _visible_update(slug)
+    buffer = io.BytesIO()
+    segno.make(tasks.public_url("updates.update", slug=item.slug), error="m").save(
+        buffer, kind="svg", scale=4, border=2, xmldecl=False,
+        title=_("Link to this update"))
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.cache_control.max_age = 3600
+    return response
+
+
+# Editors ------------------------------------------------------------------------------
+
+@bp.get("/organisations/<slug>/updates")
+@login_required
+def organisation_updates(slug: str):
+    org = organisations.get_organisation(slug)
+    require_org_editor(current_user, org.id)
+    return render_template("updates/dashboard.html", organisation=org,
+                           updates=services.list_organisation_updates(org.id))
+
+
+def _update_form(**kwargs) -> UpdateForm:
+    form = UpdateForm(**kwargs)
+    form.datasets.choices = [SelectChoice(str(d.id), f"{d.name} ({d.custodian_label})")
+                             for d in organisations.list_datasets()]
+    form.services.choices = [SelectChoice(str(s.id), f"{s.name} ({s.organisation.name})")
+                             for s in organisations.list_services()]
+    form.answers_priority_id.choices = priority_choices(_("None"))
+    return form
+
+
+def _preview(form: UpdateForm) -> dict:
+    age = reading_age(form.summary.data)
+    return {"summary": form.summary.data or "", "title": form.title.data or "",
+            "body": render_markdown(form.body.data), "reading_age": age,
+            "too_hard": age is not None and age > current_app.config["READING_AGE_WARNING"]}
+
+
+def _editor_page(form: UpdateForm, organisation, item: Update | None):
+    preview = None
+    if request.method == "POST" and request.form.get("action") == "preview":
+        if form.validate_on_submit():
+            preview = _preview(form)
+        return render_template("updates/form.html", form=form, organisation=organisation,
+                               item=item, preview=preview), 200 if preview else 400
+    return None
+
+
+@bp.route("/organisations/<slug>/updates/new", methods=["GET", "POST"])
+@login_required
+def new_update(slug: str):
+    org = organisations.get_organisation(slug)
+    require_org_editor(current_user, org.id)
+    form = _update_form()
+    preview = _editor_page(form, org, None)
+    if preview:
+        return preview
+    created, response = save_form(
+        form, lambda: services.create_update(current_user, org, form.service_data()),
+        "updates/form.html", organisation=org, item=None, preview=None)
+    if response:
+        return response
+    flash(_("Draft saved. Check it, then publish it when it is ready."), "success")
+    return redirect(url_for("updates.update", slug=created.slug))
+
+
+@bp.route("/updates/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_update(slug: str):
+    item = services.get_update(slug)
+    require_org_editor(current_user, item.organisation_id)
+    if item.is_withdrawn:
+        flash(_("This update was withdrawn, so it cannot be changed. Reason given: "
+                "%(reason)s", reason=item.withdrawal_reason), "error")
+        return redirect(url_for("updates.update", slug=item.slug)), 303
+    if request.method == "GET":
+        data = services.current_data(item)
+        form = _update_form(data={
+            **data, "datasets": [str(i) for i in data["datasets"]],
+            "services": [str(i) for i in data["services"]],
+            "topics": ", ".join(data["topics"]), "areas": ", ".join(data["areas"]),
+            "community_tags": ", ".join(data["community_tags"]),
+            "evidence_links": "\n".join(f"{link['title']} | {link['url']}"
+                                        for link in data["evidence_links"]),
+            "answers_priority_id": str(data["answers_priority_id"] or ""),
+            "content_checked_on": (data["content_checked_on"] or "") and
+            data["content_checked_on"].isoformat(),
+            "next_check_due": (data["next_check_due"] or "") and
+            data["next_check_due"].isoformat()})
+    else:
+        form = _update_form()
+    preview = _editor_page(form, item.organisation, item)
+    if preview:
+        return preview
+    _saved, response = save_form(
+        form, lambda: services.update_update(current_user, item, form.service_data(),
+                                             change_note=form.change_note.data),
+        "updates/form.html", organisation=item.organisation, item=item, preview=None)
+    if response:
+        return response
+    flash(_("Update saved."), "success")
+    return redirect(url_for("updates.update", slug=item.slug))
+
+
+def _state_change(slug: str, action, success: str):
+    item = services.get_update(slug)
+    require_org_editor(current_user, item.organisation_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description=_("Your form expired. Go back and try again."))
+    try:
+        action(item)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return None, redirect(url_for("updates.update", slug=item.slug), 303)
+    db.session.commit()
+    flash(success, "success")
+    return item, redirect(url_for("updates.update", slug=item.slug))
+
+
+@bp.post("/updates/<slug>/publish")
+@login_required
+def publish(slug: str):
+    item, response = _state_change(slug, lambda u: services.publish_update(current_user, u),
+                                   _("Update published."))
+    if item is not None:
+        tasks.notify_followers(item.id)
+    return response
+
+
+@bp.post("/updates/<slug>/delete")
+@login_required
+def delete(slug: str):
+    item = services.get_update(slug)
+    require_org_editor(current_user, item.organisation_id)
+    org_slug = item.organisation.slug
+    try:
+        services.delete_draft(current_user, item)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("updates.update", slug=item.slug), 303)
+    db.session.commit()
+    flash(_("Draft deleted."), "success")
+    return redirect(url_for("updates.organisation_updates", slug=org_slug))
+
+
+@bp.route("/updates/<slug>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(slug: str):
+    item = services.get_update(slug)
+    require_org_editor(current_user, item.organisation_id)
+    form = WithdrawForm()
+    _done, response = save_form(
+        form, lambda: services.withdraw_update(current_user, item, form.reason.data),
+        "updates/withdraw.html", update=item)
+    if response:
+        return response
+    flash(_("Update withdrawn. The reason is shown on its page."), "success")
+    return redirect(url_for("updates.update", slug=item.slug))
+
+
+# Following ----------------------------------------------------------------------------
+
+def _safe_next(default: str) -> str:
+    target = request.form.get("next") or default
+    if not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.post("/follow")
+@login_required
+def follow():
+    form = FollowForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if request.form.get("action") == "unfollow":
+            services.unfollow(current_user, form.target_type.data, form.target_id.data)
+            message = _("You no longer follow this.")
+        else:
+            services.follow(current_user, form.target_type.data, form.target_id.data)
+            message = _("You are following this. We will email you when there is a new "
+                        "update.")
+    except ValidationError as error:
+        abort(400, description=error.message)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(_safe_next(url_for("updates.following")))
+
+
+@bp.get("/following")
+@login_required
+def following():
+    return render_template("updates/following.html", follows=services.list_follows(
+        current_user), form=FollowForm())
+
+
+# Questions and answers ----------------------------------------------------------------
+
+@bp.post("/updates/<slug>/questions")
+@login_required
+def ask(slug: str):
+    item = _visible_update(slug)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            questions.ask_question(current_user, item, form.body.data)
+        except ValidationError as error:
+            db.session.rollback()
+            show_validation_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you. Your question will appear once a moderator has checked "
+                    "it."), "success")
+            return redirect(url_for("updates.update", slug=item.slug, _anchor="questions"))
+    link = tasks.public_url("updates.update", slug=item.slug)
+    return render_template(
+        "updates/update.html", update=item, link=link, share=share_links(item, link),
+        questions=questions.public_questions(item.id),
+        can_edit=can_edit_org(current_user, item.organisation_id), question_form=form,
+        answer_form=AnswerForm(), report_form=ReportForm(), confirm_form=ConfirmForm()), 400
+
+
+@bp.post("/questions/<int:question_id>/answer")
+@login_required
+@limiter.limit(email_rate_limit, methods=["POST"])
+def answer(question_id: int):
+    question = questions.get_question(question_id)
+    require_org_editor(current_user, question.update.organisation_id)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.body.errors) or _("Enter your answer."), "error")
+        return redirect(url_for("updates.update", slug=question.update.slug,
+                                _anchor=f"question-{question.id}"), 303)
+    try:
+        questions.answer_question(current_user, question, form.body.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("updates.update", slug=question.update.slug), 303)
+    db.session.commit()
+    tasks.notify_asker(question.id)
+    flash(_("Answer published. We have emailed the person who asked."), "success")
+    return redirect(url_for("updates.update", slug=question.update.slug,
+                            _anchor=f"question-{question.id}"))
+
+
+@bp.post("/<any(question, answer):target>/<int:target_id>/report")
+@login_required
+def report(target: str, target_id: int):
+    form = ReportForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose a reason for reporting it."))
+    try:
+        questions.report(current_user, target, target_id, form.reason.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Thank you for reporting this. A moderator will look at it."), "success")
+    if target == ReportTarget.QUESTION:
+        slug = questions.get_question(target_id).update.slug
+    else:
+        slug = questions.get_answer(target_id).question.update.slug
+    return redirect(url_for("updates.update", slug=slug, _anchor="questions"), 303)
+
+
+@bp.get("/moderation")
+@login_required
+def moderation():
+    queue = questions.moderation_queue(current_user)
+    return render_template("updates/moderation.html", queue=queue, form=ConfirmForm(),
+                           reasons=questions.report_reasons)
+
+
+@bp.post("/moderation/questions/<int:question_id>")
+@login_required
+def moderate_question(question_id: int):
+    question = questions.get_question(question_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    approve = request.form.get("decision") == "approve"
+    try:
+        questions.moderate_question(current_user, question, approve)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("updates.moderation"), 303)
+    db.session.commit()
+    flash(_("Question published.") if approve else _("Question rejected."), "success")
+    return redirect(url_for("updates.moderation"))
+
+
+@bp.post("/moderation/answers/<int:answer_id>")
+@login_required
+def review_answer(answer_id: int):
+    item = questions.get_answer(answer_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    keep = request.form.get("decision") == "restore"
+    questions.review_answer(current_user, item, keep)
+    db.session.commit()
+    flash(_("Answer restored.") if keep else _("Answer removed."), "success")
+    return redirect(url_for("updates.moderation"))

@@ -1,0 +1,73 @@
+"""Following an organisation, dataset, service or topic, and the email on publishing."""
+
+from __future__ import annotations
+
+from feedback.extensions import db
+from feedback.updates import services, tasks
+from feedback.updates.models import FollowTarget, TermKind
+
+
+def _follow(client, target_type, target_id, action=None):
+    data = {"target_type": target_type, "target_id": str(target_id), "next": "/updates"}
+    if action:
+        data["action"] = action
+    return client.post("/follow", data=data)
+
+
+def test_followers_are_emailed_once_when_a_matching_update_is_published(
+        client, sign_in_as, make_user, editor, make_update, dataset, trust, outbox):
+    reader = make_user(email="reader@example.org")
+    sign_in_as(reader)
+    assert _follow(client, "dataset", dataset.id).status_code == 302
+    assert _follow(client, "organisation", trust.id).status_code == 302  # same person, once
+    page = client.get(f"/datasets/{dataset.slug}").get_data(as_text=True)
+    assert "Stop following" in page
+    make_user(email="bystander@example.org")
+
+    draft = make_update(publish=False)
+    sign_in_as(editor)
+    client.post(f"/updates/{draft.slug}/publish")
+    [message] = outbox.messages()
+    assert message["To"] == "reader@example.org"
+    assert message["Subject"] == "New update: Faster pain relief for sickle cell crises in A&E"
+    text = outbox.text(message)
+    assert "Faster pain relief for sickle cell crises in A&E" in text  # plain text, unescaped
+    assert f"http://localhost/updates/{draft.slug}" in outbox.links(message)
+    assert "http://localhost/following" in outbox.links(message)
+
+
+def test_following_a_topic_and_unfollowing(client, sign_in_as, make_user, make_update, outbox):
+    reader = make_user(email="topic@example.org")
+    first = make_update()
+    topic = services.get_term(TermKind.TOPIC, "sickle-cell")
+    sign_in_as(reader)
+    _follow(client, "topic", topic.id)
+    assert services.is_following(reader, FollowTarget.TOPIC, topic.id)
+    assert "Sickle cell" in client.get("/following").get_data(as_text=True)
+
+    second = make_update(publish=False, title="Another sickle cell update")
+    services.publish_update(None, second)
+    db.session.commit()
+    assert tasks.notify_followers(second.id) == 1
+    assert outbox.last()["To"] == "topic@example.org"
+
+    _follow(client, "topic", topic.id, action="unfollow")
+    assert not services.is_following(reader, FollowTarget.TOPIC, topic.id)
+    assert tasks.notify_followers(first.id) == 0
+
+
+def test_following_something_that_does_not_exist_is_a_400(login_as, make_user):
+    client = login_as(make_user())
+    assert _follow(client, "dataset", 999_999).status_code == 400
+    assert _follow(client, "planet", 1).status_code == 400
+    assert _follow(client, "dataset", "abc").status_code == 400
+
+
+def test_deleted_accounts_are_not_emailed(make_user, make_update, dataset):
+    reader = make_user(email="gone@example.org")
+    services.follow(reader, "dataset", dataset.id)
+    reader.deleted_at = reader.created_at
+    reader.email = None
+    db.session.commit()
+    update = make_update()
+    assert tasks.notify_followers(update.id) == 0
