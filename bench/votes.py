@@ -1,0 +1,205 @@
+"""Benchmark: concurrent ballot submissions through the WSGI app under gunicorn.
+
+    .venv/bin/python bench/votes.py --voters 500 --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
+
+It migrates the database, sets up a round in its voting phase with N one-time ballot
+codes, starts gunicorn on loopback, and has many clients vote at once (each fetches the
+form for its CSRF token, then posts). A tenth of the codes are then tried again, at the
+same time as the first attempts, and must all be refused. Prints JSON:
+``{"ballots", "lost", "duplicates_accepted", "ballots_per_s", ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(database: str, secret: str, voters: int) -> tuple[str, int, list[str], list[int]]:
+    """Migrate, then make a round in voting with ``voters`` codes. Returns its slug, id,
+    the codes and the shortlisted priority ids."""
+    from flask_migrate import upgrade
+
+    from feedback import create_app
+    from feedback.accounts import services as accounts
+    from feedback.extensions import db
+    from feedback.organisations import services as organisations
+    from feedback.priorities import services
+    from feedback.priorities.models import Phase
+
+    app = create_app({"DATABASE_URL": database, "SQLALCHEMY_DATABASE_URI": database,
+                      "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"})
+    with app.app_context(), app.test_request_context():
+        upgrade()
+        suffix = secrets.token_hex(3)
+        org = organisations.create_organisation(None, {"kind": "nhs",
+                                                       "name": f"Bench Trust {suffix}"})
+        round_ = services.create_round(None, [org], {
+            "title": f"Benchmark round {suffix}", "scope": "Which question first?",
+            "groups": ["patients", "community"]})
+        db.session.flush()
+        from feedback.priorities.models import Priority
+
+        priorities = []
+        for number in range(1, 6):
+            priority = Priority(round_id=round_.id, title=f"Question {number}")
+            db.session.add(priority)
+            priorities.append(priority)
+        db.session.flush()
+        from feedback.priorities.models import ShortlistEntry, ShortlistVersion
+
+        version = ShortlistVersion(round_id=round_.id, number=1)
+        version.entries = [ShortlistEntry(priority_id=p.id, position=i, title=p.title)
+                           for i, p in enumerate(priorities, start=1)]
+        db.session.add(version)
+        round_.phase = Phase.VOTING
+        codes: list[str] = []
+        organiser = accounts.create_user(f"bench-{suffix}@example.org")
+        accounts.add_member(None, org, organiser, "editor")
+        db.session.refresh(organiser)
+        while len(codes) < voters:
+            size = min(500, voters - len(codes))
+            _batch, made = services.create_code_batch(organiser, round_, size)
+            codes.extend(made)
+        db.session.commit()
+        result = round_.slug, round_.id, codes, [p.id for p in priorities]
+        db.engine.dispose()
+    return result
+
+
+def count_ballots(database: str, secret: str, round_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from feedback import create_app
+    from feedback.extensions import db
+    from feedback.priorities.models import Ballot
+
+    app = create_app({"DATABASE_URL": database, "SQLALCHEMY_DATABASE_URI": database,
+                      "SECRET_KEY": secret, "LOG_LEVEL": "WARNING"})
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(Ballot)
+                                  .where(Ballot.round_id == round_id))
+        db.engine.dispose()
+    return total
+
+
+def start_gunicorn(database: str, secret: str, port: int, workers: int, threads: int):
+    env = {**os.environ, "FEEDBACK_DATABASE_URL": database, "FEEDBACK_SECRET_KEY": secret,
+           "FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_LOG_LEVEL": "WARNING",
+           "FEEDBACK_BASE_URL": f"http://127.0.0.1:{port}"}
+    # Its output goes to a file, so the server never holds the caller's pipes open.
+    fd, log_name = tempfile.mkstemp(prefix="bench-votes-gunicorn-", suffix=".log")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+         str(workers), "--threads", str(threads), "--graceful-timeout", "5",
+         "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=fd, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    os.close(fd)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200:
+                return process
+        except requests.RequestException:  # not listening yet, or busy starting
+            time.sleep(0.5)
+    stop(process)
+    raise SystemExit(f"gunicorn did not start; see {log_name}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def vote(base: str, slug: str, code: str, choices: list[int]) -> tuple[int, str]:
+    with requests.Session() as session:
+        form = session.get(f"{base}/priorities/rounds/{slug}/vote/code", timeout=60)
+        token = CSRF.search(form.text).group(1)
+        response = session.post(f"{base}/priorities/rounds/{slug}/vote/code",
+                                data={"csrf_token": token, "code": code,
+                                      "choices": [str(c) for c in choices]},
+                                allow_redirects=False, timeout=60)
+        return response.status_code, response.text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voters", type=int, default=300)
+    parser.add_argument("--database", required=True, help="SQLAlchemy URL (PostgreSQL)")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    args = parser.parse_args()
+
+    secret = secrets.token_urlsafe(32)
+    slug, round_id, codes, priorities = prepare(args.database, secret, args.voters)
+    reuses = codes[: max(1, args.voters // 10)]
+    port = _free_port()
+    server = start_gunicorn(args.database, secret, port, args.workers, args.threads)
+    base = f"http://127.0.0.1:{port}"
+    # First attempts and reuses are interleaved, so some reuses race their first use.
+    attempts = [(code, False) for code in codes]
+    for index, code in enumerate(reuses):
+        attempts.insert(min(len(attempts), index * 10 + 5), (code, True))
+    try:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.clients) as pool:
+            outcomes = list(pool.map(
+                lambda item: (item, vote(base, slug, item[0],
+                                         priorities[: 1 + hash(item[0]) % 3])), attempts))
+        elapsed = time.perf_counter() - started
+    finally:
+        stop(server)
+
+    accepted = [(code, status) for (code, _again), (status, _body) in outcomes
+                if status == 302]
+    refused_clearly = sum(1 for _item, (status, body) in outcomes
+                          if status == 400 and "already been used" in body)
+    errors = sum(1 for _item, (status, _body) in outcomes if status not in (302, 400))
+    accepted_codes = [code for code, _status in accepted]
+    duplicates = len(accepted_codes) - len(set(accepted_codes))
+    ballots = count_ballots(args.database, secret, round_id)
+    print(json.dumps({
+        "ballots": ballots,
+        "lost": max(0, len(set(accepted_codes)) - ballots),
+        "duplicates_accepted": duplicates + max(0, ballots - args.voters),
+        "ballots_per_s": round(len(accepted) / elapsed, 1),
+        "voters": args.voters,
+        "reuse_attempts": len(reuses),
+        "reuses_refused_with_message": refused_clearly,
+        "server_errors": errors,
+        "seconds": round(elapsed, 2),
+        "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "clients": args.clients,
+    }))
+
+
+if __name__ == "__main__":
+    main()

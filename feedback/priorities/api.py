@@ -1,0 +1,249 @@
+"""JSON API v1: read-only rounds, priorities and (suppressed) results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, url_for
+
+from feedback.core.suppression import PublishedCount
+from feedback.priorities import results as tallies
+from feedback.priorities import services
+from feedback.priorities.models import Phase, Priority, PriorityRound
+
+bp = Blueprint("priorities_api", __name__, url_prefix="/api/v1")
+
+
+def _count(count: PublishedCount | None) -> int | str | None:
+    """Published counts as numbers, or "*" when suppressed."""
+    if count is None:
+        return None
+    return "*" if count.value is None else count.value
+
+
+def round_json(round_: PriorityRound) -> dict[str, Any]:
+    shortlist = services.current_shortlist(round_)
+    return {
+        "slug": round_.slug,
+        "title": round_.title,
+        "scope": round_.scope,
+        "topics": round_.topic_list,
+        "area": round_.area,
+        "phase": round_.phase.value,
+        "organisations": [{"name": o.name, "slug": o.slug} for o in round_.organisations],
+        "groups": list(round_.groups or []),
+        "voting": {"method": round_.voting_method.value, "max_choices": round_.max_choices,
+                   "counts_hidden_until_close": round_.hide_counts},
+        "dates": {name: (value.isoformat() if value else None) for name, value in (
+            ("suggestions_open", round_.suggestions_open_at), ("review", round_.review_at),
+            ("voting_opens", round_.voting_opens_at),
+            ("voting_closes", round_.voting_closes_at), ("responses", round_.responses_at))},
+        "shortlist_version": shortlist.number if shortlist else None,
+        "url": url_for("priorities.round_page", slug=round_.slug, _external=True),
+    }
+
+
+def priority_json(priority: Priority) -> dict[str, Any]:
+    return {
+        "id": priority.id,
+        "round": priority.round.slug,
+        "title": priority.title,
+        "description": priority.description,
+        "shortlist_versions": services.shortlisted_in(priority),
+        "response": {"status": priority.response_status.value, "text": priority.response_text,
+                     "published_at": priority.response_published_at.isoformat()
+                     if priority.response_published_at else None}
+        if priority.response_status else None,
+        "url": url_for("priorities.priority", priority_id=priority.id, _external=True),
+    }
+
+
+def _public_round(slug: str) -> PriorityRound:
+    round_ = services.get_round(slug)
+    if round_.phase == Phase.DRAFT:
+        abort(404)
+    return round_
+
+
+@bp.get("/rounds")
+def rounds():
+    return jsonify({"rounds": [round_json(r) for r in services.list_rounds()]})
+
+
+@bp.get("/rounds/<slug>")
+def round_detail(slug: str):
+    return jsonify(round_json(_public_round(slug)))
+
+
+@bp.get("/rounds/<slug>/priorities")
+def round_priorities(slug: str):
+    round_ = _public_round(slug)
+    shortlist = services.current_shortlist(round_)
+    ids = [e.priority_id for e in shortlist.entries] if shortlist else []
+    return jsonify({"priorities": [priority_json(services.get_priority(i)) for i in ids]})
+
+
+@bp.get("/priorities/<int:priority_id>")
+def priority_detail(priority_id: int):
+    priority = services.get_priority(priority_id)
+    if priority.round.phase == Phase.DRAFT:
+        abort(404)
+    return jsonify(priority_json(priority))
+
+
+@bp.get("/rounds/<slug>/results")
+def round_results(slug: str):
+    round_ = _public_round(slug)
+    if not round_.results_visible:
+        abort(404, description="Results for this round are not published yet.")
+    outcome = tallies.compute_results(round_)
+    return jsonify({
+        "round": round_.slug,
+        "method": round_.voting_method.value,
+        "suppression": "Counts of 1 to 7 are shown as \"*\"; other counts are rounded to "
+                       "the nearest 5; percentages come from the rounded figures.",
+        "voters": _count(outcome.voters),
+        "priorities": [{"id": t.priority_id, "title": t.title, "chose": _count(t.chose),
+                        "percentage": t.percentage, "points": _count(t.points)}
+                       for t in outcome.tallies],
+        "breakdowns": [{"key": b.key, "title": b.title, "categories": [
+            {"label": c.label, "voters": _count(c.voters),
+             "chose": {str(t.priority_id): _count(cell.chose)
+                       for t, cell in zip(outcome.tallies, c.cells, strict=True)}}
+            for c in b.categories]} for b in outcome.breakdowns],
+    })
+
+
+# The OpenAPI document (served by the api package at /api/v1/openapi.json) -------------
+
+STRING = {"type": "string"}
+COUNT = {"oneOf": [{"type": "integer", "minimum": 0, "multipleOf": 5},
+                   {"type": "string", "const": "*"}],
+         "description": "A published count: 1 to 7 shown as \"*\", others rounded to the "
+                        "nearest 5"}
+DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
+SLUG_PATH = {"name": "slug", "in": "path", "required": True,
+             "schema": {"type": "string", "pattern": "^[a-z0-9-]{1,80}$"}}
+PRIORITY_PATH = {"name": "priority_id", "in": "path", "required": True,
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 2_147_483_647}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _ok(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def _not_found(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+def openapi_schemas() -> dict[str, Any]:
+    return {
+        "PriorityRound": {
+            "type": "object",
+            "required": ["slug", "title", "scope", "topics", "area", "phase", "organisations",
+                         "groups", "voting", "dates", "shortlist_version", "url"],
+            "properties": {
+                "slug": STRING, "title": STRING, "scope": STRING, "area": STRING,
+                "topics": {"type": "array", "items": STRING},
+                "phase": {"type": "string", "enum": [p.value for p in Phase]},
+                "organisations": {"type": "array", "items": {
+                    "type": "object", "required": ["slug", "name"],
+                    "properties": {"slug": STRING, "name": STRING}}},
+                "groups": {"type": "array", "items": STRING},
+                "voting": {"type": "object",
+                           "required": ["method", "max_choices", "counts_hidden_until_close"],
+                           "properties": {"method": {"type": "string",
+                                                     "enum": ["choose", "rank"]},
+                                          "max_choices": {"type": "integer"},
+                                          "counts_hidden_until_close": {"type": "boolean"}}},
+                "dates": {"type": "object", "additionalProperties": DATE_TIME},
+                "shortlist_version": {"type": ["integer", "null"]},
+                "url": STRING,
+            },
+        },
+        "Priority": {
+            "type": "object",
+            "required": ["id", "round", "title", "description", "shortlist_versions",
+                         "response", "url"],
+            "properties": {
+                "id": {"type": "integer"}, "round": STRING, "title": STRING,
+                "description": STRING, "url": STRING,
+                "shortlist_versions": {"type": "array", "items": {"type": "integer"}},
+                "response": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["status", "text", "published_at"],
+                    "properties": {"status": {"type": "string", "enum": [
+                        "will_research", "in_progress", "done", "not_taken"]},
+                        "text": STRING, "published_at": DATE_TIME}}]},
+            },
+        },
+        "PriorityResults": {
+            "type": "object",
+            "required": ["round", "method", "suppression", "voters", "priorities",
+                         "breakdowns"],
+            "properties": {
+                "round": STRING, "method": {"type": "string", "enum": ["choose", "rank"]},
+                "suppression": STRING, "voters": COUNT,
+                "priorities": {"type": "array", "items": {
+                    "type": "object", "required": ["id", "title", "chose", "percentage",
+                                                   "points"],
+                    "properties": {"id": {"type": "integer"}, "title": STRING,
+                                   "chose": COUNT, "percentage": STRING,
+                                   "points": {"oneOf": [{"type": "null"}, COUNT]}}}},
+                "breakdowns": {"type": "array", "items": {
+                    "type": "object", "required": ["key", "title", "categories"],
+                    "properties": {"key": {"type": "string", "enum": ["group", "identity",
+                                                                       "area", "method"]},
+                                   "title": STRING,
+                                   "categories": {"type": "array", "items": {
+                                       "type": "object",
+                                       "required": ["label", "voters", "chose"],
+                                       "properties": {"label": STRING, "voters": COUNT,
+                                                      "chose": {"type": "object",
+                                                                "additionalProperties": COUNT}},
+                                   }}}}},
+            },
+        },
+    }
+
+
+def openapi_paths() -> dict[str, Any]:
+    """Paths relative to the /api/v1 server."""
+    tags = ["Research priorities"]
+    return {
+        "/rounds": {"get": {
+            "operationId": "listPriorityRounds", "tags": tags,
+            "summary": "Research priority rounds (drafts are not listed)",
+            "responses": {"200": _ok({"type": "object", "required": ["rounds"],
+                                      "properties": {"rounds": {
+                                          "type": "array",
+                                          "items": _ref("PriorityRound")}}})}}},
+        "/rounds/{slug}": {"parameters": [SLUG_PATH], "get": {
+            "operationId": "getPriorityRound", "tags": tags, "summary": "One round",
+            "responses": {"200": _ok(_ref("PriorityRound")),
+                          "404": _not_found("No such round")}}},
+        "/rounds/{slug}/priorities": {"parameters": [SLUG_PATH], "get": {
+            "operationId": "listRoundPriorities", "tags": tags,
+            "summary": "The round's current shortlist",
+            "responses": {"200": _ok({"type": "object", "required": ["priorities"],
+                                      "properties": {"priorities": {
+                                          "type": "array", "items": _ref("Priority")}}}),
+                          "404": _not_found("No such round")}}},
+        "/rounds/{slug}/results": {"parameters": [SLUG_PATH], "get": {
+            "operationId": "getRoundResults", "tags": tags,
+            "summary": "Results with every count suppressed (the NHS Digital rule), "
+                       "overall and by group, self-described identity, area and way of "
+                       "voting",
+            "responses": {"200": _ok(_ref("PriorityResults")),
+                          "404": _not_found("No such round, or results not published "
+                                            "yet")}}},
+        "/priorities/{priority_id}": {"parameters": [PRIORITY_PATH], "get": {
+            "operationId": "getPriority", "tags": tags,
+            "summary": "One priority, its shortlist versions and its response",
+            "responses": {"200": _ok(_ref("Priority")),
+                          "404": _not_found("No such priority")}}},
+    }

@@ -1,0 +1,68 @@
+"""Scheduled job: move rounds on to the phase their dates say they should be in.
+
+The scheduler (wired by the digests package) calls ``advance_round_phases()`` inside an
+app context; it commits once at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from feedback.core.models import utcnow
+from feedback.core.validation import ValidationError
+from feedback.extensions import db
+from feedback.priorities.models import Phase, PriorityRound
+from feedback.priorities.services import due_phase, set_phase
+
+log = logging.getLogger(__name__)
+
+
+def advance_round_phases(round_ids: Iterable[int] | None = None,
+                         now: datetime | None = None) -> list[tuple[int, str, str]]:
+    """Advance every round (or just ``round_ids``) whose next phase date has passed.
+    Drafts are left alone until an organiser opens them. Returns (id, from, to) for each
+    change; every change is audited."""
+    now = now or utcnow()
+    statement = select(PriorityRound).where(PriorityRound.phase != Phase.DRAFT)
+    if round_ids is not None:
+        statement = statement.where(PriorityRound.id.in_(list(round_ids)))
+    changes = []
+    try:
+        for round_ in db.session.scalars(statement.with_for_update(skip_locked=True)).all():
+            due = due_phase(round_, now)
+            if due == round_.phase:
+                continue
+            previous = round_.phase
+            try:
+                set_phase(None, round_, due, reason="scheduled")
+            except ValidationError as error:  # for example, voting due with no shortlist
+                log.warning("priority round %s not moved to %s: %s", round_.id, due.value,
+                            error.message)
+                continue
+            changes.append((round_.id, previous.value, due.value))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for round_id, previous, phase in changes:
+        log.info("priority round %s moved from %s to %s", round_id, previous, phase)
+    return changes
+
+
+def notify_priority_followers(update_id: int) -> int:
+    """When a published update answers a priority, email the priority's followers.
+    Called by the updates package after it commits a publication. Returns emails sent."""
+    from feedback.priorities.services import notify_followers
+    from feedback.updates.models import Update, UpdateStatus
+
+    update = db.session.get(Update, update_id)
+    if update is None or update.status != UpdateStatus.PUBLISHED or not update.answers_priority:
+        return 0
+    priority = update.answers_priority
+    return notify_followers(priority, "priority_update",
+                            f"News about a research priority you follow: {priority.title}",
+                            update=update)

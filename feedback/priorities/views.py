@@ -1,0 +1,551 @@
+"""Pages for research priority rounds: public pages, voting, and the organisers' tools."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from feedback.accounts.permissions import can_edit_org
+from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
+from feedback.core.validation import ValidationError
+from feedback.extensions import db, limiter
+from feedback.organisations import services as organisations
+from feedback.priorities import forms, services
+from feedback.priorities import results as tallies
+from feedback.priorities.models import (
+    GROUP_LABELS,
+    PHASE_LABELS,
+    PaperBallot,
+    Phase,
+    Priority,
+    PriorityRound,
+    Suggestion,
+    SuggestionStatus,
+    VotingMethod,
+)
+
+bp = Blueprint("priorities", __name__, url_prefix="/priorities")
+
+DESCRIBE_SESSION_KEY = "priority_ballot_to_describe"
+
+
+def code_rate_limit() -> str:
+    return current_app.config["BALLOT_CODE_RATE_LIMIT"]
+
+
+def _organiser_round(slug: str) -> PriorityRound:
+    round_ = services.get_round(slug)
+    services.require_organiser(current_user, round_)
+    return round_
+
+
+def _visible_round(slug: str) -> PriorityRound:
+    round_ = services.get_round(slug)
+    if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
+        abort(404)
+    return round_
+
+
+def _shortlist_choices(round_: PriorityRound) -> list[tuple[str, str]]:
+    shortlist = services.current_shortlist(round_)
+    return [(str(e.priority_id), e.title) for e in shortlist.entries] if shortlist else []
+
+
+
+def _ballot_form(round_: PriorityRound, base: type) -> Any:
+    choices = _shortlist_choices(round_)
+    if round_.voting_method == VotingMethod.RANK:
+        form = forms.add_rank_fields(base, round_.max_choices)()
+        for n in range(1, round_.max_choices + 1):
+            getattr(form, f"rank_{n}").choices = forms.choice_list([("", _("No choice")),
+                                                                    *choices])
+    else:
+        form = base()
+    form.choices.choices = forms.choice_list(choices)
+    return form
+
+
+def _chosen(round_: PriorityRound, form: Any) -> list[Any]:
+    """The choices in order of preference."""
+    if round_.voting_method == VotingMethod.RANK:
+        return [getattr(form, f"rank_{n}").data for n in range(1, round_.max_choices + 1)]
+    return list(form.choices.data or [])
+
+
+# Public pages ----------------------------------------------------------------------------
+
+@bp.get("")
+def rounds():
+    return render_template("priorities/rounds.html",
+                           rounds=services.list_rounds(current_user),
+                           can_start=current_user.is_authenticated and any(
+                               can_edit_org(current_user, m.organisation_id)
+                               for m in current_user.memberships))
+
+
+@bp.get("/rounds/<slug>")
+def round_page(slug: str):
+    round_ = _visible_round(slug)
+    return render_template(
+        "priorities/round.html", round=round_,
+        suggestions=services.public_suggestions(round_),
+        shortlist=services.current_shortlist(round_),
+        versions=services.shortlist_versions(round_),
+        can_organise=services.can_organise(current_user, round_),
+        phases=list(PHASE_LABELS.items()))
+
+
+@bp.get("/rounds/<slug>/shortlist/<int:number>")
+def shortlist_version(slug: str, number: int):
+    round_ = _visible_round(slug)
+    version = services.get_shortlist_version(round_, number)
+    latest = services.current_shortlist(round_)
+    return render_template("priorities/shortlist.html", round=round_, version=version,
+                           is_latest=latest is not None and latest.id == version.id)
+
+
+@bp.route("/rounds/<slug>/suggest", methods=["GET", "POST"])
+@login_required
+def suggest(slug: str):
+    round_ = _visible_round(slug)
+    form = forms.SuggestionForm()
+    _created, response = save_form(form, lambda: services.suggest(current_user, round_,
+                                                                  form_data(form)),
+                                  "priorities/suggest.html", round=round_)
+    if response:
+        return response
+    flash(_("Thank you. Your question will appear once it has been checked."), "success")
+    return redirect(url_for("priorities.round_page", slug=round_.slug))
+
+
+@bp.post("/suggestions/<int:suggestion_id>/follow")
+@login_required
+def follow_suggestion(suggestion_id: int):
+    suggestion = db.session.get(Suggestion, suggestion_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.follow_suggestion(current_user, suggestion)
+    db.session.commit()
+    flash(_("You are following this question."), "success")
+    return redirect(url_for("priorities.round_page", slug=suggestion.round.slug))
+
+
+@bp.get("/<int:priority_id>")
+def priority(priority_id: int):
+    item = services.get_priority(priority_id)
+    round_ = item.round
+    if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
+        abort(404)
+    results = tallies.compute_results(round_) if round_.results_visible else None
+    tally = next((t for t in results.tallies if t.priority_id == item.id), None) \
+        if results else None
+    return render_template("priorities/priority.html", priority=item, round=round_,
+                           versions=services.shortlisted_in(item), tally=tally,
+                           results=results,
+                           following=services.is_following(current_user, item),
+                           updates=services.updates_that_followed(item),
+                           can_organise=services.can_organise(current_user, round_),
+                           can_respond=services.can_organise(current_user, round_) and bool(
+                               services.shortlisted_in(item)) and round_.phase_at_least(
+                               Phase.RESULTS))
+
+
+@bp.post("/<int:priority_id>/follow")
+@login_required
+def follow_priority(priority_id: int):
+    item = services.get_priority(priority_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("stop"):
+        services.unfollow_priority(current_user, item)
+        message = _("You will no longer get emails about this priority.")
+    else:
+        services.follow_priority(current_user, item)
+        message = _("We will email you when there is news about this priority.")
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("priorities.priority", priority_id=item.id))
+
+
+# Voting ----------------------------------------------------------------------------------
+
+def _ballot_done(round_: PriorityRound, ballot_id: int, message: str):
+    session[DESCRIBE_SESSION_KEY] = [round_.id, ballot_id]
+    flash(message, "success")
+    return redirect(url_for("priorities.describe", slug=round_.slug))
+
+
+def _follow_choices(user: Any, chosen: list[Any]) -> None:
+    for priority_id in chosen:
+        if priority_id:
+            item = db.session.get(Priority, int(priority_id))
+            if item is not None:
+                services.follow_priority(user, item)
+
+
+@bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
+@login_required
+def vote(slug: str):
+    round_ = _visible_round(slug)
+    form = _ballot_form(round_, forms.ChooseBallotForm)
+
+    def cast():
+        ballot, replaced = services.cast_online_ballot(current_user, round_,
+                                                       _chosen(round_, form))
+        if form.follow.data:
+            _follow_choices(current_user, _chosen(round_, form))
+        return ballot, replaced
+
+    done, response = save_form(form, cast, "priorities/vote.html", round=round_,
+                               method="online")
+    if response:
+        return response
+    ballot, replaced = done
+    return _ballot_done(round_, ballot.id, _("Your ballot has been changed.") if replaced
+                        else _("Thank you. Your ballot has been recorded."))
+
+
+@bp.route("/rounds/<slug>/vote/code", methods=["GET", "POST"])
+@limiter.limit(code_rate_limit, methods=["POST"])
+def vote_with_code(slug: str):
+    round_ = _visible_round(slug)
+    form = _ballot_form(round_, forms.CodeBallotForm)
+    done, response = save_form(
+        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form)),
+        "priorities/vote.html", round=round_, method="code")
+    if response:
+        return response
+    return _ballot_done(round_, done.id, _("Thank you. Your ballot has been recorded. Your "
+                                           "code has now been used."))
+
+
+@bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])
+def describe(slug: str):
+    round_ = _visible_round(slug)
+    remembered = session.get(DESCRIBE_SESSION_KEY)
+    if not remembered or remembered[0] != round_.id:
+        flash(_("These questions are asked just after you vote."), "info")
+        return redirect(url_for("priorities.round_page", slug=round_.slug))
+    form = forms.DescriptionForm()
+    saved, response = save_form(form, lambda: services.save_description(remembered[1],
+                                                                        form_data(form)),
+                                "priorities/describe.html", round=round_)
+    if response:
+        return response
+    session.pop(DESCRIBE_SESSION_KEY, None)
+    flash(_("Thank you. Your answers are only ever counted with other people's.")
+          if saved else _("Thank you for voting."), "success")
+    return redirect(url_for("priorities.round_page", slug=round_.slug))
+
+
+# Results ---------------------------------------------------------------------------------
+
+@bp.get("/rounds/<slug>/results")
+def results(slug: str):
+    round_ = _visible_round(slug)
+    if not round_.results_visible:
+        return render_template("priorities/results_hidden.html", round=round_)
+    outcome = tallies.compute_results(round_)
+    return render_template("priorities/results.html", round=round_, results=outcome,
+                           chart=tallies.chart_rows(outcome))
+
+
+@bp.get("/rounds/<slug>/results.csv")
+def results_csv(slug: str):
+    round_ = _visible_round(slug)
+    if not round_.results_visible:
+        abort(404)
+    body = tallies.results_csv(tallies.compute_results(round_))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{round_.slug}-results.csv"'})
+
+
+# Organisers ------------------------------------------------------------------------------
+
+def _round_form(**kwargs) -> forms.RoundForm:
+    form = forms.RoundForm(**kwargs)
+    mine = [m.organisation for m in current_user.memberships
+            if can_edit_org(current_user, m.organisation_id)]
+    form.organisation.choices = forms.choice_list((o.id, o.name) for o in mine)
+    form.partners.choices = forms.choice_list((o.id, o.name)
+                                              for o in organisations.list_organisations())
+    return form
+
+
+def _round_data(form: forms.RoundForm) -> dict[str, Any]:
+    data = form_data(form)
+    data["groups"] = form.groups.data or []
+    return data
+
+
+@bp.route("/rounds/new", methods=["GET", "POST"])
+@login_required
+def new_round():
+    form = _round_form()
+    if request.method == "GET":
+        form.groups.data = [g.value for g in GROUP_LABELS]
+    if not form.organisation.choices:
+        abort(403, description=_("Only editors of an organisation can start a round."))
+
+    def create():
+        from feedback.organisations.models import Organisation
+
+        ids = [form.organisation.data, *(form.partners.data or [])]
+        orgs = [db.session.get(Organisation, int(i)) for i in ids if str(i).isdigit()]
+        return services.create_round(current_user, [o for o in orgs if o], _round_data(form))
+
+    created, response = save_form(form, create, "priorities/round_form.html", round=None)
+    if response:
+        return response
+    flash(_("Round started as a draft. Open it for suggestions when you are ready."),
+          "success")
+    return redirect(url_for("priorities.manage", slug=created.slug))
+
+
+@bp.route("/rounds/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit_round(slug: str):
+    round_ = _organiser_round(slug)
+    form = _round_form(obj=round_)
+    if request.method == "GET":
+        form.groups.data = list(round_.groups or [])
+        form.voting_method.data = round_.voting_method.value
+    _saved, response = save_form(form, lambda: services.update_round(current_user, round_,
+                                                                     _round_data(form)),
+                                "priorities/round_form.html", round=round_)
+    if response:
+        return response
+    flash(_("Round saved."), "success")
+    return redirect(url_for("priorities.manage", slug=round_.slug))
+
+
+@bp.get("/rounds/<slug>/manage")
+@login_required
+def manage(slug: str):
+    round_ = _organiser_round(slug)
+    suggestions = services.all_suggestions(round_)
+    merge_form = forms.MergeForm()
+    merge_form.into.choices = [(str(s.id), s.question) for s in suggestions
+                               if s.status != SuggestionStatus.MERGED]  # read by the template
+    shortlist = services.current_shortlist(round_)
+    priorities = services.list_priorities(round_)
+    shortlist_form = forms.ShortlistForm()
+    shortlist_form.priorities.choices = forms.choice_list((p.id, p.title) for p in priorities)
+    shortlist_form.priorities.data = ([str(e.priority_id) for e in shortlist.entries]
+                                      if shortlist else [str(p.id) for p in priorities])
+    priority_form = forms.PriorityForm()
+    priority_form.suggestions.choices = forms.choice_list(
+        (s.id, s.question) for s in suggestions if s.status == SuggestionStatus.PUBLISHED)
+    return render_template(
+        "priorities/manage.html", round=round_, suggestions=suggestions,
+        phase_form=forms.PhaseForm(phase=round_.phase.value), moderate_form=forms.ModerateForm(),
+        merge_form=merge_form, priority_form=priority_form, shortlist_form=shortlist_form,
+        priorities=priorities, shortlist=shortlist, code_form=forms.CodeBatchForm(),
+        batches=services.code_batches(round_), papers=services.paper_ballots(round_),
+        confirm_form=ConfirmForm(), on_behalf_form=forms.OnBehalfForm())
+
+
+def _back_to_manage(round_: PriorityRound, anchor: str = ""):
+    return redirect(url_for("priorities.manage", slug=round_.slug) + anchor, code=303)
+
+
+def _run(round_: PriorityRound, action, success: str, anchor: str = ""):
+    """For the small forms on the manage page: run, commit, and come back with a message."""
+    return act_and_redirect(action, success,
+                            url_for("priorities.manage", slug=round_.slug) + anchor)
+
+
+@bp.post("/rounds/<slug>/phase")
+@login_required
+def change_phase(slug: str):
+    round_ = _organiser_round(slug)
+    form = forms.PhaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _run(round_, lambda: services.set_phase(current_user, round_, form.phase.data),
+                _("The round has moved on."))
+
+
+@bp.route("/rounds/<slug>/on-behalf", methods=["GET", "POST"])
+@login_required
+def on_behalf(slug: str):
+    round_ = _organiser_round(slug)
+    form = forms.OnBehalfForm()
+    _created, response = save_form(
+        form, lambda: services.suggest_on_behalf(current_user, round_, form_data(form)),
+        "priorities/on_behalf.html", round=round_)
+    if response:
+        return response
+    flash(_("Suggestion added, recorded as gathered on someone's behalf."), "success")
+    return redirect(url_for("priorities.on_behalf", slug=round_.slug))
+
+
+@bp.post("/suggestions/<int:suggestion_id>/moderate")
+@login_required
+def moderate(suggestion_id: int):
+    suggestion = db.session.get(Suggestion, suggestion_id) or abort(404)
+    round_ = suggestion.round
+    services.require_organiser(current_user, round_)
+    form = forms.ModerateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _run(round_, lambda: services.moderate(current_user, suggestion, form.status.data,
+                                                  form.reason.data),
+                _("Decision saved."), "#section-suggestions")
+
+
+@bp.post("/suggestions/<int:suggestion_id>/merge")
+@login_required
+def merge(suggestion_id: int):
+    duplicate = db.session.get(Suggestion, suggestion_id) or abort(404)
+    round_ = duplicate.round
+    services.require_organiser(current_user, round_)
+    form = forms.MergeForm()
+    form.into.choices = []
+    if not form.validate_on_submit() or not str(form.into.data).isdigit():
+        abort(400)
+    keep = db.session.get(Suggestion, int(form.into.data)) or abort(404)
+    return _run(round_, lambda: services.merge_suggestions(current_user, duplicate, keep),
+                _("Questions merged. Everyone who suggested or followed them is kept."),
+                "#section-suggestions")
+
+
+@bp.post("/rounds/<slug>/priorities")
+@login_required
+def add_priority(slug: str):
+    round_ = _organiser_round(slug)
+    form = forms.PriorityForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _run(round_, lambda: services.create_priority(
+        current_user, round_, form_data(form), [int(i) for i in form.suggestions.data or []
+                                                if str(i).isdigit()]),
+        _("Priority added. Publish the shortlist to show it."), "#section-shortlist")
+
+
+@bp.route("/<int:priority_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_priority(priority_id: int):
+    item = services.get_priority(priority_id)
+    services.require_organiser(current_user, item.round)
+    form = forms.PriorityForm(obj=item)
+    _saved, response = save_form(form, lambda: services.update_priority(current_user, item,
+                                                                        form_data(form)),
+                                "priorities/priority_form.html", priority=item)
+    if response:
+        return response
+    flash(_("Priority saved. Publish the shortlist again to show the new wording."), "success")
+    return redirect(url_for("priorities.manage", slug=item.round.slug) + "#section-shortlist")
+
+
+@bp.post("/rounds/<slug>/shortlist")
+@login_required
+def publish_shortlist(slug: str):
+    round_ = _organiser_round(slug)
+    form = forms.ShortlistForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _run(round_, lambda: services.publish_shortlist(
+        current_user, round_, [i for i in form.priorities.data or [] if str(i).isdigit()],
+        form.note.data), _("Shortlist published."), "#section-shortlist")
+
+
+@bp.post("/rounds/<slug>/codes")
+@login_required
+def create_codes(slug: str):
+    round_ = _organiser_round(slug)
+    form = forms.CodeBatchForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        batch, codes = services.create_code_batch(current_user, round_, form.size.data,
+                                                  form.label.data)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _back_to_manage(round_, "#section-codes")
+    db.session.commit()
+    return render_template("priorities/code_sheet.html", round=round_, batch=batch,
+                           codes=codes,
+                           vote_url=url_for("priorities.vote_with_code", slug=round_.slug,
+                                            _external=True))
+
+
+@bp.route("/rounds/<slug>/paper", methods=["GET", "POST"])
+@login_required
+def paper(slug: str):
+    round_ = _organiser_round(slug)
+    form = _ballot_form(round_, forms.PaperBallotForm)
+
+    def enter():
+        data = form_data(form)
+        data["choices"] = _chosen(round_, form)
+        return services.enter_paper_ballot(current_user, round_, data)
+
+    entered, response = save_form(form, enter, "priorities/paper.html", round=round_,
+                                  papers=services.paper_ballots(round_),
+                                  confirm_form=ConfirmForm())
+    if response:
+        return response
+    flash(_("Paper ballot %(ref)s: %(status)s.", ref=entered.reference,
+            status=entered.status_label), "success" if entered.status != "mismatch"
+          else "error")
+    return redirect(url_for("priorities.paper", slug=round_.slug))
+
+
+@bp.post("/paper/<int:paper_id>/<action>")
+@login_required
+def paper_action(paper_id: int, action: str):
+    item = db.session.get(PaperBallot, paper_id) or abort(404)
+    round_ = db.session.get(PriorityRound, item.round_id)
+    services.require_organiser(current_user, round_)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "clear-second":
+            services.clear_second_entry(current_user, item)
+        elif action == "discard":
+            services.discard_paper_ballot(current_user, item)
+        else:
+            abort(404)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Done."), "success")
+    return redirect(url_for("priorities.paper", slug=round_.slug), code=303)
+
+
+@bp.route("/<int:priority_id>/respond", methods=["GET", "POST"])
+@login_required
+def respond(priority_id: int):
+    item = services.get_priority(priority_id)
+    services.require_organiser(current_user, item.round)
+    form = forms.ResponseForm()
+    if request.method == "GET" and item.response_status:
+        form.status.data = item.response_status.value
+        form.text.data = item.response_text
+    _saved, response = save_form(form, lambda: services.publish_response(
+        current_user, item, form.status.data, form.text.data),
+        "priorities/respond.html", priority=item)
+    if response:
+        return response
+    flash(_("Response published. Everyone following this priority has been emailed."),
+          "success")
+    return redirect(url_for("priorities.priority", priority_id=item.id))
+

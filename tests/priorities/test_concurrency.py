@@ -1,0 +1,102 @@
+"""300 people vote at once through the web layer while 100 more attempts reuse voters or
+codes already used: exactly 300 ballots, none lost, no duplicates, and every rejected
+attempt gets the clear message. Needs PostgreSQL's row locks and real concurrency."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from feedback.extensions import db
+from feedback.priorities import services
+from feedback.priorities.models import Ballot, BallotCode, BallotMethod
+from tests.conftest import POSTGRES_SERVER_URL, login
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not POSTGRES_SERVER_URL, reason="needs PostgreSQL for real concurrent "
+                       "transactions (set FEEDBACK_TEST_DATABASE_URL); SQLite has one writer"),
+]
+
+ONLINE_VOTERS = 150
+CODE_VOTERS = 150
+CODE_REUSES = 70
+ONLINE_REPEATS = 30
+
+
+class SignedIn:
+    """Just what ``login`` needs, so threads never touch another session's objects."""
+
+    def __init__(self, session_id: str):
+        self.session_id = session_id
+
+    def get_id(self) -> str:
+        return self.session_id
+
+
+@pytest.fixture
+def app_config():
+    return {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10, "max_overflow": 10,
+                                         "pool_timeout": 120, "pool_pre_ping": True}}
+
+
+def test_300_voters_at_once_and_100_reuse_attempts(app, voting_round, organiser, make_user):
+    round_id, slug = voting_round.id, voting_round.slug
+    ids = [e.priority_id for e in services.current_shortlist(voting_round).entries]
+    voters = [make_user() for _ in range(ONLINE_VOTERS)]
+    _batch, codes = services.create_code_batch(organiser, voting_round, CODE_VOTERS)
+    db.session.commit()
+    voter_ids = [u.id for u in voters]
+    voters = [SignedIn(u.get_id()) for u in voters]
+    db.session.remove()
+
+    attempts = ([("online", user, None) for user in voters]
+                + [("code", None, code) for code in codes]
+                + [("code", None, code) for code in codes[:CODE_REUSES]]
+                + [("online", user, None) for user in voters[:ONLINE_REPEATS]])
+    assert len(attempts) == 400
+    start = threading.Barrier(20)
+
+    def attempt(number: int, kind: str, user, code):
+        client = app.test_client()
+        choice = {"choices": [str(ids[number % len(ids)]), str(ids[(number + 1) % len(ids)])]}
+        if number < 20:
+            start.wait(timeout=60)  # the first wave leaves together
+        if kind == "online":
+            login(client, user)
+            response = client.post(f"/priorities/rounds/{slug}/vote", data=choice)
+        else:
+            response = client.post(f"/priorities/rounds/{slug}/vote/code",
+                                   data={"code": code, **choice})
+        return kind, code, response.status_code, response.get_data(as_text=True)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        futures = [pool.submit(attempt, n, *a) for n, a in enumerate(attempts)]
+        outcomes = [f.result(timeout=300) for f in futures]
+
+    accepted = [o for o in outcomes if o[2] == 302]
+    rejected = [o for o in outcomes if o[2] != 302]
+    assert len(rejected) == CODE_REUSES
+    assert all(kind == "code" and status == 400 and
+               "This ballot code has already been used to vote" in body
+               for kind, _code, status, body in rejected)
+    assert len(accepted) == 400 - CODE_REUSES
+    # Each reused code was accepted exactly once and refused exactly once.
+    assert sorted(code for _k, code, _s, _b in rejected) == sorted(codes[:CODE_REUSES])
+
+    ballots = db.session.scalar(select(func.count()).select_from(Ballot)
+                                .where(Ballot.round_id == round_id))
+    assert ballots == ONLINE_VOTERS + CODE_VOTERS
+    keys = set(db.session.scalars(select(Ballot.voter_key).where(Ballot.round_id == round_id)))
+    expected = ({services.voter_key(round_id, f"user:{i}") for i in voter_ids}
+                | {services.voter_key(round_id, f"code:{services.hash_code(c)}")
+                   for c in codes})
+    assert keys == expected  # nothing lost, nothing extra
+    assert db.session.scalar(select(func.count()).select_from(BallotCode)
+                             .where(BallotCode.used_at.is_(None))) == 0
+    methods = dict(db.session.execute(select(Ballot.method, func.count()).where(
+        Ballot.round_id == round_id).group_by(Ballot.method)).all())
+    assert methods == {BallotMethod.ONLINE: ONLINE_VOTERS, BallotMethod.CODE: CODE_VOTERS}

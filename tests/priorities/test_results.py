@@ -1,0 +1,132 @@
+"""Tallies (approval and Borda), breakdowns, suppression of every published count, the
+results page with its SVG charts and the CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from feedback.core.suppression import suppress_count
+from feedback.extensions import db
+from feedback.priorities import services
+from feedback.priorities.models import Ballot, BallotChoice, BallotMethod, Phase
+from feedback.priorities.results import borda_points, compute_results
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    """Results are worked out for a page or an API call, in the reader's language."""
+    with app.test_request_context():
+        yield
+
+
+def _ids(round_):
+    return [e.priority_id for e in services.current_shortlist(round_).entries]
+
+
+def _add_ballots(round_, choices, method=BallotMethod.ONLINE, group="", options=(),
+                 district="", start=0):
+    """Add ballots directly (the voting rules are tested elsewhere)."""
+    from feedback.priorities.models import VoterDescription
+
+    for number, chosen in enumerate(choices, start=start):
+        ballot = Ballot(round_id=round_.id, voter_key=f"{method.value}-{group}-{number}",
+                        method=method)
+        ballot.choices = [BallotChoice(priority_id=p, rank=r) for r, p in
+                          enumerate(chosen, start=1)]
+        db.session.add(ballot)
+        db.session.flush()
+        if group or options or district:
+            db.session.add(VoterDescription(ballot_id=ballot.id, group=group,
+                                            ethnicity_options=list(options),
+                                            postcode_district=district))
+    db.session.commit()
+
+
+@pytest.mark.parametrize(("raw", "shown"), [(0, "0"), (1, "*"), (7, "*"), (8, "10"),
+                                            (12, "10"), (13, "15"), (17, "15"), (18, "20")])
+def test_suppression_edge_values(raw, shown):
+    assert str(suppress_count(raw)) == shown
+
+
+def test_borda_points():
+    assert [borda_points(rank, 3) for rank in (1, 2, 3)] == [3, 2, 1]
+
+
+def test_approval_tally_and_breakdowns_are_suppressed(make_round):
+    round_ = make_round("results")
+    a, b, c, _d = _ids(round_)
+    _add_ballots(round_, [[a, b]] * 20, group="patients", options=["Somali"], district="B15")
+    _add_ballots(round_, [[b]] * 5, method=BallotMethod.CODE, group="carers", start=100)
+    _add_ballots(round_, [[c]] * 3, method=BallotMethod.PAPER, start=200)
+    results = compute_results(round_)
+    assert str(results.voters) == "30"  # 28 rounded to the nearest 5
+    tallies = {t.priority_id: t for t in results.tallies}
+    assert [t.priority_id for t in results.tallies][:2] == [b, a]
+    assert str(tallies[b].chose) == "25" and tallies[b].percentage == "83%"
+    assert str(tallies[a].chose) == "20" and tallies[a].percentage == "67%"
+    assert str(tallies[c].chose) == "*" and tallies[c].percentage == "*"
+    groups = {cat.label: cat for cat in results.breakdowns[0].categories}
+    assert str(groups["Patients"].voters) == "20" and str(groups["Carers"].voters) == "*"
+    assert str(groups["Did not say"].voters) == "*"
+    identity = {cat.label: cat for cat in results.breakdowns[1].categories}
+    assert str(identity["Somali"].voters) == "20"
+    methods = {cat.label: str(cat.voters) for cat in results.breakdowns[3].categories}
+    assert methods == {"Online": "20", "Ballot code": "*", "Paper": "*"}
+    areas = {cat.label: str(cat.voters) for cat in results.breakdowns[2].categories}
+    assert areas["B15"] == "20"
+
+
+def test_borda_tally_ranks_by_points(make_round):
+    round_ = make_round("results", voting_method="rank", max_choices=3)
+    a, b, c, _d = _ids(round_)
+    _add_ballots(round_, [[a, b, c]] * 10)
+    _add_ballots(round_, [[b, c]] * 10, start=50)
+    results = compute_results(round_)
+    by_id = {t.priority_id: t for t in results.tallies}
+    # a: 10x3 = 30; b: 10x2 + 10x3 = 50; c: 10x1 + 10x2 = 30
+    assert results.tallies[0].priority_id == b and str(by_id[b].points) == "50"
+    assert str(by_id[a].points) == "30" and str(by_id[c].points) == "30"
+
+
+def test_results_page_has_charts_tables_and_the_method_in_plain_english(client, make_round):
+    round_ = make_round("results", voting_method="rank", max_choices=3)
+    a, b, *_ = _ids(round_)
+    _add_ballots(round_, [[a, b]] * 12)
+    page = client.get(f"/priorities/rounds/{round_.slug}/results")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count('<svg class="app-chart"') == 5  # overall and four breakdowns
+    assert 'role="img"' in html and "<title id=\"chart-overall-title\">" in html
+    assert "Borda count" in html and "first choice earns 3 points" in html
+    assert "<table class=\"nhsuk-table\">" in html
+
+
+def test_csv_has_the_same_suppressed_figures(client, make_round):
+    round_ = make_round("results")
+    a, *_ = _ids(round_)
+    _add_ballots(round_, [[a]] * 9)
+    response = client.get(f"/priorities/rounds/{round_.slug}/results.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    overall = [r for r in rows if r["breakdown"] == "overall"]
+    assert overall[0]["voters_in_category"] == "10" and overall[0]["chose_priority"] == "10"
+    assert {r["chose_priority"] for r in rows} <= {"0", "*", "10"}
+    method_rows = [r for r in rows if r["breakdown"] == "method" and r["category"] == "Online"]
+    assert method_rows[0]["voters_in_category"] == "10"
+
+
+def test_counts_hidden_until_voting_closes(client, make_round):
+    round_ = make_round("voting", hide_counts=True)
+    assert "published when voting closes" in client.get(
+        f"/priorities/rounds/{round_.slug}/results").get_data(as_text=True)
+    assert client.get(f"/priorities/rounds/{round_.slug}/results.csv").status_code == 404
+    assert client.get(f"/api/v1/rounds/{round_.slug}/results").status_code == 404
+    round_.hide_counts = False
+    db.session.commit()
+    assert "Voting is still open" in client.get(
+        f"/priorities/rounds/{round_.slug}/results").get_data(as_text=True)
+    round_.phase = Phase.RESULTS
+    db.session.commit()
