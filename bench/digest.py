@@ -1,0 +1,199 @@
+"""Benchmark: one edition to N subscribers in L languages, delivered over real SMTP.
+
+    .venv/bin/python bench/digest.py --subscribers 50000 --languages 5 \
+        [--database postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--workers 2]
+
+Seeds N confirmed subscribers across L languages in a fresh database (a temporary SQLite
+file, or a new database on the given PostgreSQL server, dropped afterwards), creates the
+edition (rendering each language once), and delivers it with ``feedback deliver``-style
+workers to an aiosmtpd sink in its own process on loopback. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import resource
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from feedback import create_app
+from feedback.extensions import db
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run_sink(port: int, ready, pipe) -> None:
+    """An aiosmtpd server that only counts recipients (in its own process and core)."""
+    from aiosmtpd.controller import Controller
+
+    counts: Counter = Counter()
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            counts.update(envelope.rcpt_tos)
+            return "250 OK"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    pipe.recv()  # wait for "report"
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    pipe.send((dict(counts), usage.ru_utime + usage.ru_stime))
+    controller.stop()
+
+
+def deliver_in_process(url: str, port: int, secret: str, batch: int, queue, ready,
+                       go) -> None:
+    app = create_app(_config(url, port, secret, batch))
+    with app.app_context():
+        from feedback.delivery.services import Worker
+
+        worker = Worker()
+        ready.release()
+        go.wait()  # time delivery, not interpreter start-up
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        sent = worker.run(until_idle=True)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        queue.put((sent, after.ru_maxrss / 1024, cpu))
+
+
+def _config(url: str, port: int, secret: str, batch: int) -> dict:
+    return {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret,
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
+            "DELIVERY_CHANNEL": "smtp", "DELIVERY_BATCH_SIZE": batch, "LOG_LEVEL": "WARNING",
+            "RUN_SCHEDULER": False, "BASE_URL": "https://feedback.example"}
+
+
+def fresh_database(server_url: str | None, workdir: Path) -> tuple[str, callable]:
+    if not server_url or server_url.startswith("sqlite"):
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    name = f"feedback_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    return url, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=5000)
+    parser.add_argument("--languages", type=int, default=3)
+    parser.add_argument("--database", default=None)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=200)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="feedback-bench-"))
+    url, drop = fresh_database(args.database, workdir)
+    port, secret = free_port(), "bench-secret"
+    context = multiprocessing.get_context("spawn")
+    ready, (parent_end, child_end) = context.Event(), context.Pipe()
+    sink = context.Process(target=run_sink, args=(port, ready, child_end), daemon=True)
+    sink.start()
+    ready.wait(30)
+    try:
+        app = create_app(_config(url, port, secret, args.batch))
+        with app.app_context():
+            from flask_migrate import upgrade
+            from sqlalchemy import func, select
+
+            from feedback.core.languages import DEFAULT_LANGUAGES
+            from feedback.digests import services
+            from feedback.digests.models import EditionVersion
+            from feedback.subscriptions.models import Audience, Cadence, Subscriber
+
+            upgrade()
+            languages = [language.code for language in DEFAULT_LANGUAGES[:args.languages]]
+            app.extensions["feedback_digest_sources"] = [lambda since, until: [
+                {"kind": "update", "id": n, "title": f"Update {n}: what your data led to",
+                 "summary": "A clinic now opens at weekends because of what the data showed.",
+                 "url": f"https://feedback.example/updates/{n}", "published_at": "",
+                 "organisation": "Riverside", "topics": [], "areas": [], "language": "en",
+                 "priority": False} for n in range(8)]]
+            audience = Audience(name="Benchmark digest", cadence=Cadence.WEEKLY,
+                                languages=languages, sender_name="Bench")
+            db.session.add(audience)
+            db.session.commit()
+            rows = [{"audience_id": audience.id, "email": f"reader{n}@example.org",
+                     "name": f"Reader {n}", "phone": "", "language": languages[n % len(
+                         languages)], "status": "confirmed"} for n in range(args.subscribers)]
+            for start in range(0, len(rows), 5000):
+                db.session.execute(sa.insert(Subscriber), rows[start:start + 5000])
+            db.session.commit()
+            del rows
+
+            started = time.perf_counter()
+            edition = services.create_and_start(audience.id, "2026-W47")
+            db.session.commit()
+            create_seconds = time.perf_counter() - started
+            renders = db.session.scalar(select(func.count()).select_from(EditionVersion).where(
+                EditionVersion.edition_id == edition.id))
+            db.session.remove()
+            db.engine.dispose()
+
+        queue, ready, go = context.Queue(), context.Semaphore(0), context.Event()
+        workers = [context.Process(target=deliver_in_process,
+                                   args=(url, port, secret, args.batch, queue, ready, go))
+                   for _ in range(args.workers)]
+        for worker in workers:
+            worker.start()
+        for _worker in workers:
+            ready.acquire()
+        started = time.perf_counter()
+        go.set()
+        results = [queue.get() for _ in workers]
+        for worker in workers:
+            worker.join()
+        seconds = time.perf_counter() - started
+        parent_end.send("report")
+        counts, sink_cpu = parent_end.recv()
+    finally:
+        sink.join(10)
+        if sink.is_alive():
+            sink.terminate()
+        drop()
+
+    delivered = sum(counts.values())
+    print(json.dumps({
+        "recipients": args.subscribers,
+        "delivered": delivered,
+        "unique_recipients": len(counts),
+        "duplicates": delivered - len(counts),
+        "messages_per_s": round(delivered / seconds, 1),
+        "renders": renders,
+        "peak_rss_mb": round(max(rss for _sent, rss, _cpu in results), 1),
+        "worker_cpu_ms_per_message": round(1000 * sum(cpu for *_rest, cpu in results)
+                                           / max(delivered, 1), 2),
+        "smtp_sink_cpu_ms_per_message": round(1000 * sink_cpu / max(delivered, 1), 2),
+        "languages": args.languages,
+        "workers": args.workers,
+        "database": sa.make_url(url).get_backend_name(),
+        "edition_create_s": round(create_seconds, 2),
+        "delivery_s": round(seconds, 2),
+    }))
+
+
+if __name__ == "__main__":
+    main()

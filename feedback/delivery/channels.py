@@ -1,0 +1,246 @@
+"""Ways out: SMTP, GOV.UK Notify (REST) and, in development, the outbox folder.
+
+A channel's ``send`` returns the provider's id once the provider has ACCEPTED the
+message, or raises ``TemporaryFailure`` (retry later, with ``retry_after`` when the
+provider said so) or ``PermanentFailure`` (never retry; the address is suppressed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import jwt
+import requests
+from flask import current_app
+
+from feedback.core import mail
+
+log = logging.getLogger(__name__)
+
+
+class TemporaryFailure(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class BackOff(TemporaryFailure):
+    """The provider is rate limiting us: stop sending for ``retry_after`` seconds. It does
+    not count as a failed attempt."""
+
+
+class PermanentFailure(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Outgoing:
+    """One message for one recipient, already personalised."""
+
+    delivery_id: int
+    to: str
+    subject: str
+    text: str
+    html: str | None
+    headers: dict[str, str]
+    message_id: str
+    unsubscribe_url: str
+    phone: str = ""
+    sms: bool = False
+    extra: dict = field(default_factory=dict)
+    raw: bytes | None = None  # the whole message, already encoded (bulk mail)
+    envelope_from: str = ""
+
+    def email_message(self) -> EmailMessage:
+        headers = dict(self.headers)
+        # set_content() drops Content-* headers, so this one goes on afterwards.
+        language = headers.pop("Content-Language", None)
+        message = mail.build_message(self.to, self.subject, self.text, self.html,
+                                     headers=headers, message_id=self.message_id)
+        if language:
+            message["Content-Language"] = language
+        if self.extra.get("from"):
+            message.replace_header("From", self.extra["from"])
+        return message
+
+
+def write_raw_to_outbox(raw: bytes) -> None:
+    outbox = Path(current_app.config["OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    (outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(raw)
+
+
+class OutboxChannel:
+    """Development: each message becomes an ``.eml`` file in the outbox folder."""
+
+    name = "outbox"
+
+    def send(self, outgoing: Outgoing) -> str | None:
+        if outgoing.sms:
+            raise PermanentFailure("text messages need GOV.UK Notify")
+        if outgoing.raw is not None:
+            write_raw_to_outbox(outgoing.raw)
+        else:
+            mail.write_to_outbox(outgoing.email_message())
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class SmtpChannel:
+    """smtplib with STARTTLS or SSL and authentication, reusing one connection."""
+
+    name = "smtp"
+
+    def __init__(self) -> None:
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            try:
+                self._smtp = mail.open_smtp()
+            except (OSError, smtplib.SMTPException) as error:
+                raise TemporaryFailure(f"cannot connect: {type(error).__name__}") from None
+        return self._smtp
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError):
+                self._smtp.close()
+        self._smtp = None
+
+    def send(self, outgoing: Outgoing) -> str | None:
+        if outgoing.sms:
+            raise PermanentFailure("text messages need GOV.UK Notify")
+        smtp = self._connection()
+        try:
+            if outgoing.raw is not None:
+                refused = smtp.sendmail(outgoing.envelope_from, [outgoing.to], outgoing.raw)
+            else:
+                refused = smtp.send_message(outgoing.email_message())
+        except smtplib.SMTPRecipientsRefused as error:
+            code = next(iter(error.recipients.values()))[0]
+            self._reset(smtp)
+            raise (PermanentFailure if code >= 500 else TemporaryFailure)(
+                f"recipient refused ({code})") from None
+        except smtplib.SMTPResponseException as error:
+            self._reset(smtp)
+            if error.smtp_code >= 500 and error.smtp_code != 552:
+                raise PermanentFailure(f"refused ({error.smtp_code})") from None
+            raise TemporaryFailure(f"deferred ({error.smtp_code})") from None
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            raise TemporaryFailure(f"connection lost: {type(error).__name__}") from None
+        if refused:
+            raise TemporaryFailure("recipient deferred")
+        return None
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+        self._smtp = None
+
+
+def notify_credentials(api_key: str) -> tuple[str, str]:
+    """(service id, secret) from a Notify API key: ``name-<service uuid>-<secret uuid>``."""
+    if len(api_key) < 74:
+        raise ValueError("not a GOV.UK Notify API key")
+    return api_key[-73:-37], api_key[-36:]
+
+
+def notify_token(api_key: str, now: float | None = None) -> str:
+    """The JWT Notify expects: HS256, ``iss`` = service id, ``iat`` = now."""
+    service_id, secret = notify_credentials(api_key)
+    return jwt.encode({"iss": service_id, "iat": int(now or time.time())}, secret,
+                      algorithm="HS256", headers={"typ": "JWT", "alg": "HS256"})
+
+
+class NotifyChannel:
+    """GOV.UK Notify's REST API: one call per message. 429 means back off, not fail."""
+
+    name = "notify"
+
+    def __init__(self) -> None:
+        config = current_app.config
+        self.api_key = config["NOTIFY_API_KEY"]
+        self.base_url = config["NOTIFY_BASE_URL"].rstrip("/")
+        self.email_template = config["NOTIFY_EMAIL_TEMPLATE_ID"]
+        self.sms_template = config["NOTIFY_SMS_TEMPLATE_ID"]
+        self.session = requests.Session()
+
+    def send(self, outgoing: Outgoing) -> str | None:
+        if outgoing.sms:
+            path, body = "/v2/notifications/sms", {
+                "phone_number": outgoing.phone, "template_id": self.sms_template,
+                "personalisation": {"body": outgoing.text},
+                "reference": str(outgoing.delivery_id)}
+        else:
+            path, body = "/v2/notifications/email", {
+                "email_address": outgoing.to, "template_id": self.email_template,
+                "personalisation": {"subject": outgoing.subject, "body": outgoing.text},
+                "reference": str(outgoing.delivery_id),
+                "one_click_unsubscribe_url": outgoing.unsubscribe_url}
+        try:
+            response = self.session.post(
+                self.base_url + path, json=body, timeout=30,
+                headers={"Authorization": f"Bearer {notify_token(self.api_key)}",
+                         "User-Agent": "feedback-loop"})
+        except requests.RequestException as error:
+            raise TemporaryFailure(f"Notify unreachable: {type(error).__name__}") from None
+        if response.status_code in (200, 201):
+            return str(response.json().get("id", ""))[:64] or None
+        if response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise BackOff("Notify rate limit (429)",
+                          retry_after=float(retry_after) if retry_after and
+                          retry_after.isdigit() else 60.0)
+        if response.status_code >= 500:
+            raise TemporaryFailure(f"Notify error ({response.status_code})")
+        if response.status_code == 400 and _bad_recipient(response):
+            raise PermanentFailure("Notify rejected the address (400)")
+        # 400/403 for our own configuration: retrying will not help, but the address is fine.
+        raise TemporaryFailure(f"Notify refused the request ({response.status_code})",
+                               retry_after=3600)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _bad_recipient(response: requests.Response) -> bool:
+    try:
+        errors = response.json().get("errors", [])
+    except ValueError:
+        return False
+    return any("email_address" in (e.get("message") or "") or "phone_number" in
+               (e.get("message") or "") for e in errors)
+
+
+def open_channel():
+    """The configured channel for bulk mail."""
+    config = current_app.config
+    chosen = config["DELIVERY_CHANNEL"] or ("smtp" if config["SMTP_HOST"] else "outbox")
+    if chosen == "notify":
+        return NotifyChannel()
+    if chosen == "smtp":
+        return SmtpChannel()
+    return OutboxChannel()

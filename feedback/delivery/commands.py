@@ -1,0 +1,32 @@
+"""``feedback deliver``: a delivery worker (run as many as you like, on any machine)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+
+@click.command("deliver")
+@click.option("--once", is_flag=True, help="Stop when nothing is left to send.")
+@click.option("--idle-sleep", default=2.0, show_default=True,
+              help="Seconds to wait when nothing is due.")
+@with_appcontext
+def deliver(once: bool, idle_sleep: float) -> None:
+    """Send queued digest and newsletter messages from the outbox."""
+    from feedback.delivery.services import Worker
+
+    sent = Worker().run(until_idle=once, idle_sleep=idle_sleep)
+    click.echo(f"Sent {sent} messages.")
+
+
+@click.command("scheduler")
+@click.option("--poll", default=5.0, show_default=True,
+              help="Seconds between attempts to take the lock when on standby.")
+@with_appcontext
+def scheduler(poll: float) -> None:
+    """Run the one scheduler (editions, delivery, retries, purges); extra copies wait."""
+    from flask import current_app
+
+    from feedback.scheduler import run_forever
+
+    run_forever(current_app._get_current_object(), poll_seconds=poll)

@@ -1,0 +1,65 @@
+"""Fast MIME for bulk mail. The headers that are the same for every recipient of one
+language version are encoded once (by the standard library's email package); per
+recipient only the address, Message-ID, unsubscribe link and the two base64 body parts
+are put in. The result is an ordinary multipart/alternative message."""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import uuid
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+
+def encode_headers(pairs: list[tuple[str, str]]) -> bytes:
+    """RFC 5322 header lines (RFC 2047-encoded where needed), CRLF-terminated."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    for name, value in pairs:
+        message[name] = value
+    return bytes(message).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+
+def _base64(text: str) -> bytes:
+    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+def _safe(value: str) -> str:
+    if "\r" in value or "\n" in value:
+        raise ValueError("line break in a header value")
+    return value
+
+
+class Skeleton:
+    """One language version's shared headers, ready for any number of recipients."""
+
+    def __init__(self, shared_headers: list[tuple[str, str]]):
+        self.shared = encode_headers(shared_headers)
+
+    def message(self, *, to: str, message_id: str, unsubscribe_url: str, text: str,
+                html: str | None) -> bytes:
+        if not to.isascii():  # an internationalised address: let the email package fold it
+            per_recipient = encode_headers([("To", to)])
+        else:
+            per_recipient = f"To: {_safe(to)}\r\n".encode()
+        per_recipient += (
+            f"Date: {format_datetime(datetime.now(UTC))}\r\n"
+            f"Message-ID: {_safe(message_id)}\r\n"
+            f"List-Unsubscribe: <{_safe(unsubscribe_url)}>\r\n"
+            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+            "MIME-Version: 1.0\r\n").encode("ascii")
+        plain = (b'Content-Type: text/plain; charset="utf-8"\r\n'
+                 b"Content-Transfer-Encoding: base64\r\n\r\n" + _base64(text))
+        if html is None:
+            return self.shared + per_recipient + plain
+        boundary = f"=_{uuid.uuid4().hex}".encode()
+        return b"".join([
+            self.shared, per_recipient,
+            b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',
+            b"--", boundary, b"\r\n", plain,
+            b"--", boundary, b"\r\n",
+            b'Content-Type: text/html; charset="utf-8"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n\r\n", _base64(html),
+            b"--", boundary, b"--\r\n",
+        ])

@@ -1,0 +1,414 @@
+"""The outbox: starting an edition, claiming rows, sending, retrying, receipts, progress.
+
+Delivery guarantee. A row is marked ``sent`` only after the provider accepted the
+message, and sent marks are committed once per claimed batch. A worker killed mid-batch
+therefore leaves at most ``DELIVERY_BATCH_SIZE`` accepted-but-unrecorded rows, which are
+claimed again when their lease runs out: nobody is missed, and duplicates are at most
+``DELIVERY_BATCH_SIZE`` per killed worker. Each message's Message-ID is deterministic, so
+a receiving system can also recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+
+from feedback.core.models import utcnow
+from feedback.delivery.channels import (
+    BackOff,
+    Outgoing,
+    PermanentFailure,
+    TemporaryFailure,
+    open_channel,
+)
+from feedback.delivery.mime import Skeleton
+from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.digests.models import Edition, EditionStatus
+from feedback.digests.rendering import personalise
+from feedback.extensions import db
+from feedback.subscriptions import services as subscriptions
+from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus, Suppression
+
+log = logging.getLogger(__name__)
+
+# One round trip per message: still confirmed, and the address not suppressed.
+STILL_WANTED = (
+    select(Subscriber.id)
+    .where(Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
+           ~exists().where(Suppression.email == Subscriber.email))
+)
+
+
+# Starting and steering editions ------------------------------------------------------
+
+def start_edition(edition: Edition) -> int:
+    """Freeze the edition and write one outbox row per confirmed, unsuppressed recipient
+    and channel, in the caller's transaction. Returns the number of rows."""
+    if edition.is_frozen:
+        return 0
+    now = utcnow()
+    edition.frozen_at = now
+    edition.status = EditionStatus.SENDING
+    db.session.flush()
+    suppressed = exists().where(Suppression.email == Subscriber.email)
+    recipients = (Subscriber.audience_id == edition.audience_id,
+                  Subscriber.status == SubscriberStatus.CONFIRMED, ~suppressed)
+    columns = ["edition_id", "subscriber_id", "channel", "status", "attempts",
+               "next_attempt_at", "last_error", "created_at"]
+    channels = [Channel.EMAIL]
+    if current_app.config["DELIVERY_CHANNEL"] == "notify" and \
+            current_app.config["NOTIFY_SMS_TEMPLATE_ID"]:
+        channels.append(Channel.SMS)
+    total = 0
+    for channel in channels:
+        conditions = recipients + ((Subscriber.phone != "",) if channel == Channel.SMS else ())
+        rows = select(literal(edition.id), Subscriber.id, literal(channel.value),
+                      literal(DeliveryStatus.PENDING.value), literal(0),
+                      literal(now, Delivery.next_attempt_at.type), literal(""),
+                      literal(now, Delivery.created_at.type)).where(*conditions)
+        result = db.session.execute(insert(Delivery).from_select(columns, rows))
+        total += result.rowcount or 0
+    db.session.flush()
+    return total
+
+
+def pause(edition: Edition) -> None:
+    if edition.status == EditionStatus.SENDING:
+        edition.status = EditionStatus.PAUSED
+        db.session.flush()
+
+
+def resume(edition: Edition) -> None:
+    if edition.status == EditionStatus.PAUSED:
+        edition.status = EditionStatus.SENDING
+        db.session.flush()
+
+
+@dataclass
+class Progress:
+    recipients: int = 0
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+    cancelled: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed + self.cancelled
+
+
+def progress(edition_id: int) -> Progress:
+    rows = db.session.execute(select(Delivery.status, func.count()).where(
+        Delivery.edition_id == edition_id).group_by(Delivery.status)).all()
+    counts = {status: n for status, n in rows}
+    return Progress(
+        recipients=sum(counts.values()),
+        sent=counts.get(DeliveryStatus.SENT, 0),
+        failed=counts.get(DeliveryStatus.FAILED, 0),
+        cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
+        pending=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
+    )
+
+
+def active_editions(limit: int = 50):
+    return db.session.scalars(select(Edition).where(Edition.frozen_at.is_not(None),
+                                                    Edition.status != EditionStatus.SKIPPED)
+                              .order_by(Edition.frozen_at.desc()).limit(limit)).all()
+
+
+# Claiming ----------------------------------------------------------------------------
+
+def claim_batch(limit: int, now: datetime | None = None) -> str | None:
+    """Claim up to ``limit`` due rows for this worker and commit. PostgreSQL uses
+    ``FOR UPDATE SKIP LOCKED`` so workers never wait for each other; SQLite runs the
+    single UPDATE under its database write lock, which is just as exclusive. Rows whose
+    worker died are claimed again once their lease has run out."""
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    token = uuid.uuid4().hex
+    due = (
+        select(Delivery.id)
+        .join(Edition, Edition.id == Delivery.edition_id)
+        .where(Edition.status == EditionStatus.SENDING,
+               or_(and_(Delivery.status == DeliveryStatus.PENDING,
+                        Delivery.next_attempt_at <= now),
+                   and_(Delivery.status == DeliveryStatus.SENDING,
+                        Delivery.claimed_at < now - lease)))
+        .order_by(Delivery.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=Delivery)
+    result = db.session.execute(
+        update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+        .values(status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now,
+                attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return token if result.rowcount else None
+
+
+# Sending -----------------------------------------------------------------------------
+
+class RateLimiter:
+    """At most ``per_second`` messages a second from this worker (0: no limit)."""
+
+    def __init__(self, per_second: int):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_at = time.monotonic()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+        self.next_at = max(self.next_at, now) + self.interval
+
+
+def _domain(url: str) -> str:
+    return (urlsplit(url).hostname or "localhost").lower()
+
+
+def message_id(delivery_edition_id: int, subscriber_id: int, channel: str) -> str:
+    """The same Message-ID every time this recipient is sent this edition."""
+    domain = _domain(current_app.config["BASE_URL"])
+    return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{domain}>"
+
+
+def https(url: str) -> str:
+    """List-Unsubscribe must be https (RFC 8058)."""
+    return "https://" + url.split("://", 1)[1] if url.startswith("http://") else url
+
+
+class Worker:
+    """Claims batches and sends them through one channel connection."""
+
+    def __init__(self, channel=None):
+        self.channel = channel or open_channel()
+        config = current_app.config
+        self.batch_size = config["DELIVERY_BATCH_SIZE"]
+        self.max_attempts = config["DELIVERY_MAX_ATTEMPTS"]
+        self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
+        self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
+        self.base_url = config["BASE_URL"].rstrip("/")
+        self._versions: dict[int, dict] = {}
+        self.sent = 0
+
+    def _edition(self, edition_id: int) -> dict:
+        """An edition's frozen versions and headers, loaded once per worker."""
+        cached = self._versions.get(edition_id)
+        if cached is None:
+            edition = db.session.get(Edition, edition_id)
+            audience = edition.audience
+            sender = parseaddr(current_app.config["MAIL_FROM"])
+            sender_name = audience.sender_name or sender[0]
+            list_id = f"{audience.name} <audience-{audience.id}.{_domain(self.base_url)}>"
+            cached = {
+                "versions": {v.language: v for v in edition.versions},
+                "skeletons": {v.language: Skeleton([
+                    ("From", formataddr((sender_name, sender[1]))), ("Subject", v.subject),
+                    ("List-Id", list_id), ("Content-Language", v.language)])
+                    for v in edition.versions},
+                "envelope_from": sender[1],
+                "audience": audience,
+                "from": formataddr((sender_name, sender[1])),
+                "list_id": list_id,
+                "web": f"{self.base_url}/digests/editions/{edition.id}",
+            }
+            for version in cached["versions"].values():
+                db.session.expunge(version)
+            self._versions[edition_id] = cached
+        return cached
+
+    def _still_wanted(self, subscriber_id: int) -> bool:
+        """Checked just before each send: an unsubscribe or suppression wins at once."""
+        return bool(db.session.execute(STILL_WANTED, {"id": subscriber_id}).scalar())
+
+    def outgoing(self, row) -> Outgoing:
+        edition = self._edition(row.edition_id)
+        versions = edition["versions"]
+        language = subscriptions.recipient_language(edition["audience"], row.language)
+        if language not in versions:  # the site's languages changed after rendering
+            language = "en" if "en" in versions else next(iter(versions))
+        version = versions[language]
+        links = subscriptions.links_for(row.subscriber_id, self.base_url)
+        html, text = personalise(version, row.name, links)
+        sms = row.channel == Channel.SMS
+        if sms:
+            text = f"{version.subject}\n{edition['web']}/{language}\n{links['unsubscribe']}"
+        identifier = message_id(row.edition_id, row.subscriber_id, row.channel.value)
+        unsubscribe = https(links["unsubscribe"])
+        return Outgoing(
+            delivery_id=row.id, to=row.email, subject=version.subject, text=text,
+            html=None if sms else html, phone=row.phone, sms=sms,
+            message_id=identifier, unsubscribe_url=unsubscribe,
+            raw=None if sms else edition["skeletons"][language].message(
+                to=row.email, message_id=identifier, unsubscribe_url=unsubscribe, text=text,
+                html=html),
+            envelope_from=edition["envelope_from"],
+            headers={
+                "List-Unsubscribe": f"<{https(links['unsubscribe'])}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "List-Id": edition["list_id"],
+                "Content-Language": language,
+            },
+            extra={"from": edition["from"]},
+        )
+
+    def run_batch(self) -> int:
+        """Claim and send one batch; returns how many rows it handled (0: nothing due)."""
+        token = claim_batch(self.batch_size)
+        if token is None:
+            return 0
+        rows = db.session.execute(
+            select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,
+                   Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
+                   Subscriber.language)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
+        sent: list[tuple[int, str | None]] = []
+        now = utcnow()
+        try:
+            for index, row in enumerate(rows):
+                if not self._still_wanted(row.subscriber_id):
+                    self._finish(row.id, DeliveryStatus.CANCELLED, "not wanted at send time")
+                    continue
+                self.limiter.wait()
+                try:
+                    provider_id = self.channel.send(self.outgoing(row))
+                except BackOff as failure:
+                    self._back_off(rows[index:], failure)
+                    break
+                except TemporaryFailure as failure:
+                    self._retry(row, failure)
+                except PermanentFailure as failure:
+                    self._finish(row.id, DeliveryStatus.FAILED, failure.reason)
+                    subscriptions.suppress(row.email, failure.reason)
+                else:
+                    sent.append((row.id, provider_id))
+        finally:
+            self._mark_sent(sent, now)
+            self._finish_editions({row.edition_id for row in rows})
+            db.session.commit()
+        self.sent += len(sent)
+        return len(rows)
+
+    def _mark_sent(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
+        plain = [delivery_id for delivery_id, provider_id in sent if provider_id is None]
+        if plain:
+            db.session.execute(update(Delivery).where(Delivery.id.in_(plain)).values(
+                status=DeliveryStatus.SENT, sent_at=now, last_error="")
+                .execution_options(synchronize_session=False))
+        for delivery_id, provider_id in sent:
+            if provider_id is not None:
+                db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+                    status=DeliveryStatus.SENT, sent_at=now, provider_id=provider_id,
+                    last_error="").execution_options(synchronize_session=False))
+
+    def _finish(self, delivery_id: int, status: DeliveryStatus, reason: str) -> None:
+        db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
+            status=status, last_error=reason[:300]).execution_options(
+            synchronize_session=False))
+
+    def _retry(self, row, failure: TemporaryFailure) -> None:
+        if row.attempts >= self.max_attempts:
+            self._finish(row.id, DeliveryStatus.FAILED, f"gave up: {failure.reason}")
+            return
+        delay = failure.retry_after if failure.retry_after is not None else \
+            self.retry_seconds * 2 ** (row.attempts - 1)
+        db.session.execute(update(Delivery).where(Delivery.id == row.id).values(
+            status=DeliveryStatus.PENDING, claim_token=None, last_error=failure.reason[:300],
+            next_attempt_at=utcnow() + timedelta(seconds=delay))
+            .execution_options(synchronize_session=False))
+
+    def _back_off(self, rows, failure: BackOff) -> None:
+        """Put this row and the rest of the batch back, due after the provider's pause,
+        without counting an attempt."""
+        db.session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
+                           .values(status=DeliveryStatus.PENDING, claim_token=None,
+                                   attempts=Delivery.attempts - 1,
+                                   last_error=failure.reason[:300],
+                                   next_attempt_at=utcnow() + timedelta(
+                                       seconds=failure.retry_after or 60))
+                           .execution_options(synchronize_session=False))
+
+    def _finish_editions(self, edition_ids: set[int]) -> None:
+        for edition_id in edition_ids:
+            open_rows = exists().where(Delivery.edition_id == edition_id, Delivery.status.in_(
+                [DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
+            db.session.execute(update(Edition).where(
+                Edition.id == edition_id, Edition.status == EditionStatus.SENDING, ~open_rows)
+                .values(status=EditionStatus.SENT, finished_at=utcnow())
+                .execution_options(synchronize_session=False))
+
+    def run(self, *, until_idle: bool = True, max_seconds: float | None = None,
+            idle_sleep: float = 2.0) -> int:
+        """Send batches until nothing is due (or forever, for ``feedback deliver``)."""
+        started = time.monotonic()
+        try:
+            while True:
+                handled = self.run_batch()
+                if max_seconds is not None and time.monotonic() - started > max_seconds:
+                    break
+                if handled == 0:
+                    if until_idle:
+                        break
+                    time.sleep(idle_sleep)
+        finally:
+            self.channel.close()
+        return self.sent
+
+
+def deliver_due(max_seconds: float | None = None) -> int:
+    """Send everything due now through the configured channel; returns messages sent."""
+    return Worker().run(until_idle=True, max_seconds=max_seconds)
+
+
+def next_retry_at() -> datetime | None:
+    return db.session.scalar(select(func.min(Delivery.next_attempt_at)).where(
+        Delivery.status == DeliveryStatus.PENDING))
+
+
+def release_expired_claims(now: datetime | None = None) -> int:
+    """Return rows claimed by workers that died to the queue (claiming does this too; the
+    scheduler's retry job makes it visible on the operator page sooner)."""
+    now = now or utcnow()
+    lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    result = db.session.execute(update(Delivery).where(
+        Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < now - lease)
+        .values(status=DeliveryStatus.PENDING, claim_token=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+# Receipts ----------------------------------------------------------------------------
+
+PERMANENT_RECEIPTS = {"permanent-failure"}
+
+
+def record_receipt(payload: dict) -> bool:
+    """A GOV.UK Notify delivery receipt. Safe to receive twice; returns False when the
+    reference is unknown. A permanent failure suppresses the address."""
+    reference = str(payload.get("reference") or "")
+    if not reference.isdigit():
+        return False
+    delivery = db.session.get(Delivery, int(reference))
+    if delivery is None:
+        return False
+    status = str(payload.get("status") or "")[:40]
+    delivery.receipt_status = status
+    if payload.get("id"):
+        delivery.provider_id = str(payload["id"])[:64]
+    if status in PERMANENT_RECEIPTS:
+        subscriptions.suppress(delivery.subscriber.email, f"Notify: {status}")
+    db.session.flush()
+    return True

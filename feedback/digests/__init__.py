@@ -1,0 +1,1 @@
+"""Editions: choosing what goes in, rendering each language once, the public archive."""

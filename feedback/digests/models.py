@@ -1,0 +1,74 @@
+"""Editions and their rendered language versions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.accounts.models import enum_column
+from feedback.core.models import UTCDateTime, utcnow
+from feedback.extensions import db
+from feedback.subscriptions.models import Audience
+
+
+class EditionStatus(enum.StrEnum):
+    DRAFT = "draft"  # selected and rendered; can still be re-rendered
+    SENDING = "sending"  # frozen: the outbox rows exist
+    PAUSED = "paused"
+    SENT = "sent"
+    SKIPPED = "skipped"  # nothing to say, and the audience did not ask for empty editions
+
+
+class Edition(db.Model):
+    """One issue of an audience's digest for one period (for example ``2026-W47``)."""
+
+    __tablename__ = "editions"
+    __table_args__ = (UniqueConstraint("audience_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(20))
+    status: Mapped[EditionStatus] = mapped_column(enum_column(EditionStatus, "edition_status"),
+                                                  default=EditionStatus.DRAFT)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The selected items, as plain data, so the edition never changes after freezing.
+    items: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    audience: Mapped[Audience] = relationship()
+    versions: Mapped[list[EditionVersion]] = relationship(
+        back_populates="edition", cascade="all, delete-orphan",
+        order_by="EditionVersion.language")
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+    def version(self, language: str) -> EditionVersion | None:
+        return next((v for v in self.versions if v.language == language), None)
+
+
+class EditionVersion(db.Model):
+    """An edition rendered once in one language. ``html`` and ``text`` hold placeholders
+    for the only things that differ per recipient: their name and their signed links."""
+
+    __tablename__ = "edition_versions"
+    __table_args__ = (UniqueConstraint("edition_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300))
+    html: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    greetings: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    missing_translations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    edition: Mapped[Edition] = relationship(back_populates="versions")

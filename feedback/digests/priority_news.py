@@ -1,0 +1,50 @@
+"""Priority-round news for digests: voting opening, results, and organisers' responses.
+Used when the priorities domain is installed; every audience gets it, whatever its
+filters (``priority`` is True)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import and_, select
+
+from feedback.extensions import db
+from feedback.priorities.models import Phase, Priority, PriorityRound
+
+
+def _window(column, since: datetime | None, until: datetime):
+    condition = and_(column.is_not(None), column <= until)
+    return condition if since is None else and_(condition, column > since)
+
+
+def round_news(since: datetime | None, until: datetime) -> list[dict]:
+    """News items whose moment falls in ``(since, until]``."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    items: list[dict] = []
+    moments = (
+        ("voting", PriorityRound.voting_opens_at, Phase.VOTING, "Voting is open: {}"),
+        ("results", PriorityRound.voting_closes_at, Phase.RESULTS, "Results: {}"),
+    )
+    for kind, column, phase, title in moments:
+        for round_ in db.session.scalars(select(PriorityRound).where(
+                _window(column, since, until))):
+            if not round_.phase_at_least(phase):
+                continue
+            moment = getattr(round_, column.key)
+            items.append({
+                "kind": f"round-{kind}", "id": round_.id, "title": title.format(round_.title),
+                "summary": round_.scope, "url": f"{base}/priorities/rounds/{round_.slug}",
+                "published_at": moment.isoformat(), "organisation": "",
+                "organisation_id": None, "topics": [], "areas": [], "language": "en",
+                "priority": True})
+    responses = select(Priority).where(_window(Priority.response_published_at, since, until))
+    for priority in db.session.scalars(responses):
+        items.append({
+            "kind": "priority-response", "id": priority.id,
+            "title": f"Response: {priority.title}", "summary": priority.response_text,
+            "url": f"{base}/priorities/{priority.id}",
+            "published_at": priority.response_published_at.isoformat(), "organisation": "",
+            "organisation_id": None, "topics": [], "areas": [], "language": "en",
+            "priority": True})
+    return items

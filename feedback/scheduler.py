@@ -1,0 +1,207 @@
+"""The one scheduler process (APScheduler 3.x).
+
+APScheduler 3 cannot share a job store between processes, so exactly one scheduler may
+run. It holds a lock first: a PostgreSQL session advisory lock, or on SQLite an exclusive
+``flock`` on a file next to the database. A second copy waits as a standby and takes over
+when the first one stops (the lock goes with the dead process's connection or file).
+
+Jobs are plain importable functions that take ids; ``run_job`` gives each its own app
+context, and each job commits its own work.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import logging
+import os
+import sys
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 0x46424C53  # "FBLS": Feedback Loop scheduler
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
+
+# (job id, "module:function", trigger arguments)
+JOBS: tuple[tuple[str, str, dict], ...] = (
+    ("create-due-editions", "feedback.digests.tasks:create_due_editions",
+     {"trigger": "interval", "minutes": 1}),
+    ("deliver-outbox", "feedback.delivery.tasks:deliver_outbox",
+     {"trigger": "interval", "seconds": 15}),
+    ("retry-failures", "feedback.delivery.tasks:retry_failures",
+     {"trigger": "interval", "minutes": 5}),
+    ("purge-unconfirmed", "feedback.subscriptions.tasks:purge_unconfirmed",
+     {"trigger": "interval", "hours": 1}),
+    ("advance-round-phases", "feedback.priorities.tasks:advance_round_phases",
+     {"trigger": "interval", "minutes": 5}),
+    ("translate-pending", "feedback.translation.tasks:translate_pending",
+     {"trigger": "interval", "minutes": 10}),
+)
+
+
+def resolve(path: str) -> Callable | None:
+    """The function at ``module:name``, or None when that module is not installed."""
+    module_name, _, name = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            return None
+        raise
+    return getattr(module, name, None)
+
+
+def run_job(app: Flask, path: str, *args) -> None:
+    """Run one job in its own app context (the job commits)."""
+    function = resolve(path)
+    if function is None:
+        return
+    with app.app_context():
+        try:
+            function(*args)
+        except Exception:
+            log.exception("scheduled job %s failed", path)
+
+
+class SchedulerLock:
+    """Held for the life of the scheduler; ``acquire`` waits while another copy holds it."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        self._connection = None
+        self._file = None
+
+    @property
+    def database_key(self) -> int:
+        """Advisory locks are server-wide: key them by database too, so two databases on
+        one server each get their own scheduler."""
+        return zlib.crc32((self.url.database or "").encode()) & 0x7FFFFFFF
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    def lock_file(self) -> Path:
+        configured = self.app.config.get("SCHEDULER_LOCK_FILE")
+        if configured:
+            return Path(configured)
+        database = self.url.database
+        if database and database != ":memory:":
+            return Path(database + ".scheduler.lock")
+        return Path(self.app.instance_path) / "scheduler.lock"
+
+    def try_acquire(self) -> bool:
+        if self.is_postgresql:
+            if self._connection is None:
+                engine = sa.create_engine(self.url, poolclass=sa.NullPool)
+                self._connection = engine.connect()
+            got = self._connection.execute(
+                sa.text("SELECT pg_try_advisory_lock(:key, :database)"),
+                {"key": ADVISORY_LOCK_KEY, "database": self.database_key}).scalar()
+            self._connection.commit()
+            return bool(got)
+        path = self.lock_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if self._file is None:
+            self._file = open(path, "a+")  # noqa: SIM115 (held open while the lock is)
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def acquire(self, poll_seconds: float = 5.0, stop: threading.Event | None = None) -> bool:
+        announced = False
+        while not (stop and stop.is_set()):
+            if self.try_acquire():
+                log.info("scheduler lock held by process %s", os.getpid())
+                return True
+            if not announced:
+                log.info("another scheduler is running; waiting as a standby")
+                announced = True
+            time.sleep(poll_seconds)
+        return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(
+                    sa.text("SELECT pg_advisory_unlock(:key, :database)"),
+                    {"key": ADVISORY_LOCK_KEY, "database": self.database_key})
+                self._connection.close()
+            finally:
+                self._connection = None
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+def build_scheduler(app: Flask, *, blocking: bool):
+    scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    for job_id, path, trigger in JOBS:
+        if resolve(path) is None:
+            log.info("job %s not scheduled: %s is not installed", job_id, path)
+            continue
+        # Run at start, then on the interval (passing next_run_time=None would pause it).
+        scheduler.add_job(run_job, id=job_id, name=job_id, args=(app, path),
+                          replace_existing=True, next_run_time=_soon(), **trigger)
+    return scheduler
+
+
+def _soon():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def run_forever(app: Flask, poll_seconds: float = 5.0) -> None:
+    """``feedback scheduler``: wait for the lock, then run the jobs until stopped."""
+    lock = SchedulerLock(app)
+    lock.acquire(poll_seconds)
+    try:
+        build_scheduler(app, blocking=True).start()
+    finally:
+        lock.release()
+
+
+def start_in_background(app: Flask, poll_seconds: float = 5.0) -> threading.Thread:
+    """Run the scheduler in a daemon thread of this process (the development server)."""
+
+    def target() -> None:
+        lock = SchedulerLock(app)
+        if lock.acquire(poll_seconds):
+            build_scheduler(app, blocking=False).start()
+
+    thread = threading.Thread(target=target, name="feedback-scheduler", daemon=True)
+    thread.start()
+    return thread
+
+
+def maybe_start_in_dev_server(app: Flask) -> None:
+    """``make run``/``feedback run`` runs the scheduler too, in development only. With the
+    reloader on, only the child process that serves requests starts it; the lock would
+    stop a second copy anyway."""
+    from werkzeug.serving import is_running_from_reloader
+
+    config = app.config
+    if (config.get("TESTING") or config["ENV"] == "production" or not config["RUN_SCHEDULER"]
+            or sys.argv[1:2] != ["run"]):
+        return
+    reloading = app.debug or "--reload" in sys.argv
+    if reloading and not is_running_from_reloader():
+        return
+    if app.extensions.get("feedback_scheduler_thread") is None:
+        app.extensions["feedback_scheduler_thread"] = start_in_background(app)

@@ -1,0 +1,1 @@
+"""Subscribers, the consent ledger, partner audiences and unsubscribing."""

@@ -1,0 +1,152 @@
+"""Audiences (the platform's digests and each partner's newsletter), the people on them,
+the consent ledger and the suppression list."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from feedback.accounts.models import EMAIL_MAX, enum_column
+from feedback.core.models import UTCDateTime, utcnow
+from feedback.extensions import db
+
+if TYPE_CHECKING:
+    from feedback.accounts.models import User
+    from feedback.organisations.models import Organisation
+
+NAME_MAX = 120
+INTRO_MAX = 5000
+PHONE_MAX = 20
+
+
+class Cadence(enum.StrEnum):
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+CADENCE_LABELS = {Cadence.WEEKLY: _l("Weekly"), Cadence.MONTHLY: _l("Monthly")}
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for double opt-in
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class ConsentAction(enum.StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    ATTESTED = "attested"  # a partner states it already holds consent
+    PREFERENCES = "preferences"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Audience(db.Model):
+    """Who one series of editions goes to, and what it contains.
+
+    Platform digests (``organisation_id`` is null) are keyed by their filter and cadence,
+    so everyone who chose the same things shares one audience and one rendering per
+    language. A partner's newsletter is an audience owned by that organisation."""
+
+    __tablename__ = "audiences"
+    __table_args__ = (UniqueConstraint("filter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    outro: Mapped[str] = mapped_column(Text, default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    organisation_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    cadence: Mapped[Cadence] = mapped_column(enum_column(Cadence, "cadence"),
+                                             default=Cadence.WEEKLY)
+    send_weekday: Mapped[int] = mapped_column(default=0)  # Monday
+    send_hour: Mapped[int] = mapped_column(default=9)
+    sender_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    paused: Mapped[bool] = mapped_column(default=False)
+    send_when_empty: Mapped[bool] = mapped_column(default=False)
+    # Unchecked machine translation is only emailed when the partner chooses it (labelled).
+    allow_machine_translation: Mapped[bool] = mapped_column(default=False,
+                                                            server_default=false())
+    # Only platform audiences have one: "weekly|topics|areas|organisations".
+    filter_key: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def is_platform(self) -> bool:
+        return self.organisation_id is None
+
+
+class Subscriber(db.Model):
+    """One address on one audience. Nothing is sent until ``status`` is confirmed."""
+
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("audience_id", "email"),
+                      Index("ix_subscribers_audience_status", "audience_id", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        enum_column(SubscriberStatus, "subscriber_status"), default=SubscriberStatus.PENDING)
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    audience: Mapped[Audience] = relationship()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == SubscriberStatus.CONFIRMED
+
+
+class ConsentRecord(db.Model):
+    """The consent ledger: when, from where, under which wording and on which channel."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    action: Mapped[ConsentAction] = mapped_column(enum_column(ConsentAction, "consent_action"))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "consent_channel"),
+                                             default=Channel.EMAIL)
+    source: Mapped[str] = mapped_column(String(200))  # a page path or "partner:<slug>"
+    wording_version: Mapped[str] = mapped_column(String(40))
+    basis: Mapped[str] = mapped_column(String(500), default="")
+    attested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship()
+    attested_by: Mapped[User | None] = relationship()
+
+
+class Suppression(db.Model):
+    """An address nothing more is sent to: a permanent failure or a complaint."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,114 @@
+"""GOV.UK Notify through a local server implementing its documented endpoints."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from feedback.core.models import utcnow
+from feedback.delivery.channels import notify_token
+from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.services import Worker
+from feedback.extensions import db
+from feedback.subscriptions.models import Subscriber, Suppression
+from tests.digest_support import (
+    NOTIFY_API_KEY,
+    NOTIFY_SECRET,
+    NOTIFY_SERVICE_ID,
+    add_subscribers,
+    item,
+    make_audience,
+    start_edition_now,
+    use_items,
+)
+
+CALLBACK_TOKEN = "receipt-token-0123456789"
+
+
+@pytest.fixture
+def app_config(notify_api):
+    return {"DELIVERY_CHANNEL": "notify", "NOTIFY_API_KEY": NOTIFY_API_KEY,
+            "NOTIFY_BASE_URL": notify_api.url, "NOTIFY_EMAIL_TEMPLATE_ID": "template-email",
+            "NOTIFY_SMS_TEMPLATE_ID": "template-sms", "NOTIFY_CALLBACK_TOKEN": CALLBACK_TOKEN,
+            "DELIVERY_RETRY_SECONDS": 0, "BASE_URL": "http://feedback.test"}
+
+
+def test_the_token_is_the_jwt_notify_documents(app):
+    claims = jwt.decode(notify_token(NOTIFY_API_KEY), NOTIFY_SECRET, algorithms=["HS256"])
+    assert claims["iss"] == NOTIFY_SERVICE_ID
+    assert abs(claims["iat"] - time.time()) < 5
+    assert jwt.get_unverified_header(notify_token(NOTIFY_API_KEY))["alg"] == "HS256"
+
+
+def test_emails_and_texts_go_with_reference_and_one_click_url(app, notify_api):
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, 2)
+    texter = db.session.scalar(select(Subscriber).where(Subscriber.email ==
+                                                        "reader0@example.org"))
+    texter.phone = "07700900123"
+    db.session.commit()
+    start_edition_now(audience)
+
+    assert Worker().run() == 3
+    assert notify_api.rejected_tokens == 0
+    emails = [r["body"] for r in notify_api.requests if r["path"].endswith("/email")]
+    texts = [r["body"] for r in notify_api.requests if r["path"].endswith("/sms")]
+    assert len(emails) == 2 and len(texts) == 1
+    deliveries = {d.id: d for d in db.session.scalars(select(Delivery))}
+    for body in emails:
+        delivery = deliveries[int(body["reference"])]
+        assert body["email_address"] == delivery.subscriber.email
+        assert body["one_click_unsubscribe_url"].startswith(
+            "https://feedback.test/subscriptions/unsubscribe/")
+        assert "Update 1" in body["personalisation"]["body"]
+        assert delivery.status == DeliveryStatus.SENT and delivery.provider_id
+    assert texts[0]["phone_number"] == "07700900123"
+
+
+def test_429_backs_off_the_whole_batch_and_5xx_retries_without_failing(app, notify_api):
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, 3)
+    start_edition_now(audience)
+    notify_api.plan = [429]
+    assert Worker().run() == 0
+    rows = db.session.scalars(select(Delivery)).all()
+    assert {row.status for row in rows} == {DeliveryStatus.PENDING}
+    assert all("429" in row.last_error and row.attempts == 0 for row in rows)
+    assert all(row.next_attempt_at > utcnow() + timedelta(seconds=30) for row in rows)
+    assert notify_api.requests == []  # nothing more was tried during the pause
+
+    for row in rows:
+        row.next_attempt_at = utcnow()
+    db.session.commit()
+    notify_api.plan = [500, 503]
+    assert Worker().run() == 3
+    assert db.session.scalars(select(Delivery.status)).all() == [DeliveryStatus.SENT] * 3
+    assert len(notify_api.requests) == 3
+
+
+def test_receipts_need_the_bearer_token_and_are_safe_twice(app, client, notify_api):
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, 1)
+    start_edition_now(audience)
+    Worker().run()
+    delivery = db.session.scalar(select(Delivery))
+    receipt = {"id": "notify-1", "reference": str(delivery.id), "to": "reader0@example.org",
+               "status": "permanent-failure", "notification_type": "email"}
+
+    assert client.post("/delivery/notify/receipts", json=receipt).status_code == 401
+    assert client.post("/delivery/notify/receipts", json=receipt, headers={
+        "Authorization": "Bearer wrong"}).status_code == 401
+    for _time in range(2):
+        response = client.post("/delivery/notify/receipts", json=receipt, headers={
+            "Authorization": f"Bearer {CALLBACK_TOKEN}"})
+        assert response.status_code == 200 and response.json == {"recorded": True}
+    db.session.refresh(delivery)
+    assert delivery.receipt_status == "permanent-failure"
+    assert db.session.scalars(select(Suppression.email)).all() == ["reader0@example.org"]
