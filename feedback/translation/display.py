@@ -1,0 +1,153 @@
+"""The best available text for a reader's language, labelled honestly.
+
+Per segment: an approved translation; else a machine draft, if machine text is allowed
+here (it is labelled "Machine translated"); else the English original. Digests call
+``localised_text`` with the audience's choice, which adds, when any segment fell back,
+a sentence in the reader's language saying a checked translation is coming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from feedback.core.i18n import current_language
+from feedback.core.languages import Language, get_language, source_language
+from feedback.core.markdown import render_markdown
+from feedback.extensions import db
+from feedback.translation.models import SegmentStatus, TranslationSegment
+from feedback.translation.registry import translatable_fields
+from feedback.translation.segments import Choice, Segment, assemble_markdown, split
+
+SHOWN_STATUSES = (SegmentStatus.APPROVED, SegmentStatus.MACHINE_DRAFT)
+
+
+@dataclass(frozen=True)
+class Localised:
+    """A field's text for one reader. ``html`` is safe to show as is."""
+
+    html: Markup
+    text: str
+    lang: str
+    dir: str
+    original_html: Markup
+    machine: bool  # some of it is unreviewed machine text (show the label)
+    fallback: bool  # some of it is still the original (a checked translation is coming)
+    translated: bool  # some of it is in the reader's language
+    note: str = ""  # for digests: "a checked translation is coming", in that language
+
+    @property
+    def is_original(self) -> bool:
+        return not self.translated
+
+
+def _cache(language: Language) -> dict[str, TranslationSegment | None] | None:
+    """Lookups already made in this request, by source hash (None: nothing to show)."""
+    if not has_request_context():
+        return None
+    caches = g.setdefault("translation_cache", {})
+    return caches.setdefault(language.code, {})
+
+
+def lookup(segments: Iterable[Segment], language: Language
+           ) -> dict[str, TranslationSegment]:
+    """Shown translations (approved or machine) of these segments, by source hash."""
+    cache = _cache(language)
+    hashes = list({segment.hash for segment in segments})
+    wanted = [digest for digest in hashes if cache is None or digest not in cache]
+    found: dict[str, TranslationSegment] = {}
+    for start in range(0, len(wanted), 500):
+        rows = db.session.scalars(select(TranslationSegment).where(
+            TranslationSegment.source_hash.in_(wanted[start:start + 500]),
+            TranslationSegment.source_language == source_language().code,
+            TranslationSegment.target_language == language.code,
+            TranslationSegment.status.in_(SHOWN_STATUSES)))
+        found.update({row.source_hash: row for row in rows})
+    if cache is None:
+        return found
+    cache.update({digest: found.get(digest) for digest in wanted})
+    return {digest: cache[digest] for digest in hashes if cache[digest] is not None}
+
+
+def prefetch_translations(objects: Iterable[Any], language: Language | None = None) -> str:
+    """Look up every registered field of ``objects`` in one query, so a list of cards
+    costs one query however long it is. Returns "" (call it from a template)."""
+    language = language or current_language()
+    if language.code == source_language().code:
+        return ""
+    segments = []
+    for obj in objects:
+        for name, kind in translatable_fields(obj).items():
+            segments.extend(split(getattr(obj, name, None), kind))
+    lookup(segments, language)
+    return ""
+
+
+def localise(source: str | None, kind: str, language: Language | None = None,
+             allow_machine: bool = True) -> Localised:
+    """``source`` (a ``text`` or ``markdown`` field) in ``language`` (default: the
+    reader's), segment by segment."""
+    language = language or current_language()
+    original = source_language()
+    source = source or ""
+    original_html = (render_markdown(source) if kind == "markdown"
+                     else escape(source.strip()))
+    if language.code == original.code or not source.strip():
+        return Localised(original_html, source.strip(), original.code, original.direction,
+                         original_html, False, False, False)
+    segments = split(source, kind)
+    found = lookup(segments, language)
+    used = {"machine": False, "fallback": False, "translated": False}
+
+    def choose(segment: Segment) -> Choice:
+        row = found.get(segment.hash)
+        if row is not None and row.text and (row.status == SegmentStatus.APPROVED
+                                             or allow_machine):
+            machine = row.status == SegmentStatus.MACHINE_DRAFT
+            used["machine"] |= machine
+            used["translated"] = True
+            return Choice(row.text, language.code, language.direction, machine=machine)
+        used["fallback"] = True
+        return Choice(segment.text, original.code, original.direction, translated=False)
+
+    if kind == "markdown":
+        html = assemble_markdown(source, choose)
+        text = " ".join(choose(segment).text for segment in segments)
+    else:
+        choice = choose(segments[0])
+        html = escape(choice.text)
+        text = choice.text
+    lang, direction = ((language.code, language.direction) if used["translated"]
+                       else (original.code, original.direction))
+    return Localised(html, text, lang, direction, original_html, used["machine"],
+                     used["fallback"], used["translated"])
+
+
+def localised_text(source: str | None, lang: str | Language, allow_machine: bool = False,
+                   kind: str = "markdown") -> Localised:
+    """For digests: per segment, approved translation, then a labelled machine draft (only
+    if ``allow_machine``), then the English original with a sentence in the reader's
+    language saying a checked translation is coming."""
+    language = lang if isinstance(lang, Language) else (get_language(lang)
+                                                        or source_language())
+    result = localise(source, kind, language, allow_machine)
+    if not result.fallback:
+        return result
+    with force_locale(language.babel_locale):
+        note = _("A checked translation of this text is coming. Until then, here it is "
+                 "in English.")
+    return Localised(result.html, result.text, result.lang, result.dir,
+                     result.original_html, result.machine, True, result.translated, note)
+
+
+def translated_field(obj: Any, name: str, allow_machine: bool = True) -> Localised:
+    """A registered field of ``obj`` in the reader's language (a template global)."""
+    kind = translatable_fields(obj).get(name, "text")
+    return localise(getattr(obj, name, None), kind, allow_machine=allow_machine)

@@ -1,0 +1,132 @@
+"""The registry of translatable fields, and queueing their segments when content is saved.
+
+A domain registers its model's fields once (``register_translatable(Update, title="text",
+body="markdown")``). Whenever such an object is added or its registered fields change,
+every segment not yet in the translation memory is queued for every target language,
+in the same flush. Unchanged segments already have rows, so an edit queues only what
+changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from feedback.core.languages import source_language, target_languages
+from feedback.translation.models import TranslationSegment
+from feedback.translation.segments import KINDS, Segment, split
+
+
+@dataclass
+class Translatable:
+    fields: dict[str, str]
+    when: Callable[[Any], bool] | None = None
+
+
+_REGISTRY: dict[type, Translatable] = {}
+
+
+def register_translatable(model: type, *, when: Callable[[Any], bool] | None = None,
+                          **fields: str) -> None:
+    """Translate these fields of ``model`` (each ``"text"`` or ``"markdown"``).
+    ``when(obj)`` may limit it, for example to published content."""
+    for name, kind in fields.items():
+        if kind not in KINDS:
+            raise ValueError(f"{model.__name__}.{name}: kind must be one of {KINDS}")
+    _REGISTRY[model] = Translatable(dict(fields), when)
+
+
+def translatable_fields(obj_or_model: Any) -> dict[str, str]:
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    entry = _REGISTRY.get(model)
+    return dict(entry.fields) if entry else {}
+
+
+def registered_models() -> list[type]:
+    return list(_REGISTRY)
+
+
+def segments_of(obj: Any) -> list[Segment]:
+    """Every segment of ``obj``'s registered fields."""
+    found: list[Segment] = []
+    for name, kind in translatable_fields(obj).items():
+        found.extend(split(getattr(obj, name, None), kind))
+    return found
+
+
+def queue_segments(session: Session, segments: Iterable[Segment]) -> int:
+    """Add a pending memory row for each segment and target language that has none.
+    Returns how many rows were added. The caller's flush (or commit) saves them."""
+    unique = {segment.hash: segment for segment in segments}
+    if not unique:
+        return 0
+    source = source_language().code
+    targets = [language.code for language in target_languages()]
+    if not targets:
+        return 0
+    queued = session.info.setdefault("translation_queued", set())
+    wanted = {(digest, target) for digest in unique for target in targets} - queued
+    if not wanted:
+        return 0
+    existing: set[tuple[str, str]] = set()
+    hashes = list({digest for digest, _ in wanted})
+    with session.no_autoflush:
+        for start in range(0, len(hashes), 500):
+            chunk = hashes[start:start + 500]
+            existing.update(session.execute(
+                select(TranslationSegment.source_hash, TranslationSegment.target_language)
+                .where(TranslationSegment.source_hash.in_(chunk),
+                       TranslationSegment.source_language == source)))
+    added = 0
+    for digest, target in sorted(wanted - existing):
+        segment = unique[digest]
+        session.add(TranslationSegment(source_hash=digest, source_language=source,
+                                       target_language=target, source_text=segment.text,
+                                       text_format=segment.format))
+        added += 1
+    queued.update(wanted)
+    return added
+
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _queue_on_flush(session: Session, flush_context, instances) -> None:
+    if not _REGISTRY:
+        return
+    segments: list[Segment] = []
+    for obj in list(session.new) + list(session.dirty):
+        entry = _REGISTRY.get(type(obj))
+        if entry is None or (entry.when is not None and not entry.when(obj)):
+            continue
+        if obj in session.new or _changed(obj, entry.fields) or (
+                entry.when is not None and _changed_any(obj)):
+            segments.extend(segments_of(obj))
+    if segments:
+        queue_segments(session, segments)
+
+
+def _changed_any(obj: Any) -> bool:
+    # A ``when`` condition (say, publishing) may have just become true.
+    state = inspect(obj)
+    return any(attr.history.has_changes() for attr in state.attrs)
+
+
+def _forget_queued(session: Session, *args) -> None:
+    session.info.pop("translation_queued", None)
+
+
+def init_queueing() -> None:
+    """Queue translations on every flush (called once by ``create_app``)."""
+    if not event.contains(Session, "before_flush", _queue_on_flush):
+        event.listen(Session, "before_flush", _queue_on_flush)
+        event.listen(Session, "after_commit", _forget_queued)
+        event.listen(Session, "after_rollback", _forget_queued)
+
+

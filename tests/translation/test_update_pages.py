@@ -1,0 +1,181 @@
+"""An update in Urdu, end to end: published, machine-translated, labelled, reviewed by a
+partner translator, and in an Urdu digest; an untranslated one falls back as specified."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.translation import services
+from feedback.translation.display import localised_text
+from feedback.translation.models import SegmentStatus, TranslationSegment
+from feedback.translation.tasks import translate_pending
+from tests.updates.conftest import update_data
+
+URDU_NOTE = "اس تحریر کا جانچا ہوا ترجمہ جلد آ رہا ہے۔"  # "a checked translation is coming"
+
+
+@pytest.fixture
+def app_config(libretranslate):
+    return {"LANGUAGES": "en,ur,so", "LIBRETRANSLATE_URL": libretranslate.url,
+            "LIBRETRANSLATE_API_KEY": "libre-key"}
+
+
+@pytest.fixture
+def make_update(app, make_org, make_dataset, make_service):
+    from feedback.updates import services as updates
+
+    trust = make_org(name="Riverside Hospitals")
+    dataset, service = make_dataset(trust), make_service(trust)
+
+    def make(publish: bool = True, **overrides):
+        update = updates.create_update(None, trust, update_data(dataset, service, **overrides))
+        if publish:
+            updates.publish_update(None, update)
+        db.session.commit()
+        return update
+
+    return make
+
+
+@pytest.fixture
+def urdu_client(client):
+    client.get("/language?code=ur")
+    return client
+
+
+def _segments(status=None):
+    statement = select(TranslationSegment).where(TranslationSegment.target_language == "ur")
+    if status:
+        statement = statement.where(TranslationSegment.status == status)
+    return db.session.scalars(statement.order_by(TranslationSegment.id)).all()
+
+
+def _tag(page: str, testid: str) -> str:
+    return re.search(rf'<[^>]*data-testid="{testid}"[^>]*>', page).group(0)
+
+
+def test_drafts_are_not_sent_for_translation(make_update):
+    make_update(publish=False)
+    assert _segments() == []
+
+
+def test_an_update_in_urdu_machine_labelled_then_reviewed(make_update, urdu_client,
+                                                          make_translator, libretranslate):
+    update = make_update()
+    assert len(_segments(SegmentStatus.PENDING)) == 4  # title, summary, heading, paragraph
+    translate_pending()
+    assert libretranslate.counter.calls == 2
+
+    page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert '<html lang="ur" dir="rtl">' in page
+    assert 'lang="ur" dir="rtl"' in _tag(page, "title")
+    assert "[ur] Faster pain relief for sickle cell crises in A&amp;E" in page
+    assert 'lang="ur" dir="rtl"' in _tag(page, "summary")
+    assert '<h2 lang="ur" dir="rtl">[ur] What we found</h2>' in page
+    assert "مشینی ترجمہ · اصل دیکھیں" in page  # "Machine translated · show original"
+    # The original is one click away, without JavaScript.
+    original = page.split('class="app-original"', 1)[1].split("</details>", 1)[0]
+    assert "Faster pain relief for sickle cell crises in A&amp;E" in original
+    assert "<strong>over an hour</strong>" in original
+
+    translator = make_translator("ur")  # partner staff, granted by their org admin
+    for segment in _segments(SegmentStatus.MACHINE_DRAFT):
+        services.review_segment(translator, segment,
+                                segment.text.replace("[ur] ", "[ur, checked] "), approve=True)
+    db.session.commit()
+    page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert "[ur, checked] Faster pain relief" in page
+    assert 'data-testid="machine-label"' not in page
+    assert "اصل دیکھیں (انگریزی)" in page  # "Show the original (English)"
+    assert URDU_NOTE not in page
+
+
+def test_an_untranslated_update_falls_back_to_english_saying_so(make_update, urdu_client):
+    update = make_update(title="Diabetes foot checks in Brent")
+    page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert '<html lang="ur" dir="rtl">' in page
+    assert 'lang="en" dir="ltr"' in _tag(page, "title")
+    assert "Diabetes foot checks in Brent" in page
+    assert 'data-testid="machine-label"' not in page
+    assert URDU_NOTE in page
+
+
+def test_the_urdu_digest_uses_approved_text_and_falls_back_for_the_rest(
+        make_update, make_translator):
+    reviewed = make_update(title="Faster pain relief")
+    unreviewed = make_update(title="Diabetes foot checks in Brent", body="New clinics.")
+    translate_pending()
+    translator = make_translator("ur")
+    for segment in _segments(SegmentStatus.MACHINE_DRAFT):
+        if segment.source_text in ("Faster pain relief", reviewed.summary) or (
+                "What we found" in segment.source_text or "over an hour" in segment.source_text):
+            services.review_segment(translator, segment, segment.text, approve=True)
+    db.session.commit()
+
+    # An audience that takes approved translations only (the default).
+    title = localised_text(reviewed.title, "ur", kind="text")
+    body = localised_text(reviewed.body, "ur")
+    assert (title.lang, title.dir, title.text) == ("ur", "rtl", "[ur] Faster pain relief")
+    assert not body.fallback and not body.machine and body.note == ""
+    assert '<h2 lang="ur" dir="rtl">[ur] What we found</h2>' in body.html
+
+    fallback = localised_text(unreviewed.title, "ur", kind="text")
+    assert (fallback.lang, fallback.dir) == ("en", "ltr")
+    assert fallback.text == "Diabetes foot checks in Brent"
+    assert fallback.note == URDU_NOTE + " تب تک یہ انگریزی میں ہے۔"
+    # An audience that allows machine drafts gets them, labelled.
+    machine = localised_text(unreviewed.title, "ur", allow_machine=True, kind="text")
+    assert machine.machine and machine.text == "[ur] Diabetes foot checks in Brent"
+
+
+def test_lists_show_translated_titles_labelled_with_one_lookup_per_page(
+        app, make_update, urdu_client):
+    from sqlalchemy import event
+
+    for number in range(3):
+        make_update(title=f"Update number {number}")
+    translate_pending()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if "translation_segments" in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page = urdu_client.get("/updates").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1  # one lookup for all cards
+    assert page.count('data-testid="machine-label"') == 3
+    assert '<a href="/updates/update-number-0" lang="ur" dir="rtl">[ur] Update number 0</a>' \
+        in page
+    home = urdu_client.get("/").get_data(as_text=True)
+    assert "[ur] Update number 2" in home
+
+
+def test_the_email_block_marks_languages_labels_machine_text_and_says_what_is_coming(
+        app, make_update):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from feedback.core.languages import get_language
+
+    update = make_update(title="Diabetes foot checks in Brent", body="New clinics.")
+    translate_pending()
+    urdu = get_language("ur")
+    template = ('{% from "translation/_display.html" import email_block %}'
+                '{{ email_block(t, reader, "https://example.org/u") }}')
+    with app.test_request_context(), force_locale("ur"):
+        fallback = render_template_string(template, reader=urdu,
+                                          t=localised_text(update.body, "ur"))
+        machine = render_template_string(
+            template, reader=urdu, t=localised_text(update.body, "ur", allow_machine=True))
+    assert '<div lang="en" dir="ltr"><p lang="en" dir="ltr">New clinics.</p></div>' in fallback
+    assert f'<p lang="ur" dir="rtl" class="app-language-note">{URDU_NOTE}' in fallback
+    assert '<p lang="ur" dir="rtl">[ur] New clinics.</p>' in machine
+    assert "مشینی ترجمہ" in machine and 'href="https://example.org/u"' in machine
