@@ -1,0 +1,1 @@
+"""Accountability and outreach: loop-closure records, open data, print and share kits."""
