@@ -5,6 +5,7 @@ fixture fails on any console error, which is where CSP violations appear)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from feedback.extensions import db
 
@@ -72,5 +73,5 @@ def test_hostile_strings_are_shown_as_text_and_never_run(page, live_server, host
         assert page.evaluate("window.__pwned") is None, path
         assert page.locator("img[src='x'], svg[onload]").count() == 0, path
     page.goto(live_server(hostile_pages[1]))
-    assert "<script>window.__pwned=2</script>" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("<script>window.__pwned=2</script>")
     assert dialogs == []

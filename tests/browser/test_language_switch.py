@@ -4,6 +4,7 @@ Urdu, and back again, with a screenshot of each."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -11,12 +12,13 @@ pytestmark = pytest.mark.browser
 def test_switch_to_urdu_and_back(live_server, page, tmp_path):
     page.goto(live_server("/languages"))
     html = page.locator("html")
-    assert html.get_attribute("lang") == "en" and html.get_attribute("dir") == "ltr"
+    expect(html).to_have_attribute("lang", "en")
+    expect(html).to_have_attribute("dir", "ltr")
 
     page.locator(".app-language-bar").get_by_role("link", name="اردو").click()
-    assert html.get_attribute("lang") == "ur"
-    assert html.get_attribute("dir") == "rtl"
-    assert page.get_by_role("heading", level=1).inner_text() == "زبانیں"  # "Languages"
+    expect(html).to_have_attribute("lang", "ur")
+    expect(html).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", level=1)).to_have_text("زبانیں")  # "Languages"
     # The layout mirrors: the main column's text starts on the right.
     assert page.locator("main").evaluate("el => getComputedStyle(el).direction") == "rtl"
     page.screenshot(path=str(tmp_path / "languages-ur.png"), full_page=True)
@@ -29,7 +31,8 @@ def test_switch_to_urdu_and_back(live_server, page, tmp_path):
     assert (tmp_path / "languages-ur.png").stat().st_size > 0
 
     page.locator(".app-language-bar").get_by_role("link", name="English").click()
-    assert html.get_attribute("lang") == "en" and html.get_attribute("dir") == "ltr"
-    assert page.get_by_role("heading", level=1).inner_text() == "Languages"
+    expect(html).to_have_attribute("lang", "en")
+    expect(html).to_have_attribute("dir", "ltr")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Languages")
     page.screenshot(path=str(tmp_path / "languages-en.png"), full_page=True)
     assert (tmp_path / "languages-en.png").stat().st_size > 0

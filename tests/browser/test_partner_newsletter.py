@@ -55,12 +55,12 @@ def test_import_preview_test_send_and_send(live_server, page, tmp_path):
     page.locator("#import-basis").fill("Paper forms at our June health day")
     page.get_by_role("button", name="Import").click()
     report = page.get_by_test_id("import-report")
-    assert "1 contacts added" in report.inner_text()
-    assert "3" in report.get_by_role("cell").first.inner_text()  # line 3 is reported
+    expect(report).to_contain_text("1 contacts added")
+    expect(report.get_by_role("cell").first).to_contain_text("3")  # line 3 is reported
 
     page.get_by_role("button", name="Prepare the next edition").click()
     expect(page.get_by_text("Missing translations")).to_be_visible()
-    assert page.locator("iframe.app-preview-frame").count() == 2
+    expect(page.locator("iframe.app-preview-frame")).to_have_count(2)
     frame = page.frame_locator("iframe.app-preview-frame").first
     expect(frame.get_by_text("Saturday diabetes clinic")).to_be_visible()
     page.get_by_role("button", name="Send me a test").click()

@@ -90,7 +90,7 @@ def test_a_round_from_suggestion_to_response(live_server, page, people):
     expect(page.get_by_text("Shortlist published.")).to_be_visible()
     page.get_by_label("Move the round to").select_option("voting")
     page.get_by_role("button", name="Move the round").click()
-    assert page.get_by_test_id("phase").inner_text() == "Voting"
+    expect(page.get_by_test_id("phase")).to_have_text("Voting")
 
     # Ballot codes for people without email, printed from a one-time sheet.
     page.get_by_label("How many codes").fill("2")
@@ -144,8 +144,8 @@ def test_a_round_from_suggestion_to_response(live_server, page, people):
     page.get_by_label("Move the round to").select_option("results")
     page.get_by_role("button", name="Move the round").click()
     page.goto(live_server(f"/priorities/rounds/{slug}/results"))
-    assert page.get_by_test_id("voters").inner_text() == "*"  # 3 voters: suppressed
-    assert page.locator("svg.app-chart").count() == 5
+    expect(page.get_by_test_id("voters")).to_have_text("*")  # 3 voters: suppressed
+    expect(page.locator("svg.app-chart")).to_have_count(5)
     page.get_by_role("link", name="How can people in a sickle cell crisis get pain relief "
                                    "faster?").click()
     page.get_by_role("link", name="Publish a response").click()
@@ -154,7 +154,7 @@ def test_a_round_from_suggestion_to_response(live_server, page, people):
         "Riverside and the Midlands Health Research Partnership will study waiting times "
         "for pain relief from April.")
     page.get_by_role("button", name="Publish response").click()
-    assert page.get_by_test_id("response-status").inner_text() == "Will be researched"
+    expect(page.get_by_test_id("response-status")).to_have_text("Will be researched")
     for step in ("Suggested", "Shortlisted", "Votes", "Response", "Updates that followed"):
         expect(page.get_by_role("heading", name=step, exact=True)).to_be_visible()
     emailed = [m for m in outbox.messages() if m["To"] == "amina@example.org"

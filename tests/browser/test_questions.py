@@ -55,22 +55,22 @@ def test_question_moderation_and_answer(live_server, page, published):
         "Will this help children with sickle cell too?")
     page.get_by_role("button", name="Send question").click()
     expect(page.get_by_text("Your question will appear once a moderator")).to_be_visible()
-    assert page.get_by_test_id("question").count() == 0
+    expect(page.get_by_test_id("question")).to_have_count(0)
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(page, live_server, outbox, "editor@riverside.example.org")
     page.goto(live_server("/moderation"))
     pending = page.get_by_test_id("pending-question")
-    assert "Will this help children" in pending.inner_text()
+    expect(pending).to_contain_text("Will this help children")
     pending.get_by_role("button", name="Publish question").click()
     expect(page.get_by_text("Question published.")).to_be_visible()
     page.goto(live_server(f"/updates/{published}"))
     question = page.get_by_test_id("question")
-    assert "Golden Baobab 214" in question.inner_text()
+    expect(question).to_contain_text("Golden Baobab 214")
     question.get_by_label("Answer publicly for Riverside Hospitals").fill(
         "Yes. The children's emergency department uses the same fast-track.")
     question.get_by_role("button", name="Publish answer").click()
-    assert "uses the same fast-track" in page.get_by_test_id("answer").inner_text()
+    expect(page.get_by_test_id("answer")).to_contain_text("uses the same fast-track")
 
     message = outbox.last()
     assert message["To"] == "asker@example.org"

@@ -1,0 +1,86 @@
+"""Checks every journey runs on each page it meets: axe in English and Urdu, keyboard-only
+use of forms with visible focus, and the accessibility of emails."""
+
+from __future__ import annotations
+
+import re
+from email.message import EmailMessage
+from urllib.parse import quote, urlsplit
+
+from bs4 import BeautifulSoup
+from playwright.sync_api import expect
+
+from tests.browser.axe import assert_accessible
+
+# What the browser can reach with Tab inside a form.
+FOCUSABLE = ("a[href], button:not([disabled]), input:not([type=hidden]):not([disabled]), "
+             "select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0']")
+
+
+def check_page(page, languages: tuple[str, ...] = ("en", "ur")) -> None:
+    """Run axe on the current page in each language (switching through the language
+    picker, as a reader would), then return to the first language. Call it after a
+    navigation and before filling in a form, since switching language reloads the page."""
+    path = urlsplit(page.url)
+    here = path.path + (f"?{path.query}" if path.query else "")
+    origin = f"{path.scheme}://{path.netloc}"
+    for code in languages:
+        page.goto(f"{origin}/language?code={code}&next={quote(here, safe='')}")
+        expect(page.locator("html")).to_have_attribute("lang", code)
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if code == "ur" else "ltr")
+        assert_accessible(page)
+    if languages[-1] != languages[0]:
+        page.goto(f"{origin}/language?code={languages[0]}&next={quote(here, safe='')}")
+
+
+def check_keyboard(page, form) -> None:
+    """Every control of ``form`` (a locator) is reached with Tab alone, in order, and
+    shows a visible focus indicator when it has focus. A radio group is one Tab stop."""
+    stops = form.evaluate(
+        """(form, selector) => {
+             const seen = new Set();
+             return [...form.querySelectorAll(selector)]
+               .filter(el => el.getClientRects().length && el.tabIndex >= 0)
+               .filter(el => {
+                 if (el.type !== 'radio') return true;
+                 if (seen.has(el.name)) return false;
+                 seen.add(el.name); return true; })
+               .map(el => el.id || el.name || el.textContent.trim()); }""", FOCUSABLE)
+    assert stops, "the form has nothing to focus"
+    form.locator(FOCUSABLE).first.focus()
+    for index, stop in enumerate(stops):
+        focused = page.evaluate_handle("document.activeElement")
+        inside = form.evaluate("(form, el) => form.contains(el)", focused)
+        assert inside, f"Tab left the form before reaching {stop!r} ({index} of {len(stops)})"
+        state = page.evaluate(
+            """el => { const s = getComputedStyle(el);
+                 const own = (s.outlineStyle !== 'none' && s.outlineWidth !== '0px')
+                             || s.boxShadow !== 'none';
+                 // NHS.UK radios and checkboxes draw focus on their label's ::before.
+                 const label = el.labels && el.labels[0];
+                 const ring = label && getComputedStyle(label, '::before').boxShadow;
+                 return {visible: own || (!!ring && ring !== 'none'),
+                         name: el.id || el.name || el.textContent.trim()}; }""",
+            focused)
+        assert state["visible"], f"no visible focus on {state['name']!r}"
+        if index < len(stops) - 1:
+            page.keyboard.press("Tab")
+
+
+def check_email(message: EmailMessage, language: str = "en") -> None:
+    """An email has a plain-text part, and its HTML part (if any) declares the language
+    and direction and gives every image alt text."""
+    plain = message.get_body(preferencelist=("plain",))
+    assert plain is not None and plain.get_content().strip(), "no plain-text part"
+    html_part = message.get_body(preferencelist=("html",))
+    if html_part is None:
+        return
+    soup = BeautifulSoup(html_part.get_content(), "html.parser")
+    root = soup.find("html")
+    assert root is not None and root.get("lang") == language, "html lang is missing or wrong"
+    direction = "rtl" if language in ("ur", "ar", "pa-Arab") else "ltr"
+    assert root.get("dir") == direction, "html dir is missing or wrong"
+    for image in soup.find_all("img"):
+        assert image.get("alt") is not None, f"image without alt: {image}"
+    assert "\r" not in str(message["Subject"]) and "\n" not in str(message["Subject"])
+    assert re.fullmatch(r"[^\r\n]+", str(message["To"]))
