@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from feedback.extensions import db
 from feedback.organisations.models import Dataset, Organisation, Service
 from feedback.priorities.models import Phase, Priority, PriorityRound
-from feedback.updates.models import Update, UpdateStatus
+from feedback.updates.models import Update, UpdateStatus, update_datasets, update_services
 
 BATCH = 1000
 LICENCE_NAME = "Open Government Licence v3.0"
@@ -91,6 +91,17 @@ def _updates() -> Iterator[tuple]:
         .join(Organisation, Organisation.id == Update.organisation_id)
         .where(Update.status.in_([UpdateStatus.PUBLISHED, UpdateStatus.WITHDRAWN]))
         .order_by(Update.id))
+
+
+def _update_links(link_table, target_column: str) -> Callable[[], Iterator[tuple]]:
+    """Rows of (update id, linked id) for public updates, from one link table."""
+    def rows() -> Iterator[tuple]:
+        return _stream(
+            select(link_table.c.update_id, link_table.c[target_column])
+            .join(Update, Update.id == link_table.c.update_id)
+            .where(Update.status.in_([UpdateStatus.PUBLISHED, UpdateStatus.WITHDRAWN]))
+            .order_by(link_table.c.update_id, link_table.c[target_column]))
+    return rows
 
 
 def _priorities() -> Iterator[tuple]:
@@ -180,6 +191,16 @@ TABLES: dict[str, Table] = {t.name: t for t in [
               _c("withdrawal_reason", _l("Why it was withdrawn.")),
               _c("answers_priority_id", _l("The research priority it answers (see "
                                            "priorities.id), if any."))), _updates),
+    Table("update_datasets", _l("Datasets each update used"),
+          _l("One row for each dataset an update drew on."), (
+              _c("update_id", _l("The update (see updates.id).")),
+              _c("dataset_id", _l("The dataset (see datasets.id)."))),
+          _update_links(update_datasets, "dataset_id")),
+    Table("update_services", _l("Services each update changed"),
+          _l("One row for each service an update affected."), (
+              _c("update_id", _l("The update (see updates.id).")),
+              _c("service_id", _l("The service (see services.id)."))),
+          _update_links(update_services, "service_id")),
     Table("priorities", _l("Research priorities"),
           _l("Research questions on the shortlists of priority-setting rounds."), (
               _c("id", _l("Our number for the priority.")),

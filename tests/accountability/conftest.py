@@ -64,7 +64,7 @@ def scenario(app, make_org, make_dataset, make_service, make_user) -> Scenario:
     other = make_org(kind="vcse", name="Quiet Partner", slug="quiet-partner")
     records = make_dataset(trust, name="Riverside patient records")
     hes = make_dataset(trust, name="Hospital Episode Statistics")
-    make_service(trust, name="Emergency department", area="Birmingham")
+    emergency = make_service(trust, name="Emergency department", area="Birmingham")
     people = [make_user() for _ in range(3)]
 
     round_ = PriorityRound(slug="sickle-cell", title="Sickle cell priorities",
@@ -90,10 +90,10 @@ def scenario(app, make_org, make_dataset, make_service, make_user) -> Scenario:
 
     updates = [
         _update(trust, "january", at(2026, 1, 15), [records, hes]),
-        _update(trust, "february", at(2026, 2, 1), [records]),
+        _update(trust, "february", at(2026, 2, 1), [records], services=[emergency]),
         # Nothing in Q2; one in Q3, answering the first priority.
         _update(trust, "july", at(2026, 7, 10), [records], answers_priority=priorities[0]),
-        _update(trust, "draft", None, [hes], status="draft"),
+        _update(trust, "draft", None, [hes], status="draft", services=[emergency]),
     ]
     # Answered after 2 and 10 days, one unanswered, one still waiting for moderation.
     _question(updates[0], people[0], at(2026, 2, 1), at(2026, 2, 3))

@@ -67,3 +67,18 @@ def test_csv_booleans_and_empty_values(client, scenario):
 
 def test_unknown_table_is_404(client, app):
     assert client.get("/open-data/users.csv").status_code == 404
+
+
+def test_link_tables_say_which_datasets_and_services_each_public_update_used(
+        client, scenario):
+    updates = {i["id"]: i["slug"] for i in json.loads(
+        client.get("/open-data/updates.json").get_data(as_text=True))}
+    datasets = {i["id"]: i["slug"] for i in json.loads(
+        client.get("/open-data/datasets.json").get_data(as_text=True))}
+    links = json.loads(client.get("/open-data/update_datasets.json").get_data(as_text=True))
+    assert links and all(link["update_id"] in updates for link in links)
+    assert all(link["dataset_id"] in datasets for link in links)
+    assert {updates[link["update_id"]] for link in links} == set(updates.values())
+    services = json.loads(client.get("/open-data/update_services.json").get_data(as_text=True))
+    # The draft also uses the service, but drafts are never published.
+    assert [updates[link["update_id"]] for link in services] == ["february"]
