@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_percent
 from flask_wtf.csrf import generate_csrf
 
 from feedback.core.i18n import current_language
@@ -37,6 +37,7 @@ def init_templates(app: Flask) -> None:
         date=_date,
         datetime=_datetime,
         suppressed=lambda n: str(suppress_count(n)),
+        percent=format_percent,
     )
 
     @app.context_processor

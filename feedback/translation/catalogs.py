@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+
+from babel.messages.pofile import read_po
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 STATUS_FILE = TRANSLATIONS_DIR / "status.toml"
@@ -33,3 +37,46 @@ def catalog_statuses() -> dict[str, CatalogStatus]:
                                 entry.get("reviewed_by", ""), entry.get("reviewed_on", ""),
                                 entry.get("note", ""))
             for code, entry in data.items()}
+
+
+@dataclass(frozen=True)
+class CatalogCoverage:
+    translated: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.translated == self.total
+
+    @property
+    def share(self) -> float:
+        """The share translated, rounded down to whole percent so 99.9% never shows
+        as 100%."""
+        return math.floor(self.translated * 100 / self.total) / 100 if self.total else 1.0
+
+
+@cache
+def catalog_coverage() -> dict[str, CatalogCoverage]:
+    """How many of the interface's messages (``messages.pot``) each catalog translates,
+    keyed by Babel locale (``pa_Guru``). Read once: catalogs change only on deploy."""
+    template = TRANSLATIONS_DIR / "messages.pot"
+    if not template.exists():
+        return {}
+    with template.open("rb") as handle:
+        wanted = {_key(message) for message in read_po(handle) if message.id}
+    coverage = {}
+    for path in sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        translated = {_key(message) for message in catalog
+                      if message.id and not message.fuzzy and _has_text(message.string)}
+        coverage[path.parts[-3]] = CatalogCoverage(len(wanted & translated), len(wanted))
+    return coverage
+
+
+def _key(message) -> str:
+    return message.id if isinstance(message.id, str) else message.id[0]
+
+
+def _has_text(string) -> bool:
+    return all(string) if isinstance(string, (tuple, list)) else bool(string)

@@ -17,7 +17,7 @@ from feedback.extensions import db
 from feedback.organisations import services as organisations
 from feedback.organisations.models import Organisation, OrganisationKind
 from feedback.translation import services
-from feedback.translation.catalogs import catalog_statuses
+from feedback.translation.catalogs import catalog_coverage, catalog_statuses
 from feedback.translation.forms import GrantForm, ReviewForm
 
 bp = Blueprint("translation", __name__)
@@ -31,7 +31,8 @@ def languages():
     administered = [m.organisation for m in getattr(current_user, "memberships", [])
                     if m.role == OrgRole.ADMIN]
     return render_template("translation/languages.html", languages=enabled_languages(),
-                           statuses=catalog_statuses(), partners=partners,
+                           statuses=catalog_statuses(), coverage=catalog_coverage(),
+                           partners=partners,
                            reviewable=services.reviewable_languages(current_user),
                            administered=administered)
 

@@ -89,3 +89,4 @@ def test_the_main_pages_work_in_every_default_language(client, language):
         assert response.status_code == 200, path
         page = response.get_data(as_text=True)
         assert f'<html lang="{language.code}" dir="{language.direction}">' in page
+
