@@ -78,6 +78,11 @@ def seed(url: str, count: int) -> dict:
         existing = db.session.scalar(sa.select(sa.func.count(m.Update.id)))
         if existing < count:
             _bulk_seed(db, m, count - existing, offset=existing)
+        if db.engine.dialect.name == "postgresql":
+            # Planner statistics, as autovacuum would gather after a bulk load: without
+            # them PostgreSQL guesses a few rows and sorts every match (0.4 s, not 1 ms).
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("ANALYZE"))
         slug = db.session.scalar(sa.select(m.Update.slug).order_by(m.Update.id).limit(1))
         middle = db.session.execute(
             sa.select(m.Update.published_at, m.Update.id)

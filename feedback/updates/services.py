@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
 from feedback.accounts.permissions import can_edit_org, require_org_editor
@@ -211,9 +211,10 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
     statement = apply_filters(statement, filters or UpdateFilters())
     if cursor:
         published_at, update_id = decode_cursor(cursor)
-        statement = statement.where(or_(
-            Update.published_at < published_at,
-            (Update.published_at == published_at) & (Update.id < update_id)))
+        # A row comparison, which PostgreSQL (and SQLite) turn into an index range;
+        # the equivalent OR made PostgreSQL filter every row before the cursor.
+        statement = statement.where(
+            tuple_(Update.published_at, Update.id) < tuple_(published_at, update_id))
     rows = db.session.scalars(statement.limit(per_page + 1)).unique().all()
     items = rows[:per_page]
     next_cursor = encode_cursor(items[-1]) if len(rows) > per_page else None
