@@ -175,6 +175,9 @@ def test_a_trust_editor_closes_the_loop(live_server, page, trust):
     page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_text("Update published.")).to_be_visible()
     expect(page.get_by_test_id("answers-priority")).to_have_text(PAIN)
+    facts = page.locator(".nhsuk-summary-list").first
+    expect(facts.get_by_role("link", name="Sickle cell emergency attendances")).to_be_visible()
+    expect(facts.get_by_role("link", name="Haematology day unit")).to_be_visible()
     check_page(page)
     update_url = page.url
     update_slug = update_url.rsplit("/", 1)[-1]
