@@ -15,7 +15,9 @@ def test_progress_bar_pause_and_resume(app, make_user, login_as):
     client = login_as(make_user(role="admin"))
 
     page = client.get("/admin/deliveries").get_data(as_text=True)
-    assert '<progress class="app-progress" max="4" value="0">' in page
+    # The bar is named by the edition's heading and described by the counts.
+    assert (f'<progress class="app-progress" aria-labelledby="edition-{edition_id}-heading" '
+            f'aria-describedby="edition-{edition_id}-counts" max="4" value="0">') in page
     assert "Recipients: 4" in page and 'style="' not in page
     assert client.post(f"/admin/deliveries/{edition_id}/pause").status_code == 302
     assert db.session.get(Edition, edition_id).status == EditionStatus.PAUSED

@@ -20,12 +20,15 @@ FOCUSABLE = ("a[href], button:not([disabled]), input:not([type=hidden]):not([dis
 def check_page(page, languages: tuple[str, ...] = ("en", "ur")) -> None:
     """Run axe on the current page in each language (switching through the language
     picker, as a reader would), then return to the first language. Call it after a
-    navigation and before filling in a form, since switching language reloads the page."""
+    navigation and before filling in a form, since switching language reloads the page.
+    A page already in the first language is checked as it stands (with any message it
+    shows) before the first switch."""
     path = urlsplit(page.url)
     here = path.path + (f"?{path.query}" if path.query else "")
     origin = f"{path.scheme}://{path.netloc}"
-    for code in languages:
-        page.goto(f"{origin}/language?code={code}&next={quote(here, safe='')}")
+    for index, code in enumerate(languages):
+        if index or page.locator("html").get_attribute("lang") != code:
+            page.goto(f"{origin}/language?code={code}&next={quote(here, safe='')}")
         expect(page.locator("html")).to_have_attribute("lang", code)
         expect(page.locator("html")).to_have_attribute("dir", "rtl" if code == "ur" else "ltr")
         assert_accessible(page)
@@ -35,36 +38,66 @@ def check_page(page, languages: tuple[str, ...] = ("en", "ur")) -> None:
 
 def check_keyboard(page, form) -> None:
     """Every control of ``form`` (a locator) is reached with Tab alone, in order, and
-    shows a visible focus indicator when it has focus. A radio group is one Tab stop."""
-    stops = form.evaluate(
+    shows a visible focus indicator when it has focus. A radio group is one Tab stop. A
+    control that takes several presses of Tab (a date input's day, month, year and
+    calendar button) counts once."""
+    count = form.evaluate(
         """(form, selector) => {
-             const seen = new Set();
-             return [...form.querySelectorAll(selector)]
-               .filter(el => el.getClientRects().length && el.tabIndex >= 0)
-               .filter(el => {
-                 if (el.type !== 'radio') return true;
-                 if (seen.has(el.name)) return false;
-                 seen.add(el.name); return true; })
-               .map(el => el.id || el.name || el.textContent.trim()); }""", FOCUSABLE)
-    assert stops, "the form has nothing to focus"
-    form.locator(FOCUSABLE).first.focus()
-    for index, stop in enumerate(stops):
-        focused = page.evaluate_handle("document.activeElement")
-        inside = form.evaluate("(form, el) => form.contains(el)", focused)
-        assert inside, f"Tab left the form before reaching {stop!r} ({index} of {len(stops)})"
+             const groups = new Map();
+             let index = 0;
+             for (const el of form.querySelectorAll(selector)) {
+               if (!el.getClientRects().length || el.tabIndex < 0) continue;
+               if (el.type === 'radio') {
+                 if (!groups.has(el.name)) groups.set(el.name, index++);
+                 el.dataset.keyboardStop = groups.get(el.name);
+                 form.querySelectorAll(`input[type=radio]`).forEach(r => {
+                   if (r.name === el.name) r.dataset.keyboardStop = groups.get(el.name); });
+               } else {
+                 el.dataset.keyboardStop = index++;
+               }
+             }
+             return index; }""", FOCUSABLE)
+    assert count, "the form has nothing to focus"
+    names = form.evaluate(
+        """form => { const names = [];
+             form.querySelectorAll('[data-keyboard-stop]').forEach(el => {
+               names[+el.dataset.keyboardStop] ??= el.id || el.name || el.textContent.trim(); });
+             return names; }""")
+    form.locator("[data-keyboard-stop='0']").first.focus()
+    reached: list[int] = []
+    for _press in range(4 * count + 10):
         state = page.evaluate(
-            """el => { const s = getComputedStyle(el);
+            """form => { const el = document.activeElement;
+                 if (!el || !form.contains(el)) return {inside: false};
+                 const s = getComputedStyle(el);
                  const own = (s.outlineStyle !== 'none' && s.outlineWidth !== '0px')
                              || s.boxShadow !== 'none';
                  // NHS.UK radios and checkboxes draw focus on their label's ::before.
                  const label = el.labels && el.labels[0];
                  const ring = label && getComputedStyle(label, '::before').boxShadow;
-                 return {visible: own || (!!ring && ring !== 'none'),
+                 return {inside: true, focused: el.matches(':focus'),
+                         stop: el.dataset.keyboardStop === undefined ? null
+                               : +el.dataset.keyboardStop,
+                         visible: own || (!!ring && ring !== 'none'),
                          name: el.id || el.name || el.textContent.trim()}; }""",
-            focused)
-        assert state["visible"], f"no visible focus on {state['name']!r}"
-        if index < len(stops) - 1:
-            page.keyboard.press("Tab")
+            form.element_handle())
+        if not state["inside"]:
+            break
+        stop = state["stop"]
+        if stop is not None and (not reached or reached[-1] != stop):
+            assert stop not in reached, f"Tab came back to {state['name']!r}"
+            assert state["focused"] and state["visible"], \
+                f"no visible focus on {state['name']!r}"
+            reached.append(stop)
+        if reached and reached[-1] == count - 1 and stop == count - 1 and \
+                state["focused"]:
+            break
+        page.keyboard.press("Tab")
+    missed = [names[i] for i in range(count) if i not in reached]
+    assert not missed, f"Tab never reached {missed} (reached {[names[i] for i in reached]})"
+    assert reached == sorted(reached), f"Tab order differs from the page order: {reached}"
+    form.evaluate("form => form.querySelectorAll('[data-keyboard-stop]').forEach("
+                  "el => delete el.dataset.keyboardStop)")
 
 
 def check_email(message: EmailMessage, language: str = "en") -> None:

@@ -1,0 +1,296 @@
+"""A VCSE partner's journey in a real browser: they import contacts (one bad row is
+reported by line), review an Urdu machine translation, enter a paper ballot that
+disagrees with a colleague's entry, preview, test-send and schedule their newsletter,
+watch the edition go out to the end, and print an Urdu leaflet.
+
+Other people's part is set up through services: the trust's published update and the
+round it runs with the partner, the colleague's first paper entry, and the scheduled jobs
+(the translation job against a loopback LibreTranslate, the scheduler that starts due
+editions, and the delivery worker)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from feedback.extensions import db
+from tests.browser.axe import assert_accessible
+from tests.browser.journeys.checks import check_email, check_keyboard, check_page
+from tests.browser.journeys.staff_steps import form_with, mail_to, outbox_of, sign_in
+from tests.translation.provider_servers import LibreTranslateHandler, serve
+
+pytestmark = pytest.mark.browser
+
+PARTNER = "Apna Health Forum"
+STAFF = "staff@apna.example.org"
+TITLE = "Faster pain relief for sickle cell crises in A&E"
+SUMMARY = "People with sickle cell now get pain relief within 30 minutes of arriving."
+URDU_TITLE = "ایمرجنسی میں سکل سیل کے درد سے جلد آرام"
+PAIN = "How can people in a sickle cell crisis get pain relief faster?"
+TRANSITION = "What happens when young people move to adult services?"
+CONTACTS = ("email,name,language\n"
+            "fatima@example.org,Fatima,ur\n"
+            "yusuf@example.org,Yusuf,ur\n"
+            "not-an-email,Broken,en\n"
+            "grace@example.org,Grace,en\n"
+            "samir@example.org,,ur\n")
+
+
+@pytest.fixture
+def libretranslate():
+    with serve(LibreTranslateHandler, key="libre-key") as server:
+        yield server
+
+
+@pytest.fixture
+def live_app_config(libretranslate) -> dict:
+    return {"LANGUAGES": "en,ur", "LIBRETRANSLATE_URL": libretranslate.url,
+            "LIBRETRANSLATE_API_KEY": "libre-key", "DELIVERY_BATCH_SIZE": 2}
+
+
+@pytest.fixture
+def partner(live_server, libretranslate) -> dict:
+    """A trust that published an update and runs a round with the partner; the partner's
+    staff member (an admin, and their Urdu translator) and a volunteer; then the
+    translation job drafts Urdu through the loopback LibreTranslate."""
+    from feedback.accounts import services as accounts
+    from feedback.organisations import services as organisations
+    from feedback.priorities import services as priorities
+    from feedback.translation import services as translation
+    from feedback.translation.tasks import translate_pending
+    from feedback.updates import services as updates
+    from tests.updates.conftest import update_data
+
+    with live_server.app.app_context():
+        trust = organisations.create_organisation(None, {"kind": "nhs",
+                                                         "name": "Riverside Hospitals"})
+        org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
+        trust_editor = accounts.create_user("editor@riverside.example.org")
+        staff = accounts.create_user(STAFF, display_name="Apna Staff")
+        volunteer = accounts.create_user("volunteer@apna.example.org",
+                                         display_name="Apna Volunteer")
+        accounts.add_member(None, trust, trust_editor, "editor")
+        accounts.add_member(None, org, staff, "admin")
+        accounts.add_member(None, org, volunteer, "editor")
+        db.session.flush()
+        translation.grant_translator(staff, org, staff, ["ur"])
+
+        dataset = organisations.create_dataset(None, trust, {"name": "Sickle cell data"})
+        update = updates.create_update(None, trust, update_data(
+            dataset, title=TITLE, summary=SUMMARY))
+        updates.publish_update(None, update)
+
+        round_ = priorities.create_round(trust_editor, [trust, org], {
+            "title": "Sickle cell research priorities",
+            "scope": "What should research about sickle cell look at first?",
+            "groups": ["patients", "carers", "community"], "max_choices": 1})
+        shortlisted = [priorities.create_priority(trust_editor, round_, {"title": title})
+                       for title in (PAIN, TRANSITION)]
+        priorities.publish_shortlist(trust_editor, round_, [p.id for p in shortlisted])
+        priorities.set_phase(trust_editor, round_, "voting")
+        # The volunteer typed in paper ballot P-0001 first.
+        priorities.enter_paper_ballot(volunteer, round_, {
+            "reference": "P-0001", "location": "Apna community centre",
+            "filled_in_on": "2026-03-01", "choices": [shortlisted[0].id]})
+        db.session.commit()
+        data = {"slug": org.slug, "update": update.slug, "round_id": round_.id}
+        db.session.remove()
+
+        report = translate_pending()
+        db.session.remove()
+    assert report["translated"] > 0 and libretranslate.counter.calls > 0
+    return data
+
+
+def _run(app, job):
+    with app.app_context():
+        try:
+            return job()
+        finally:
+            db.session.remove()
+
+
+def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_path):
+    """Contacts, an Urdu translation, the newsletter from preview to the last message,
+    and a leaflet that uses the checked translation."""
+    from feedback.core.models import utcnow
+    from feedback.delivery.services import Worker
+    from feedback.digests.tasks import create_due_editions
+
+    app = live_server.app
+    page.set_default_timeout(10_000)
+    outbox = outbox_of(live_server)
+    sign_in(page, live_server, STAFF)
+
+    # Newsletter settings, then contacts from a CSV with one bad row.
+    page.get_by_role("link", name=PARTNER).click()
+    check_page(page)
+    page.get_by_role("link", name="Your newsletter").click()
+    check_page(page)
+    newsletter_url = page.url
+    check_keyboard(page, form_with(page, "Save settings"))
+    page.get_by_label("Newsletter name").fill("Apna health news")
+    page.get_by_label("اردو (Urdu)").check()
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Newsletter settings saved.")).to_be_visible()
+    check_page(page)
+    check_keyboard(page, form_with(page, "Import"))
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(CONTACTS, encoding="utf-8")
+    page.get_by_label("CSV file").set_input_files(str(contacts))
+    page.get_by_label("Everyone in this file has already agreed").check()
+    page.locator("#import-basis").fill("Paper forms at our June health day")
+    page.get_by_role("button", name="Import").click()
+    report = page.get_by_test_id("import-report")
+    expect(report).to_contain_text("4 contacts added, 0 already on your list.")
+    rows = report.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.locator("td").first).to_have_text("4")  # the line of the bad row
+    expect(rows.locator("td").nth(1)).to_contain_text("email")
+    assert_accessible(page)  # a POST result: switching language would lose the report
+
+    # The Urdu machine translation, drafted by LibreTranslate: edit one, approve another.
+    page.get_by_role("link", name="Languages", exact=True).click()
+    check_page(page)
+    page.get_by_role("link", name="Review translations").click()
+    check_page(page)
+    page.get_by_role("link", name="(Urdu)").click()
+    expect(page.get_by_role("heading", name="Review translations: Urdu")).to_be_visible()
+    check_page(page)
+    title = page.locator(".app-review-item").filter(
+        has=page.locator(".app-review-source", has_text=TITLE))
+    expect(title.locator(".app-review-source")).to_have_text(TITLE)
+    expect(title.get_by_label("Translation")).to_have_value(f"[ur] {TITLE}")
+    expect(title.locator(".app-review-source")).to_have_attribute("lang", "en")
+    expect(title.get_by_label("Translation")).to_have_attribute("dir", "rtl")
+    expect(title).to_contain_text("libretranslate")
+    side_by_side = title.locator(".app-side-by-side > *")
+    source_box, draft_box = side_by_side.nth(0).bounding_box(), side_by_side.nth(1).bounding_box()
+    assert abs(source_box["y"] - draft_box["y"]) < 5, "source and draft are not side by side"
+    check_keyboard(page, title.locator("form"))
+    title.get_by_label("Translation").fill(URDU_TITLE)
+    title.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Translation approved.")).to_be_visible()
+    summary = page.locator(".app-review-item").filter(
+        has=page.locator(".app-review-source", has_text=SUMMARY))
+    expect(summary.get_by_label("Translation")).to_have_value(f"[ur] {SUMMARY}")
+    summary.get_by_role("button", name="Approve").click()
+    expect(page.locator(".app-review-source", has_text=SUMMARY)).to_have_count(0)
+    expect(page.locator(".app-review-source", has_text=TITLE)).to_have_count(0)
+    check_page(page)
+
+    # Preview the next edition in both languages and send a test.
+    page.goto(newsletter_url)
+    page.get_by_role("button", name="Prepare the next edition").click()
+    expect(page.locator("iframe.app-preview-frame")).to_have_count(2)
+    check_page(page)
+    frames = page.frame_locator("iframe.app-preview-frame")
+    expect(frames.first.get_by_text(TITLE)).to_be_visible()
+    expect(frames.last.get_by_text(URDU_TITLE)).to_be_visible()
+    preview_url = page.url
+    for language in ("en", "ur"):
+        page.goto(f"{preview_url}/{language}/email.html")
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        assert_accessible(page)
+    page.goto(preview_url)
+    page.get_by_role("button", name="Send me a test").click()
+    expect(page.get_by_text(f"Test sent to {STAFF}.")).to_be_visible()
+    tests = mail_to(outbox, STAFF, "[Test]")
+    assert sorted(m["Content-Language"] for m in tests) == ["en", "ur"]
+    for message in tests:
+        check_email(message, message["Content-Language"])
+    urdu_test = next(m for m in tests if m["Content-Language"] == "ur")
+    assert URDU_TITLE in outbox.text(urdu_test)
+
+    # Schedule it: weekly, on today's day, from midnight (so it is due now).
+    today = utcnow()
+    page.goto(newsletter_url)
+    check_page(page)
+    check_keyboard(page, form_with(page, "Save settings"))
+    page.get_by_label("Weekly", exact=True).check()
+    page.get_by_label("Day (weekly newsletters)").select_option(
+        label=today.strftime("%A"))
+    page.get_by_label("Time (UK time is close to UTC; this is UTC)").select_option("0")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Newsletter settings saved.")).to_be_visible()
+
+    # The scheduler starts it, and delivery workers send it two at a time while the
+    # partner watches the edition's progress bar.
+    assert len(_run(app, create_due_editions)) == 1
+    page.get_by_role("link", name=today.strftime("%G-W%V")).click()
+    bar = page.get_by_role("progressbar")
+    expect(bar).to_have_accessible_name("Sending: 0 of 4 sent.")
+    expect(bar).to_have_attribute("max", "4")
+    expect(bar).to_have_attribute("value", "0")
+    check_page(page)
+    # No reloading from here: the page fetches its own progress while it is sending.
+    status = page.get_by_role("status").filter(has_text="Sending:")
+    for sent in (2, 4):
+        assert _run(app, lambda: Worker().run_batch()) == 2
+        expect(bar).to_have_attribute("value", str(sent), timeout=10_000)
+        expect(status).to_have_text(f"Sending: {sent} of 4 sent.")
+        expect(bar).to_have_accessible_name(f"Sending: {sent} of 4 sent.")
+    expect(page.get_by_test_id("edition-status")).to_have_text("sent")
+    expect(page.get_by_test_id("sending")).not_to_have_attribute("data-refresh-seconds", "2")
+    check_page(page)
+    delivered = mail_to(outbox, "fatima@example.org")
+    assert len(delivered) == 1 and delivered[0]["Content-Language"] == "ur"
+    check_email(delivered[0], "ur")
+
+    # An Urdu leaflet of the update for the noticeboard.
+    page.goto(live_server(f"/updates/{partner['update']}"))
+    check_page(page)
+    page.get_by_test_id("leaflet-link").click()
+    expect(page.get_by_test_id("leaflet-title")).to_have_text(TITLE)
+    check_page(page)
+    page.get_by_label("Language of the leaflet").select_option("ur")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**lang=ur")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    assert_accessible(page)
+    page.emulate_media(media="print")
+    leaflet = page.get_by_test_id("leaflet")
+    expect(leaflet.get_by_test_id("leaflet-title")).to_have_text(URDU_TITLE)
+    expect(leaflet).to_contain_text(f"[ur] {SUMMARY}")
+    # Content nobody translates (dataset names) is marked as English in the Urdu leaflet.
+    expect(leaflet.locator("dd", has_text="Sickle cell data")).to_have_attribute("lang", "en")
+    for code in ("qr-page", "qr-subscribe"):
+        image = page.get_by_test_id(code).locator("img")
+        expect(image).to_be_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+    expect(page.locator(".app-leaflet-tools")).not_to_be_visible()
+    page.emulate_media(media="screen")
+
+
+def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, partner):
+    """A paper ballot a volunteer typed in first: the partner's entry differs, so it is
+    flagged and not counted."""
+    from feedback.priorities.models import Ballot
+
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, STAFF)
+    page.get_by_role("link", name="Research priorities").first.click()
+    check_page(page)
+    page.get_by_role("link", name="Sickle cell research priorities").click()
+    check_page(page)
+    page.get_by_role("link", name="Manage this round").click()
+    check_page(page)
+    page.get_by_role("link", name="Enter or check paper ballots").click()
+    check_page(page)
+    check_keyboard(page, form_with(page, "Save this entry"))
+    page.get_by_label("Reference number printed on the paper").fill("P-0001")
+    page.get_by_label("Where it was filled in").fill("Apna community centre")
+    page.get_by_label("Date it was filled in").fill("2026-03-01")
+    page.get_by_label(TRANSITION).check()
+    page.get_by_role("button", name="Save this entry").click()
+    expect(page.get_by_text("Paper ballot P-0001: The two entries differ.")).to_be_visible()
+    flagged = page.get_by_test_id("paper-ballots").locator("tbody tr")
+    expect(flagged).to_have_count(1)
+    expect(flagged).to_have_class("app-row-flagged")
+    expect(flagged).to_contain_text("Apna Volunteer")
+    expect(flagged).to_contain_text("Apna Staff")
+    expect(flagged.locator(".nhsuk-tag")).to_have_text("The two entries differ")
+    check_page(page)
+    assert _run(live_server.app, lambda: db.session.scalar(select(func.count(Ballot.id)).where(
+        Ballot.round_id == partner["round_id"]))) == 0, "a mismatched paper was counted"
