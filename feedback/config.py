@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
             "and other forms that send email, per client address."),
     Setting("BALLOT_CODE_RATE_LIMIT", "10 per minute;60 per hour", "Limit on ballot code "
             "entry, per client address, so codes cannot be guessed."),
+    Setting("REPORT_RATE_LIMIT", "10 per minute;60 per day", "Limit on reports of questions "
+            "and answers to the moderators, per client address."),
     Setting("MAGIC_LINK_MINUTES", 15, "How long a sign-in link works.", int),
     Setting("DEFAULT_LANGUAGE", "en", "Language used when nothing else decides."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),

@@ -55,3 +55,8 @@ def init_security(app: Flask) -> None:
 def email_rate_limit() -> str:
     """The Flask-Limiter limit for sign-in and every other form that sends email."""
     return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+def report_rate_limit() -> str:
+    """The Flask-Limiter limit for reporting content to the moderators."""
+    return current_app.config["REPORT_RATE_LIMIT"]

@@ -11,6 +11,10 @@ from feedback.extensions import db
 
 bp = Blueprint("core", __name__)
 
+# The axe-core version the browser tests run (package.json); the accessibility statement
+# names it, and a test keeps the two the same.
+AXE_CORE_VERSION = "4.14.1"
+
 
 @bp.get("/")
 def home():
@@ -50,7 +54,7 @@ def choose_language():
 
 @bp.get("/accessibility")
 def accessibility():
-    return render_template("core/accessibility.html")
+    return render_template("core/accessibility.html", axe_version=AXE_CORE_VERSION)
 
 
 @bp.get("/privacy")

@@ -3,7 +3,17 @@ the pages partner staff use to run their newsletter."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -26,6 +36,9 @@ from feedback.subscriptions.forms import (
 from feedback.subscriptions.models import SubscriberStatus
 
 bp = Blueprint("subscriptions", __name__)
+
+# The subscriber who has just confirmed in this browser, for the "You are subscribed" page.
+CONFIRMED_SESSION_KEY = "subscription_confirmed"
 
 
 @bp.route("/subscribe", methods=["GET", "POST"])
@@ -57,10 +70,21 @@ def confirm(token: str):
     if form.validate_on_submit():
         services.confirm(token)
         db.session.commit()
-        return render_template("subscriptions/confirmed.html",
-                               manage_url=services.links_for(subscriber.id)["manage"])
+        # Post/redirect/get: refreshing "You are subscribed" (or switching its language)
+        # must not send the used link again and show a link problem.
+        session[CONFIRMED_SESSION_KEY] = subscriber.id
+        return redirect(url_for("subscriptions.confirmed"), 303)
     return render_template("subscriptions/confirm.html", form=form,
                            audience=subscriber.audience)
+
+
+@bp.get("/subscribe/confirmed")
+def confirmed():
+    subscriber_id = session.get(CONFIRMED_SESSION_KEY)
+    if not isinstance(subscriber_id, int):
+        return redirect(url_for("subscriptions.subscribe"))
+    return render_template("subscriptions/confirmed.html",
+                           manage_url=services.links_for(subscriber_id)["manage"])
 
 
 def _subscriber_or_410(token: str):

@@ -2,8 +2,9 @@
 
 Questions wait for a platform moderator or an editor of the owning organisation. The
 organisation answers publicly (the caller commits, then runs ``tasks.notify_asker``).
-Anyone signed in can report a question or answer; at ``QUESTION_REPORT_THRESHOLD``
-reports it is hidden until a moderator reviews it.
+Anyone signed in can report a question or answer. It goes to the moderation queue at
+once (still shown), and at ``QUESTION_REPORT_THRESHOLD`` reports it is hidden until a
+moderator reviews it. Reports and moderators' decisions are in the audit log.
 """
 
 from __future__ import annotations
@@ -87,21 +88,29 @@ def ask_question(user: Any, update: Update, body: str | None) -> Question:
 
 
 def moderate_question(actor: Any, question: Question, approve: bool) -> Question:
-    """Publish or reject a waiting (or hidden) question. Reviewing a hidden one also
-    closes its reports."""
+    """Publish or reject a waiting question, or review a reported one (hidden or still
+    shown): approving keeps it published, rejecting takes it down. Reviewing closes its
+    reports."""
     require_moderation_rights(actor, question.update)
-    if question.status not in (QuestionStatus.PENDING, QuestionStatus.HIDDEN):
+    reasons = [entry.reason.value for entry in report_reasons(ReportTarget.QUESTION,
+                                                              question.id)]
+    reviewable = question.status in (QuestionStatus.PENDING, QuestionStatus.HIDDEN) or (
+        question.status == QuestionStatus.PUBLISHED and reasons)
+    if not reviewable:
         raise ValidationError("This question has already been moderated.")
-    if question.status == QuestionStatus.HIDDEN:
+    if reasons or question.status == QuestionStatus.HIDDEN:
         _resolve_reports(ReportTarget.QUESTION, question.id)
         question.report_count = 0
     question.status = QuestionStatus.PUBLISHED if approve else QuestionStatus.REJECTED
     question.moderated_at = utcnow()
     question.moderated_by_id = actor.id
     db.session.flush()
+    verb = "Published" if approve else "Rejected"
+    after = f" after reports ({', '.join(reasons)})" if reasons else ""
     audit.record("question.approved" if approve else "question.rejected", actor=actor,
                  organisation=question.update.organisation, target=question,
-                 summary=f"Moderated a question on {question.update.title}"[:300])
+                 summary=f"{verb} a question{after} on {question.update.title}"[:300],
+                 reports=reasons)
     return question
 
 
@@ -148,10 +157,19 @@ def report(user: Any, target_type: str, target_id: int, reason: str | None) -> R
     entry = Report(target_type=kind, target_id=item.id, user_id=user.id, reason=why)
     db.session.add(entry)
     item.report_count += 1
-    if item.report_count >= current_app.config["QUESTION_REPORT_THRESHOLD"]:
+    hidden = item.report_count >= current_app.config["QUESTION_REPORT_THRESHOLD"]
+    if hidden:
         item.status = (QuestionStatus.HIDDEN if kind == ReportTarget.QUESTION
                        else AnswerStatus.HIDDEN)
     db.session.flush()
+    if kind == ReportTarget.QUESTION:
+        on, what = item.update, "a question"
+    else:
+        on, what = item.question.update, "an answer"
+    summary = f"Reported {what} on {on.title} ({why.value})" + (", now hidden" if hidden else "")
+    audit.record(f"{kind.value}.reported", actor=user, organisation=on.organisation,
+                 target=item, summary=summary[:300], reason=why.value,
+                 reports=item.report_count)
     return entry
 
 
@@ -163,12 +181,16 @@ def _resolve_reports(kind: ReportTarget, target_id: int) -> None:
 
 
 def review_answer(actor: Any, answer: Answer, keep: bool) -> None:
-    """A moderator restores a hidden answer, or removes it for good."""
+    """A moderator keeps (or restores) a reported answer, or removes it for good."""
     require_moderation_rights(actor, answer.question.update)
+    reasons = [entry.reason.value for entry in report_reasons(ReportTarget.ANSWER, answer.id)]
     _resolve_reports(ReportTarget.ANSWER, answer.id)
+    verb = "Restored" if keep else "Removed"
+    after = f" after reports ({', '.join(reasons)})" if reasons else ""
     audit.record("answer.restored" if keep else "answer.removed", actor=actor,
                  organisation=answer.question.update.organisation, target=answer,
-                 summary=f"Reviewed an answer on {answer.question.update.title}"[:300])
+                 summary=f"{verb} an answer{after} on {answer.question.update.title}"[:300],
+                 reports=reasons)
     if keep:
         answer.status = AnswerStatus.PUBLISHED
         answer.report_count = 0
@@ -199,9 +221,15 @@ class ModerationQueue:
         return len(self.questions) + len(self.answers)
 
 
+def _open_reports(kind: ReportTarget, target_id: Any) -> Any:
+    return exists().where(Report.target_type == kind, Report.target_id == target_id,
+                          Report.resolved_at.is_(None))
+
+
 def moderation_queue(actor: Any) -> ModerationQueue:
-    """Questions waiting for moderation or hidden after reports, and hidden answers. A
-    platform moderator sees everything; an editor sees their organisations' updates."""
+    """Questions waiting for moderation, and questions and answers with open reports
+    (hidden or still shown). A platform moderator sees everything; an editor sees their
+    organisations' updates."""
     _signed_in(actor)
     org_ids = None
     if not getattr(actor, "is_moderator", False):
@@ -212,12 +240,16 @@ def moderation_queue(actor: Any) -> ModerationQueue:
                  .options(joinedload(Question.update).joinedload(Update.organisation),
                           joinedload(Question.author))
                  .where(or_(Question.status == QuestionStatus.PENDING,
-                            Question.status == QuestionStatus.HIDDEN))
+                            Question.status == QuestionStatus.HIDDEN,
+                            (Question.status == QuestionStatus.PUBLISHED)
+                            & _open_reports(ReportTarget.QUESTION, Question.id)))
                  .order_by(Question.created_at, Question.id).limit(200))
     answers = (select(Answer).join(Answer.question).join(Question.update)
                .options(joinedload(Answer.question).joinedload(Question.update)
                         .joinedload(Update.organisation))
-               .where(Answer.status == AnswerStatus.HIDDEN)
+               .where(or_(Answer.status == AnswerStatus.HIDDEN,
+                          (Answer.status == AnswerStatus.PUBLISHED)
+                          & _open_reports(ReportTarget.ANSWER, Answer.id)))
                .order_by(Answer.created_at, Answer.id).limit(200))
     if org_ids is not None:
         questions = questions.where(Update.organisation_id.in_(org_ids))

@@ -25,7 +25,7 @@ from wtforms import SelectChoice
 from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
-from feedback.core.security import email_rate_limit
+from feedback.core.security import email_rate_limit, report_rate_limit
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
 from feedback.organisations import services as organisations
@@ -41,6 +41,7 @@ from feedback.updates.forms import (
 )
 from feedback.updates.models import (
     KIND_LABELS,
+    REPORT_REASON_LABELS,
     FollowTarget,
     ReportTarget,
     TermKind,
@@ -390,6 +391,7 @@ def answer(question_id: int):
 
 @bp.post("/<any(question, answer):target>/<int:target_id>/report")
 @login_required
+@limiter.limit(report_rate_limit)
 def report(target: str, target_id: int):
     form = ReportForm()
     if not form.validate_on_submit():
@@ -414,7 +416,8 @@ def report(target: str, target_id: int):
 def moderation():
     queue = questions.moderation_queue(current_user)
     return render_template("updates/moderation.html", queue=queue, form=ConfirmForm(),
-                           reasons=questions.report_reasons)
+                           reasons=questions.report_reasons,
+                           reason_label=lambda reason: REPORT_REASON_LABELS[reason])
 
 
 @bp.post("/moderation/questions/<int:question_id>")

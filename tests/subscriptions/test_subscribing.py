@@ -42,9 +42,13 @@ def test_double_opt_in_records_consent_and_sends_nothing_before_confirming(clien
     assert "Confirm" in client.get(link).get_data(as_text=True)  # GET changes nothing
     db.session.refresh(subscriber)
     assert subscriber.status == SubscriberStatus.PENDING
-    assert client.post(link).status_code == 200
+    response = client.post(link)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/subscribe/confirmed")
     db.session.refresh(subscriber)
     assert subscriber.status == SubscriberStatus.CONFIRMED
+    page = client.get("/subscribe/confirmed").get_data(as_text=True)  # refreshing is safe
+    assert "/subscriptions/manage/" in page
     assert client.post(link).status_code == 410  # works once
 
     ledger = services.consent_history(subscriber.id)

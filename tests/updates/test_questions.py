@@ -10,7 +10,7 @@ from feedback.accounts.permissions import PermissionDenied
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
 from feedback.updates import questions
-from feedback.updates.models import Question, QuestionStatus
+from feedback.updates.models import Question, QuestionStatus, ReportTarget
 
 
 def test_ask_moderate_answer_and_email_the_asker(client, sign_in_as, make_user, editor,
@@ -102,3 +102,81 @@ def test_three_reports_hide_a_question_until_a_moderator_restores_it(
     db.session.refresh(question)
     assert question.status == QuestionStatus.PUBLISHED and question.report_count == 0
     assert "A fair question" in client.get(f"/updates/{update.slug}").get_data(as_text=True)
+
+
+def test_one_report_puts_a_question_in_the_queue_and_the_audit_log(
+        client, sign_in_as, make_user, editor, make_update):
+    from feedback.audit.models import AuditEvent
+
+    update = make_update()
+    question = questions.ask_question(make_user(), update, "Who is the nurse on ward 4?")
+    questions.moderate_question(editor, question, True)
+    db.session.commit()
+    sign_in_as(make_user(name="Quiet Heron 12"))
+    response = client.post(f"/question/{question.id}/report",
+                           data={"reason": "personal_information"})
+    assert response.status_code == 303
+    db.session.refresh(question)
+    assert question.status == QuestionStatus.PUBLISHED  # below the threshold: still shown
+
+    sign_in_as(make_user(role="moderator", name="Platform Moderator"))
+    queue = client.get("/moderation").get_data(as_text=True)
+    assert "Who is the nurse on ward 4?" in queue and "Reported, still shown" in queue
+    assert "Reported: It shares someone's personal information" in queue  # not the code
+    client.post(f"/moderation/questions/{question.id}", data={"decision": "reject"})
+    db.session.refresh(question)
+    assert question.status == QuestionStatus.REJECTED
+    assert "ward 4" not in client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert "ward 4" not in client.get("/moderation").get_data(as_text=True)
+    assert questions.report_reasons(ReportTarget.QUESTION, question.id) == []
+    with pytest.raises(ValidationError, match="already been moderated"):
+        questions.moderate_question(editor, question, True)
+
+    events = db.session.scalars(db.select(AuditEvent).where(
+        AuditEvent.target_type == "Question").order_by(AuditEvent.id)).all()
+    assert [(e.action, e.actor.public_name) for e in events][-2:] == [
+        ("question.reported", "Quiet Heron 12"), ("question.rejected", "Platform Moderator")]
+    assert events[-1].details["reports"] == ["personal_information"]
+    assert "after reports (personal_information)" in events[-1].summary
+    log = client.get("/admin/audit").get_data(as_text=True)
+    assert "question.reported" in log and "question.rejected" in log
+
+
+def test_keeping_a_reported_question_closes_its_reports(make_user, editor, make_update):
+    question = questions.ask_question(make_user(), make_update(), "A fair question")
+    questions.moderate_question(editor, question, True)
+    questions.report(make_user(), "question", question.id, "misleading")
+    db.session.commit()
+    moderator = make_user(role="moderator")
+    assert questions.moderation_queue(moderator).questions == [question]
+    questions.moderate_question(moderator, question, True)
+    db.session.commit()
+    assert question.status == QuestionStatus.PUBLISHED and question.report_count == 0
+    assert questions.moderation_queue(moderator).questions == []
+
+
+def test_reporting_is_rate_limited(make_app):
+    from feedback.accounts import services as accounts
+    from feedback.organisations import services as organisations
+    from feedback.updates import services
+    from tests.conftest import login
+    from tests.updates.conftest import update_data
+
+    limited = make_app(RATELIMIT_ENABLED=True, REPORT_RATE_LIMIT="2 per minute")
+    with limited.app_context():
+        trust = organisations.create_organisation(None, {"kind": "nhs", "name": "Riverside"})
+        dataset = organisations.create_dataset(None, trust, {"name": "Sickle cell audit"})
+        update = services.create_update(None, trust, update_data(dataset))
+        services.publish_update(None, update)
+        moderator = accounts.create_user("moderator@example.org", role="moderator")
+        asked = [questions.ask_question(accounts.create_user(f"asker{n}@example.org"), update,
+                                        f"Question {n}") for n in range(3)]
+        for question in asked:
+            questions.moderate_question(moderator, question, True)
+        reporter = accounts.create_user("reporter@example.org")
+        db.session.commit()
+        client = limited.test_client()
+        login(client, reporter)
+        statuses = [client.post(f"/question/{q.id}/report", data={"reason": "spam"})
+                    .status_code for q in asked]
+    assert statuses == [303, 303, 429]

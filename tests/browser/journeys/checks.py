@@ -21,19 +21,30 @@ def check_page(page, languages: tuple[str, ...] = ("en", "ur")) -> None:
     """Run axe on the current page in each language (switching through the language
     picker, as a reader would), then return to the first language. Call it after a
     navigation and before filling in a form, since switching language reloads the page.
-    A page already in the first language is checked as it stands (with any message it
-    shows) before the first switch."""
+
+    A page already in the first language is checked as it is, without reloading it.
+    Each switch must land on the same page again: a page that cannot be fetched again
+    (an error answer) fails the check rather than letting axe look at the error page."""
     path = urlsplit(page.url)
     here = path.path + (f"?{path.query}" if path.query else "")
     origin = f"{path.scheme}://{path.netloc}"
+    shown = page.locator("html").get_attribute("lang")
     for index, code in enumerate(languages):
-        if index or page.locator("html").get_attribute("lang") != code:
-            page.goto(f"{origin}/language?code={code}&next={quote(here, safe='')}")
+        if not (index == 0 and shown == code):
+            _switch_language(page, origin, here, code)
         expect(page.locator("html")).to_have_attribute("lang", code)
         expect(page.locator("html")).to_have_attribute("dir", "rtl" if code == "ur" else "ltr")
         assert_accessible(page)
     if languages[-1] != languages[0]:
-        page.goto(f"{origin}/language?code={languages[0]}&next={quote(here, safe='')}")
+        _switch_language(page, origin, here, languages[0])
+
+
+def _switch_language(page, origin: str, here: str, code: str) -> None:
+    response = page.goto(f"{origin}/language?code={code}&next={quote(here, safe='')}")
+    assert response is not None and response.ok, (
+        f"{here} answered {response.status if response else 'nothing'} when fetched again "
+        f"in {code}, so its own page cannot be checked in that language")
+    assert urlsplit(page.url).path == urlsplit(here).path, f"{here} moved to {page.url}"
 
 
 def check_keyboard(page, form) -> None:
