@@ -21,6 +21,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -73,6 +75,26 @@ def deliver_in_process(url: str, port: int, secret: str, batch: int, queue, read
         queue.put((sent, after.ru_maxrss / 1024, cpu))
 
 
+def deliver_with_workers(context, url: str, port: int, secret: str, batch: int,
+                         count: int) -> tuple[float, list]:
+    """Start ``count`` worker processes, let them go together and wait for them all.
+    Returns the seconds they took and each one's (sent, peak RSS MB, CPU seconds)."""
+    queue, ready, go = context.Queue(), context.Semaphore(0), context.Event()
+    workers = [context.Process(target=deliver_in_process,
+                               args=(url, port, secret, batch, queue, ready, go))
+               for _ in range(count)]
+    for worker in workers:
+        worker.start()
+    for _worker in workers:
+        ready.acquire()
+    started = time.perf_counter()
+    go.set()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started, results
+
+
 def _config(url: str, port: int, secret: str, batch: int) -> dict:
     return {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret,
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
@@ -96,6 +118,28 @@ def fresh_database(server_url: str | None, workdir: Path) -> tuple[str, callable
     return url, drop
 
 
+@contextmanager
+def database_and_sink(database: str | None) -> Iterator[tuple]:
+    """A fresh database and an SMTP sink in its own process, both gone afterwards. Yields
+    (database URL, sink port, secret key, multiprocessing context, pipe to the sink: send
+    "report" to get its recipient counts and CPU seconds)."""
+    workdir = Path(tempfile.mkdtemp(prefix="feedback-bench-"))
+    url, drop = fresh_database(database, workdir)
+    port, secret = free_port(), "bench-secret"
+    context = multiprocessing.get_context("spawn")
+    ready, (parent_end, child_end) = context.Event(), context.Pipe()
+    sink = context.Process(target=run_sink, args=(port, ready, child_end), daemon=True)
+    sink.start()
+    ready.wait(30)
+    try:
+        yield url, port, secret, context, parent_end
+    finally:
+        sink.join(10)
+        if sink.is_alive():
+            sink.terminate()
+        drop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=5000)
@@ -105,15 +149,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="feedback-bench-"))
-    url, drop = fresh_database(args.database, workdir)
-    port, secret = free_port(), "bench-secret"
-    context = multiprocessing.get_context("spawn")
-    ready, (parent_end, child_end) = context.Event(), context.Pipe()
-    sink = context.Process(target=run_sink, args=(port, ready, child_end), daemon=True)
-    sink.start()
-    ready.wait(30)
-    try:
+    with database_and_sink(args.database) as (url, port, secret, context, parent_end):
         app = create_app(_config(url, port, secret, args.batch))
         with app.app_context():
             from flask_migrate import upgrade
@@ -153,27 +189,10 @@ def main() -> None:
             db.session.remove()
             db.engine.dispose()
 
-        queue, ready, go = context.Queue(), context.Semaphore(0), context.Event()
-        workers = [context.Process(target=deliver_in_process,
-                                   args=(url, port, secret, args.batch, queue, ready, go))
-                   for _ in range(args.workers)]
-        for worker in workers:
-            worker.start()
-        for _worker in workers:
-            ready.acquire()
-        started = time.perf_counter()
-        go.set()
-        results = [queue.get() for _ in workers]
-        for worker in workers:
-            worker.join()
-        seconds = time.perf_counter() - started
+        seconds, results = deliver_with_workers(context, url, port, secret, args.batch,
+                                                args.workers)
         parent_end.send("report")
         counts, sink_cpu = parent_end.recv()
-    finally:
-        sink.join(10)
-        if sink.is_alive():
-            sink.terminate()
-        drop()
 
     delivered = sum(counts.values())
     print(json.dumps({

@@ -5,6 +5,7 @@ from feedback.api.models import ApiToken
 from feedback.audit.models import AuditEvent
 from feedback.delivery.models import Delivery
 from feedback.digests.models import Edition, EditionVersion
+from feedback.notifications.models import Notification
 from feedback.organisations.models import Dataset, Organisation, Service
 from feedback.priorities.models import (
     Ballot,
@@ -53,6 +54,7 @@ __all__ = [
     "Follow",
     "Invitation",
     "Membership",
+    "Notification",
     "Organisation",
     "PaperBallot",
     "Priority",

@@ -318,8 +318,6 @@ def create_update():
     if publish:
         services.publish_update(actor, update)
     db.session.commit()
-    if publish:
-        tasks.notify_followers(update.id)
     response = jsonify({"data": update_json(services.get_update(update.id), revisions=True)})
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_update", update_id=update.id)
@@ -343,7 +341,6 @@ def publish_update(update_id: int):
     update = _own_update(actor, update_id)
     services.publish_update(actor, update)
     db.session.commit()
-    tasks.notify_followers(update.id)
     return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
 
 

@@ -61,6 +61,11 @@ class Outgoing:
     extra: dict = field(default_factory=dict)
     raw: bytes | None = None  # the whole message, already encoded (bulk mail)
     envelope_from: str = ""
+    reference: str = ""  # what delivery receipts name it by; default: the delivery id
+
+    @property
+    def receipt_reference(self) -> str:
+        return self.reference or str(self.delivery_id)
 
     def email_message(self) -> EmailMessage:
         headers = dict(self.headers)
@@ -193,13 +198,14 @@ class NotifyChannel:
             path, body = "/v2/notifications/sms", {
                 "phone_number": outgoing.phone, "template_id": self.sms_template,
                 "personalisation": {"body": outgoing.text},
-                "reference": str(outgoing.delivery_id)}
+                "reference": outgoing.receipt_reference}
         else:
             path, body = "/v2/notifications/email", {
                 "email_address": outgoing.to, "template_id": self.email_template,
                 "personalisation": {"subject": outgoing.subject, "body": outgoing.text},
-                "reference": str(outgoing.delivery_id),
-                "one_click_unsubscribe_url": outgoing.unsubscribe_url}
+                "reference": outgoing.receipt_reference}
+            if outgoing.unsubscribe_url:
+                body["one_click_unsubscribe_url"] = outgoing.unsubscribe_url
         try:
             response = self.session.post(
                 self.base_url + path, json=body, timeout=30,

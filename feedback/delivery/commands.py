@@ -1,4 +1,5 @@
-"""``feedback deliver``: a delivery worker (run as many as you like, on any machine)."""
+"""``feedback deliver``: a delivery worker for digests and follower notifications (run as
+many as you like, on any machine)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask.cli import with_appcontext
               help="Seconds to wait when nothing is due.")
 @with_appcontext
 def deliver(once: bool, idle_sleep: float) -> None:
-    """Send queued digest and newsletter messages from the outbox."""
+    """Send queued digests, newsletters and follower notifications from the outbox."""
     from feedback.delivery.services import Worker
 
     sent = Worker().run(until_idle=once, idle_sleep=idle_sleep)

@@ -37,18 +37,21 @@ class Skeleton:
     def __init__(self, shared_headers: list[tuple[str, str]]):
         self.shared = encode_headers(shared_headers)
 
-    def message(self, *, to: str, message_id: str, unsubscribe_url: str, text: str,
+    def message(self, *, to: str, message_id: str, unsubscribe_url: str | None, text: str,
                 html: str | None) -> bytes:
+        """One recipient's message (without List-Unsubscribe when ``unsubscribe_url`` is
+        empty)."""
         if not to.isascii():  # an internationalised address: let the email package fold it
             per_recipient = encode_headers([("To", to)])
         else:
             per_recipient = f"To: {_safe(to)}\r\n".encode()
+        unsubscribe = (f"List-Unsubscribe: <{_safe(unsubscribe_url)}>\r\n"
+                       "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+                       if unsubscribe_url else "")
         per_recipient += (
             f"Date: {format_datetime(datetime.now(UTC))}\r\n"
             f"Message-ID: {_safe(message_id)}\r\n"
-            f"List-Unsubscribe: <{_safe(unsubscribe_url)}>\r\n"
-            "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
-            "MIME-Version: 1.0\r\n").encode("ascii")
+            f"{unsubscribe}MIME-Version: 1.0\r\n").encode("ascii")
         plain = (b'Content-Type: text/plain; charset="utf-8"\r\n'
                  b"Content-Transfer-Encoding: base64\r\n\r\n" + _base64(text))
         if html is None:

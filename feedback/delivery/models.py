@@ -1,4 +1,8 @@
-"""The delivery outbox: one row per (edition, recipient, channel)."""
+"""The delivery outbox: one row per (edition, recipient, channel).
+
+``Queued`` holds the columns every outbox row has (its state, attempts and the claim of
+the worker sending it), so the worker's claim, retry and receipt code serves digests and
+follower notifications (``feedback.notifications``) alike."""
 
 from __future__ import annotations
 
@@ -23,20 +27,10 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # unsubscribed or suppressed before it went
 
 
-class Delivery(db.Model):
-    __tablename__ = "deliveries"
-    __table_args__ = (
-        UniqueConstraint("edition_id", "subscriber_id", "channel"),
-        Index("ix_deliveries_claim", "status", "next_attempt_at"),
-    )
+class Queued:
+    """Columns of a row a delivery worker claims, sends and retries."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),
-                                            index=True)
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "delivery_channel"),
-                                             default=Channel.EMAIL)
     status: Mapped[DeliveryStatus] = mapped_column(
         enum_column(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -48,6 +42,21 @@ class Delivery(db.Model):
     provider_id: Mapped[str | None] = mapped_column(String(64))
     receipt_status: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Queued, db.Model):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id", "channel"),
+        Index("ix_deliveries_claim", "status", "next_attempt_at"),
+    )
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),
+                                            index=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "delivery_channel"),
+                                             default=Channel.EMAIL)
 
     edition: Mapped[Edition] = relationship()
     subscriber: Mapped[Subscriber] = relationship()

@@ -1,5 +1,9 @@
 """The outbox: starting an edition, claiming rows, sending, retrying, receipts, progress.
 
+The worker sends two queues with the same claim, retry and receipt code: digest and
+newsletter rows (``Delivery``) and follower notifications
+(``feedback.notifications``, queued when an update or a priority response is published).
+
 Delivery guarantee. A row is marked ``sent`` only after the provider accepted the
 message, and sent marks are committed once per claimed batch. A worker killed mid-batch
 therefore leaves at most ``DELIVERY_BATCH_SIZE`` accepted-but-unrecorded rows, which are
@@ -13,13 +17,26 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from feedback.core.models import utcnow
 from feedback.delivery.channels import (
@@ -30,7 +47,7 @@ from feedback.delivery.channels import (
     open_channel,
 )
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import Delivery, DeliveryStatus, Queued
 from feedback.digests.models import Edition, EditionStatus
 from feedback.digests.rendering import personalise
 from feedback.extensions import db
@@ -126,31 +143,32 @@ def active_editions(limit: int = 50):
 
 # Claiming ----------------------------------------------------------------------------
 
-def claim_batch(limit: int, now: datetime | None = None) -> str | None:
-    """Claim up to ``limit`` due rows for this worker and commit. PostgreSQL uses
-    ``FOR UPDATE SKIP LOCKED`` so workers never wait for each other; SQLite runs the
-    single UPDATE under its database write lock, which is just as exclusive. Rows whose
-    worker died are claimed again once their lease has run out."""
-    now = now or utcnow()
+def _due(model: type[Queued], now: datetime):
+    """Rows waiting and past their retry time, or claimed by a worker whose lease has run
+    out (it died)."""
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
+    return or_(and_(model.status == DeliveryStatus.PENDING, model.next_attempt_at <= now),
+               and_(model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease))
+
+
+def claim_batch(limit: int, now: datetime | None = None,
+                queue: type[Queue] | None = None) -> str | None:
+    """Claim up to ``limit`` due rows of one queue (digests unless told) for this worker
+    and commit. PostgreSQL uses ``FOR UPDATE SKIP LOCKED`` so workers never wait for each
+    other; SQLite runs the single UPDATE under its database write lock, which is just as
+    exclusive. Rows whose worker died are claimed again once their lease has run out."""
+    queue = queue or DigestQueue
+    model = queue.model
+    now = now or utcnow()
     token = uuid.uuid4().hex
-    due = (
-        select(Delivery.id)
-        .join(Edition, Edition.id == Delivery.edition_id)
-        .where(Edition.status == EditionStatus.SENDING,
-               or_(and_(Delivery.status == DeliveryStatus.PENDING,
-                        Delivery.next_attempt_at <= now),
-                   and_(Delivery.status == DeliveryStatus.SENDING,
-                        Delivery.claimed_at < now - lease)))
-        .order_by(Delivery.id)
-        .limit(limit)
-    )
+    due = (queue.claimable(select(model.id)).where(_due(model, now))
+           .order_by(model.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True, of=Delivery)
+        due = due.with_for_update(skip_locked=True, of=model)
     result = db.session.execute(
-        update(Delivery).where(Delivery.id.in_(due.scalar_subquery()))
+        update(model).where(model.id.in_(due.scalar_subquery()))
         .values(status=DeliveryStatus.SENDING, claim_token=token, claimed_at=now,
-                attempts=Delivery.attempts + 1)
+                attempts=model.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()
     return token if result.rowcount else None
@@ -174,14 +192,14 @@ class RateLimiter:
         self.next_at = max(self.next_at, now) + self.interval
 
 
-def _domain(url: str) -> str:
+def domain(url: str) -> str:
     return (urlsplit(url).hostname or "localhost").lower()
 
 
 def message_id(delivery_edition_id: int, subscriber_id: int, channel: str) -> str:
     """The same Message-ID every time this recipient is sent this edition."""
-    domain = _domain(current_app.config["BASE_URL"])
-    return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{domain}>"
+    host = domain(current_app.config["BASE_URL"])
+    return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{host}>"
 
 
 def https(url: str) -> str:
@@ -189,19 +207,54 @@ def https(url: str) -> str:
     return "https://" + url.split("://", 1)[1] if url.startswith("http://") else url
 
 
-class Worker:
-    """Claims batches and sends them through one channel connection."""
+class Queue:
+    """One table of outbox rows that the worker sends. A subclass says which rows may be
+    claimed, loads a claimed batch (rows with ``id``, ``attempts`` and ``email``), checks
+    each is still wanted just before sending, and renders it."""
 
-    def __init__(self, channel=None):
-        self.channel = channel or open_channel()
-        config = current_app.config
-        self.batch_size = config["DELIVERY_BATCH_SIZE"]
-        self.max_attempts = config["DELIVERY_MAX_ATTEMPTS"]
-        self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
-        self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
-        self.base_url = config["BASE_URL"].rstrip("/")
+    model: type[Queued]
+
+    def __init__(self, worker: Worker):
+        self.worker = worker
+
+    @staticmethod
+    def claimable(statement: Select) -> Select:
+        return statement
+
+    def claimed(self, token: str) -> Sequence[Row]:
+        raise NotImplementedError
+
+    def still_wanted(self, row: Row) -> bool:
+        raise NotImplementedError
+
+    def outgoing(self, row: Row) -> Outgoing:
+        raise NotImplementedError
+
+    def finish(self, rows: Sequence[Row]) -> None:
+        """After each batch, in its transaction."""
+
+
+class DigestQueue(Queue):
+    """Digest and newsletter editions: one row per (edition, subscriber, channel)."""
+
+    model = Delivery
+
+    def __init__(self, worker: Worker):
+        super().__init__(worker)
         self._versions: dict[int, dict] = {}
-        self.sent = 0
+
+    @staticmethod
+    def claimable(statement: Select) -> Select:
+        return statement.join(Edition, Edition.id == Delivery.edition_id).where(
+            Edition.status == EditionStatus.SENDING)
+
+    def claimed(self, token: str) -> Sequence[Row]:
+        return db.session.execute(
+            select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,
+                   Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
+                   Subscriber.language)
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
 
     def _edition(self, edition_id: int) -> dict:
         """An edition's frozen versions and headers, loaded once per worker."""
@@ -211,7 +264,7 @@ class Worker:
             audience = edition.audience
             sender = parseaddr(current_app.config["MAIL_FROM"])
             sender_name = audience.sender_name or sender[0]
-            list_id = f"{audience.name} <audience-{audience.id}.{_domain(self.base_url)}>"
+            list_id = f"{audience.name} <audience-{audience.id}.{domain(self.worker.base_url)}>"
             cached = {
                 "versions": {v.language: v for v in edition.versions},
                 "skeletons": {v.language: Skeleton([
@@ -222,25 +275,25 @@ class Worker:
                 "audience": audience,
                 "from": formataddr((sender_name, sender[1])),
                 "list_id": list_id,
-                "web": f"{self.base_url}/digests/editions/{edition.id}",
+                "web": f"{self.worker.base_url}/digests/editions/{edition.id}",
             }
             for version in cached["versions"].values():
                 db.session.expunge(version)
             self._versions[edition_id] = cached
         return cached
 
-    def _still_wanted(self, subscriber_id: int) -> bool:
+    def still_wanted(self, row: Row) -> bool:
         """Checked just before each send: an unsubscribe or suppression wins at once."""
-        return bool(db.session.execute(STILL_WANTED, {"id": subscriber_id}).scalar())
+        return bool(db.session.execute(STILL_WANTED, {"id": row.subscriber_id}).scalar())
 
-    def outgoing(self, row) -> Outgoing:
+    def outgoing(self, row: Row) -> Outgoing:
         edition = self._edition(row.edition_id)
         versions = edition["versions"]
         language = subscriptions.recipient_language(edition["audience"], row.language)
         if language not in versions:  # the site's languages changed after rendering
             language = "en" if "en" in versions else next(iter(versions))
         version = versions[language]
-        links = subscriptions.links_for(row.subscriber_id, self.base_url)
+        links = subscriptions.links_for(row.subscriber_id, self.worker.base_url)
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:
@@ -264,91 +317,119 @@ class Worker:
             extra={"from": edition["from"]},
         )
 
-    def run_batch(self) -> int:
-        """Claim and send one batch; returns how many rows it handled (0: nothing due)."""
-        token = claim_batch(self.batch_size)
-        if token is None:
-            return 0
-        rows = db.session.execute(
-            select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,
-                   Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
-                   Subscriber.language)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
-        sent: list[tuple[int, str | None]] = []
-        now = utcnow()
-        try:
-            for index, row in enumerate(rows):
-                if not self._still_wanted(row.subscriber_id):
-                    self._finish(row.id, DeliveryStatus.CANCELLED, "not wanted at send time")
-                    continue
-                self.limiter.wait()
-                try:
-                    provider_id = self.channel.send(self.outgoing(row))
-                except BackOff as failure:
-                    self._back_off(rows[index:], failure)
-                    break
-                except TemporaryFailure as failure:
-                    self._retry(row, failure)
-                except PermanentFailure as failure:
-                    self._finish(row.id, DeliveryStatus.FAILED, failure.reason)
-                    subscriptions.suppress(row.email, failure.reason)
-                else:
-                    sent.append((row.id, provider_id))
-        finally:
-            self._mark_sent(sent, now)
-            self._finish_editions({row.edition_id for row in rows})
-            db.session.commit()
-        self.sent += len(sent)
-        return len(rows)
-
-    def _mark_sent(self, sent: list[tuple[int, str | None]], now: datetime) -> None:
-        plain = [delivery_id for delivery_id, provider_id in sent if provider_id is None]
-        if plain:
-            db.session.execute(update(Delivery).where(Delivery.id.in_(plain)).values(
-                status=DeliveryStatus.SENT, sent_at=now, last_error="")
-                .execution_options(synchronize_session=False))
-        for delivery_id, provider_id in sent:
-            if provider_id is not None:
-                db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
-                    status=DeliveryStatus.SENT, sent_at=now, provider_id=provider_id,
-                    last_error="").execution_options(synchronize_session=False))
-
-    def _finish(self, delivery_id: int, status: DeliveryStatus, reason: str) -> None:
-        db.session.execute(update(Delivery).where(Delivery.id == delivery_id).values(
-            status=status, last_error=reason[:300]).execution_options(
-            synchronize_session=False))
-
-    def _retry(self, row, failure: TemporaryFailure) -> None:
-        if row.attempts >= self.max_attempts:
-            self._finish(row.id, DeliveryStatus.FAILED, f"gave up: {failure.reason}")
-            return
-        delay = failure.retry_after if failure.retry_after is not None else \
-            self.retry_seconds * 2 ** (row.attempts - 1)
-        db.session.execute(update(Delivery).where(Delivery.id == row.id).values(
-            status=DeliveryStatus.PENDING, claim_token=None, last_error=failure.reason[:300],
-            next_attempt_at=utcnow() + timedelta(seconds=delay))
-            .execution_options(synchronize_session=False))
-
-    def _back_off(self, rows, failure: BackOff) -> None:
-        """Put this row and the rest of the batch back, due after the provider's pause,
-        without counting an attempt."""
-        db.session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in rows]))
-                           .values(status=DeliveryStatus.PENDING, claim_token=None,
-                                   attempts=Delivery.attempts - 1,
-                                   last_error=failure.reason[:300],
-                                   next_attempt_at=utcnow() + timedelta(
-                                       seconds=failure.retry_after or 60))
-                           .execution_options(synchronize_session=False))
-
-    def _finish_editions(self, edition_ids: set[int]) -> None:
-        for edition_id in edition_ids:
+    def finish(self, rows: Sequence[Row]) -> None:
+        """Mark editions with nothing left to send as sent."""
+        for edition_id in {row.edition_id for row in rows}:
             open_rows = exists().where(Delivery.edition_id == edition_id, Delivery.status.in_(
                 [DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
             db.session.execute(update(Edition).where(
                 Edition.id == edition_id, Edition.status == EditionStatus.SENDING, ~open_rows)
                 .values(status=EditionStatus.SENT, finished_at=utcnow())
                 .execution_options(synchronize_session=False))
+
+
+class Worker:
+    """Claims batches from each queue in turn (digests, then follower notifications) and
+    sends them through one channel connection."""
+
+    def __init__(self, channel=None):
+        # Imported here: notifications render updates and priorities, whose services
+        # queue notifications in turn.
+        from feedback.notifications.sending import NotificationQueue
+
+        self.channel = channel or open_channel()
+        config = current_app.config
+        self.batch_size = config["DELIVERY_BATCH_SIZE"]
+        self.max_attempts = config["DELIVERY_MAX_ATTEMPTS"]
+        self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
+        self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
+        self.base_url = config["BASE_URL"].rstrip("/")
+        self.queues: list[Queue] = [DigestQueue(self), NotificationQueue(self)]
+        self.sent = 0
+
+    def run_batch(self) -> int:
+        """Claim and send one batch from each queue; returns how many rows it handled
+        (0: nothing due)."""
+        return sum(self.send_batch(queue) for queue in self.queues)
+
+    def send_batch(self, queue: Queue) -> int:
+        """Claim and send one batch of ``queue``; returns how many rows it handled."""
+        token = claim_batch(self.batch_size, queue=type(queue))
+        if token is None:
+            return 0
+        model = queue.model
+        rows = queue.claimed(token)
+        sent: list[tuple[int, str | None]] = []
+        now = utcnow()
+        try:
+            for index, row in enumerate(rows):
+                if not queue.still_wanted(row):
+                    self._finish(model, row.id, DeliveryStatus.CANCELLED,
+                                 "not wanted at send time")
+                    continue
+                self.limiter.wait()
+                try:
+                    provider_id = self.channel.send(queue.outgoing(row))
+                except BackOff as failure:
+                    self._back_off(model, rows[index:], failure)
+                    break
+                except TemporaryFailure as failure:
+                    self._retry(model, row, failure)
+                except PermanentFailure as failure:
+                    self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
+                    subscriptions.suppress(row.email, failure.reason)
+                else:
+                    sent.append((row.id, provider_id))
+        finally:
+            self._mark_sent(model, sent, now)
+            queue.finish(rows)
+            db.session.commit()
+        self.sent += len(sent)
+        return len(rows)
+
+    @staticmethod
+    def _mark_sent(model: type[Queued], sent: list[tuple[int, str | None]],
+                   now: datetime) -> None:
+        plain = [row_id for row_id, provider_id in sent if provider_id is None]
+        if plain:
+            db.session.execute(update(model).where(model.id.in_(plain)).values(
+                status=DeliveryStatus.SENT, sent_at=now, last_error="")
+                .execution_options(synchronize_session=False))
+        for row_id, provider_id in sent:
+            if provider_id is not None:
+                db.session.execute(update(model).where(model.id == row_id).values(
+                    status=DeliveryStatus.SENT, sent_at=now, provider_id=provider_id,
+                    last_error="").execution_options(synchronize_session=False))
+
+    @staticmethod
+    def _finish(model: type[Queued], row_id: int, status: DeliveryStatus,
+                reason: str) -> None:
+        db.session.execute(update(model).where(model.id == row_id).values(
+            status=status, last_error=reason[:300]).execution_options(
+            synchronize_session=False))
+
+    def _retry(self, model: type[Queued], row: Row, failure: TemporaryFailure) -> None:
+        if row.attempts >= self.max_attempts:
+            self._finish(model, row.id, DeliveryStatus.FAILED, f"gave up: {failure.reason}")
+            return
+        delay = failure.retry_after if failure.retry_after is not None else \
+            self.retry_seconds * 2 ** (row.attempts - 1)
+        db.session.execute(update(model).where(model.id == row.id).values(
+            status=DeliveryStatus.PENDING, claim_token=None, last_error=failure.reason[:300],
+            next_attempt_at=utcnow() + timedelta(seconds=delay))
+            .execution_options(synchronize_session=False))
+
+    @staticmethod
+    def _back_off(model: type[Queued], rows: Sequence[Row], failure: BackOff) -> None:
+        """Put this row and the rest of the batch back, due after the provider's pause,
+        without counting an attempt."""
+        db.session.execute(update(model).where(model.id.in_([r.id for r in rows]))
+                           .values(status=DeliveryStatus.PENDING, claim_token=None,
+                                   attempts=model.attempts - 1,
+                                   last_error=failure.reason[:300],
+                                   next_attempt_at=utcnow() + timedelta(
+                                       seconds=failure.retry_after or 60))
+                           .execution_options(synchronize_session=False))
 
     def run(self, *, until_idle: bool = True, max_seconds: float | None = None,
             idle_sleep: float = 2.0) -> int:
@@ -381,34 +462,47 @@ def next_retry_at() -> datetime | None:
 def release_expired_claims(now: datetime | None = None) -> int:
     """Return rows claimed by workers that died to the queue (claiming does this too; the
     scheduler's retry job makes it visible on the operator page sooner)."""
+    from feedback.notifications.models import Notification
+
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    result = db.session.execute(update(Delivery).where(
-        Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < now - lease)
-        .values(status=DeliveryStatus.PENDING, claim_token=None)
-        .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    released = 0
+    for model in (Delivery, Notification):
+        result = db.session.execute(update(model).where(
+            model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease)
+            .values(status=DeliveryStatus.PENDING, claim_token=None)
+            .execution_options(synchronize_session=False))
+        released += result.rowcount or 0
+    return released
 
 
 # Receipts ----------------------------------------------------------------------------
 
 PERMANENT_RECEIPTS = {"permanent-failure"}
+NOTIFICATION_REFERENCE = "notification-"
 
 
 def record_receipt(payload: dict) -> bool:
-    """A GOV.UK Notify delivery receipt. Safe to receive twice; returns False when the
+    """A GOV.UK Notify delivery receipt, for a digest row (reference ``N``) or a follower
+    notification (``notification-N``). Safe to receive twice; returns False when the
     reference is unknown. A permanent failure suppresses the address."""
+    from feedback.notifications.models import Notification
+
     reference = str(payload.get("reference") or "")
+    model: type[Queued] = Delivery
+    if reference.startswith(NOTIFICATION_REFERENCE):
+        model, reference = Notification, reference.removeprefix(NOTIFICATION_REFERENCE)
     if not reference.isdigit():
         return False
-    delivery = db.session.get(Delivery, int(reference))
-    if delivery is None:
+    row = db.session.get(model, int(reference))
+    if row is None:
         return False
     status = str(payload.get("status") or "")[:40]
-    delivery.receipt_status = status
+    row.receipt_status = status
     if payload.get("id"):
-        delivery.provider_id = str(payload["id"])[:64]
-    if status in PERMANENT_RECEIPTS:
-        subscriptions.suppress(delivery.subscriber.email, f"Notify: {status}")
+        row.provider_id = str(payload["id"])[:64]
+    email = row.subscriber.email if model is Delivery else row.user.email
+    if status in PERMANENT_RECEIPTS and email:
+        subscriptions.suppress(email, f"Notify: {status}")
     db.session.flush()
     return True

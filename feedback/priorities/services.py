@@ -16,17 +16,18 @@ from typing import Any
 
 from flask import abort, current_app, has_request_context, url_for
 from flask_babel import gettext
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from feedback.accounts.models import User
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.audit import services as audit
-from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
 from feedback.extensions import db
+from feedback.notifications import services as notifications
+from feedback.notifications.models import NotificationKind
 from feedback.organisations.models import Organisation
 from feedback.priorities.models import (
     AREA_MAX,
@@ -904,7 +905,8 @@ def external_url(endpoint: str, **values: Any) -> str:
 
 def publish_response(actor: Any, priority: Priority, status: ResponseStatus | str,
                      text: str) -> Priority:
-    """Say what will happen to a shortlisted priority, and email its followers."""
+    """Say what will happen to a shortlisted priority, and queue an email to each of its
+    followers (again, if the response changes)."""
     round_ = priority.round
     require_organiser(actor, round_)
     if not round_.phase_at_least(Phase.RESULTS):
@@ -927,22 +929,11 @@ def publish_response(actor: Any, priority: Priority, status: ResponseStatus | st
     audit.record("priority.response_published", actor=actor,
                  organisation=_first_org_of(actor, round_), target=priority,
                  summary=f"Response to {priority.title}: {status.value}")
-    notify_followers(priority, "priority_response",
-                     _("A response to a research priority you follow"))
+    notifications.enqueue(NotificationKind.PRIORITY_RESPONSE, priority.id,
+                          follower_ids(priority.id), again=True)
     return priority
 
 
-def notify_followers(priority: Priority, template: str, subject: str, **context) -> int:
-    """Email everyone following ``priority``. Returns how many were sent."""
-    users = db.session.scalars(select(User).join(PriorityFollower, PriorityFollower.user_id ==
-                                                 User.id)
-                               .where(PriorityFollower.priority_id == priority.id,
-                                      User.deleted_at.is_(None), User.email.is_not(None))).all()
-    if not has_request_context():  # a job: render the emails as if for the site's address
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            return notify_followers(priority, template, subject, **context)
-    link = external_url("priorities.priority", priority_id=priority.id)
-    for user in users:
-        send_template_email(user.email, subject, template, priority=priority, link=link,
-                            **context)
-    return len(users)
+def follower_ids(priority_id: int) -> Select:
+    """The ids of everyone following a priority."""
+    return select(PriorityFollower.user_id).where(PriorityFollower.priority_id == priority_id)

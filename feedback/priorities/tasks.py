@@ -51,18 +51,3 @@ def advance_round_phases(round_ids: Iterable[int] | None = None,
     for round_id, previous, phase in changes:
         log.info("priority round %s moved from %s to %s", round_id, previous, phase)
     return changes
-
-
-def notify_priority_followers(update_id: int) -> int:
-    """When a published update answers a priority, email the priority's followers.
-    Called by the updates package after it commits a publication. Returns emails sent."""
-    from feedback.priorities.services import notify_followers
-    from feedback.updates.models import Update, UpdateStatus
-
-    update = db.session.get(Update, update_id)
-    if update is None or update.status != UpdateStatus.PUBLISHED or not update.answers_priority:
-        return 0
-    priority = update.answers_priority
-    return notify_followers(priority, "priority_update",
-                            f"News about a research priority you follow: {priority.title}",
-                            update=update)

@@ -1,8 +1,8 @@
 """Update operations, shared by the web pages, the JSON API, the CLI and the demo seed.
 
 They check permissions and input, and only ``flush()``: the request, command or job
-commits. Publishing does not send mail itself; the caller runs
-``feedback.updates.tasks.notify_followers(update_id)`` after committing.
+commits. Publishing sends no mail itself: it queues the followers' notifications in the
+same transaction, and the delivery workers send them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from feedback.core.markdown import render_markdown
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, clean_url, slugify
 from feedback.extensions import db
+from feedback.notifications import services as notifications
+from feedback.notifications.models import NotificationKind
 from feedback.organisations.models import Dataset, Organisation, Service
+from feedback.priorities.services import follower_ids as priority_follower_ids
 from feedback.updates.models import (
     BODY_MAX,
     LEGAL_BASIS_MAX,
@@ -562,7 +565,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
 
 
 def publish_update(actor: Any, update: Update, when: datetime | None = None) -> Update:
-    """Publish a draft. The caller commits, then calls ``tasks.notify_followers``."""
+    """Publish a draft and queue the followers' emails. The caller commits."""
     if actor is not None:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
@@ -573,6 +576,10 @@ def publish_update(actor: Any, update: Update, when: datetime | None = None) -> 
     db.session.flush()
     audit.record("update.published", actor=actor, organisation=update.organisation,
                  target=update, summary=f"Published update {update.title}"[:300])
+    notifications.enqueue(NotificationKind.NEW_UPDATE, update.id, follower_ids(update))
+    if update.answers_priority_id is not None:
+        notifications.enqueue(NotificationKind.PRIORITY_UPDATE, update.id,
+                              priority_follower_ids(update.answers_priority_id))
     return update
 
 
@@ -677,18 +684,13 @@ def list_follows(user: Any) -> list[tuple[Follow, Any]]:
     return result
 
 
-def followers_of(update: Update) -> Sequence[Any]:
-    """Everyone following the update's organisation, one of its datasets or services, or
-    one of its topics: each person once, deleted accounts left out."""
-    from feedback.accounts.models import User
-
+def follower_ids(update: Update) -> Select:
+    """The ids of everyone following the update's organisation, one of its datasets or
+    services, or one of its topics (a person following several appears more than once)."""
     pairs = [(FollowTarget.ORGANISATION, [update.organisation_id]),
              (FollowTarget.DATASET, [d.id for d in update.datasets]),
              (FollowTarget.SERVICE, [s.id for s in update.services]),
              (FollowTarget.TOPIC, [t.id for t in update.topics])]
     conditions = [(Follow.target_type == kind) & Follow.target_id.in_(ids)
                   for kind, ids in pairs if ids]
-    followers = select(Follow.user_id).where(or_(*conditions))
-    return db.session.scalars(select(User).where(
-        User.id.in_(followers), User.deleted_at.is_(None), User.email.is_not(None))
-        .order_by(User.id)).all()
+    return select(Follow.user_id).where(or_(*conditions))

@@ -1,23 +1,19 @@
-"""Work done after a commit: emailing followers and askers. Each job takes ids, runs in an
-app context and sends through ``feedback.core.mail`` (the bulk outbox replaces this for
-followers once the delivery domain lands)."""
+"""Work done after a commit: emailing the person who asked a question. It takes ids, runs
+in an app context and sends through ``feedback.core.mail``. Followers' emails are queued
+when an update is published and sent by the delivery workers
+(``feedback.notifications``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import quote
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import force_locale
 
 from feedback.core.mail import send_template_email
 from feedback.extensions import db
-from feedback.updates import services
 from feedback.updates.models import Question
-
-log = logging.getLogger(__name__)
 
 
 def public_url(endpoint: str, **values) -> str:
@@ -40,32 +36,6 @@ def request_context() -> Iterator[None]:
         return
     with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
         yield
-
-
-def notify_followers(update_id: int) -> int:
-    """Email everyone who follows something this published update is about. Returns the
-    number of emails sent."""
-    with request_context():
-        return _notify_followers(update_id)
-
-
-def _notify_followers(update_id: int) -> int:
-    update = services.get_update(update_id)
-    if not update.is_published:
-        return 0
-    link = public_url("updates.update", slug=update.slug)
-    following = public_url("updates.following")
-    sent = 0
-    for person in services.followers_of(update):
-        with force_locale(person.language or current_app.config["DEFAULT_LANGUAGE"]):
-            send_template_email(person.email, f"New update: {update.title}",
-                                "update_published", update=update, link=link,
-                                following_link=following)
-        sent += 1
-    log.info("update %s: emailed %s followers", update.id, sent)
-    from feedback.priorities.tasks import notify_priority_followers
-
-    return sent + notify_priority_followers(update.id)
 
 
 def notify_asker(question_id: int) -> bool:

@@ -263,10 +263,8 @@ def _state_change(slug: str, action, success: str):
 @bp.post("/updates/<slug>/publish")
 @login_required
 def publish(slug: str):
-    item, response = _state_change(slug, lambda u: services.publish_update(current_user, u),
-                                   _("Update published."))
-    if item is not None:
-        tasks.notify_followers(item.id)
+    _item, response = _state_change(slug, lambda u: services.publish_update(current_user, u),
+                                    _("Update published."))
     return response
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from feedback.api.models import ApiToken
 from feedback.core.tokens import hash_token
 from feedback.core.validation import ValidationError
+from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from tests.updates.conftest import update_data
 
@@ -32,6 +33,8 @@ def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dat
 
     published = client.post(f"/api/v1/updates/{data['id']}/publish", headers=auth)
     assert published.json["data"]["status"] == "published"
+    assert outbox.messages() == []  # queued with the publication, sent by a worker
+    assert deliver_due() == 1
     assert outbox.last()["To"] == "follower@example.org"
 
     found = client.get("/api/v1/updates?topic=sickle-cell&q=pain").json

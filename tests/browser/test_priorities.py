@@ -157,6 +157,11 @@ def test_a_round_from_suggestion_to_response(live_server, page, people):
     expect(page.get_by_test_id("response-status")).to_have_text("Will be researched")
     for step in ("Suggested", "Shortlisted", "Votes", "Response", "Updates that followed"):
         expect(page.get_by_role("heading", name=step, exact=True)).to_be_visible()
+    with live_server.app.app_context():  # a delivery worker sends what publishing queued
+        from feedback.delivery.services import deliver_due
+
+        assert deliver_due() >= 1
+        db.session.remove()
     emailed = [m for m in outbox.messages() if m["To"] == "amina@example.org"
                and "response" in m["Subject"]]
     assert emailed, "the person who suggested the question follows the priority"

@@ -160,16 +160,11 @@ def test_concurrent_creation_in_two_sessions_makes_one_edition(app):
     assert db.session.scalar(select(func.count()).select_from(Delivery)) == 5
 
 
-@pytest.mark.postgres_only
-def test_two_workers_at_once_never_send_the_same_row(app, outbox):
+def workers_at_once(app, count: int = 2) -> list[int]:
+    """Run ``count`` delivery workers in threads, started together; what each sent."""
     from feedback.delivery.services import Worker
 
-    use_items(app, [item(1)])
-    audience = make_audience()
-    add_subscribers(audience, 80)
-    start_edition_now(audience)
-    app.config["DELIVERY_BATCH_SIZE"] = 7
-    sent, barrier = [], threading.Barrier(2)
+    sent, barrier = [], threading.Barrier(count)
 
     def work() -> None:
         with app.app_context():
@@ -177,10 +172,21 @@ def test_two_workers_at_once_never_send_the_same_row(app, outbox):
             sent.append(Worker().run())
             db.session.remove()
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
+    threads = [threading.Thread(target=work) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return sent
+
+
+@pytest.mark.postgres_only
+def test_two_workers_at_once_never_send_the_same_row(app, outbox):
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, 80)
+    start_edition_now(audience)
+    app.config["DELIVERY_BATCH_SIZE"] = 7
+    sent = workers_at_once(app)
     recipients = [message["To"] for message in outbox.messages()]
     assert sum(sent) == 80 and len(recipients) == 80 and len(set(recipients)) == 80

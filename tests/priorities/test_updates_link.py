@@ -8,10 +8,10 @@ from html import escape
 import pytest
 
 from feedback.core.validation import ValidationError
+from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.priorities import services
 from feedback.updates import services as updates
-from feedback.updates import tasks as update_tasks
 from tests.updates.conftest import update_data
 
 
@@ -46,10 +46,10 @@ def test_a_published_update_answering_a_priority_emails_its_followers(
         dataset, answers_priority_id=str(priority.id)))
     updates.publish_update(organiser, update)
     db.session.commit()
-    with client.application.test_request_context():
-        assert update_tasks.notify_followers(update.id) >= 1
+    assert deliver_due() == 1
     message = outbox.last()
     assert message["To"] == "follows-priority@example.org"
+    assert message["Subject"] == f"News about a research priority you follow: {priority.title}"
     assert priority.title in outbox.text(message) and update.title in outbox.text(message)
     journey = client.get(f"/priorities/{priority.id}").get_data(as_text=True)
     assert f"/updates/{update.slug}" in journey and escape(update.title) in journey

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.priorities import services
 from feedback.priorities.models import (
@@ -181,6 +182,8 @@ def test_response_emails_followers(client, make_round, make_user, sign_in_as, or
         "status": "will_research", "text": "Midlands Health Research Partnership will study "
         "waiting times for pain relief."})
     assert response.status_code == 302
+    assert outbox.messages() == []  # queued with the response; the worker sends it
+    assert deliver_due() == 1
     message = outbox.last()
     assert message["To"] == "follower@example.org"
     assert f"/priorities/{priority_id}" in outbox.links(message)[0]

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select
 
+from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.updates import questions
 from feedback.updates.models import Question, Update
@@ -121,6 +122,7 @@ def test_vectors_through_the_web_forms(client, sign_in_as, editor, trust, datase
         assert update.revisions and question.answer is not None, vector
         questions.ask_question(asker, update, f"Pending {vector}")
         db.session.commit()
+        deliver_due()  # the follower's email, queued when it was published
         check_everywhere(client, update, outbox)
     assert_no_live_markup(client.get("/moderation").get_data(as_text=True), "moderation")
     assert len(outbox.messages()) == 2 * len(VECTORS)  # the follower and the asker, each

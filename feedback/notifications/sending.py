@@ -1,0 +1,154 @@
+"""Sending queued follower notifications: the delivery worker's second queue.
+
+Each email is rendered when its batch is sent, in the recipient's language, from the
+update or priority as it is then. When the batch is claimed, a notification is cancelled
+instead if its recipient was deleted, their address is suppressed, they no longer follow
+what it is about, or the update was withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Row, Select, select
+
+from feedback.accounts.models import User
+from feedback.core.languages import Language, enabled_languages, get_language
+from feedback.delivery.channels import Outgoing
+from feedback.delivery.mime import Skeleton
+from feedback.delivery.services import NOTIFICATION_REFERENCE, Queue, domain
+from feedback.extensions import db
+from feedback.notifications.models import Notification, NotificationKind
+from feedback.notifications.services import reachable
+from feedback.priorities.models import Priority
+from feedback.priorities.services import follower_ids as priority_follower_ids
+from feedback.updates.models import Update
+from feedback.updates.services import follower_ids as update_follower_ids
+from feedback.updates.tasks import public_url, request_context
+
+
+@dataclass
+class Event:
+    """What one (kind, subject) says, and who may still be told it."""
+
+    followers: Select  # user ids
+    template: str  # templates/email/<template>.txt
+    subject: Callable[[], str]  # the subject line, in the current language
+    context: dict[str, Any]
+
+
+def event(kind: NotificationKind, subject_id: int) -> Event | None:
+    """The event as it is now; None when there is nothing to tell any more (the update was
+    withdrawn, or the priority lost its response or its link to the update)."""
+    if kind == NotificationKind.PRIORITY_RESPONSE:
+        priority = db.session.get(Priority, subject_id)
+        if priority is None or priority.response_status is None:
+            return None
+        return Event(priority_follower_ids(priority.id), "priority_response",
+                     lambda: _("A response to a research priority you follow"),
+                     {"priority": priority,
+                      "link": public_url("priorities.priority", priority_id=priority.id)})
+    update = db.session.get(Update, subject_id)
+    if update is None or not update.is_published:
+        return None
+    if kind == NotificationKind.NEW_UPDATE:
+        return Event(update_follower_ids(update), "update_published",
+                     lambda: f"New update: {update.title}",  # not yet in the catalogs
+                     {"update": update, "link": public_url("updates.update", slug=update.slug),
+                      "following_link": public_url("updates.following")})
+    priority = update.answers_priority
+    if priority is None:
+        return None
+    return Event(priority_follower_ids(priority.id), "priority_update",
+                 lambda: f"News about a research priority you follow: {priority.title}",
+                 {"priority": priority, "update": update,
+                  "link": public_url("priorities.priority", priority_id=priority.id)})
+
+
+@dataclass
+class Rendered:
+    """One event in one language: the same for every recipient but the address."""
+
+    subject: str
+    text: str
+    skeleton: Skeleton
+
+
+class NotificationQueue(Queue):
+    """Follower notifications: one row per (kind, subject, user). Per batch, each event is
+    loaded once, who still wants it is checked with one query, and it is rendered once per
+    language."""
+
+    model = Notification
+
+    def __init__(self, worker):
+        super().__init__(worker)
+        sender = parseaddr(current_app.config["MAIL_FROM"])
+        self.sender, self.envelope_from = formataddr(sender), sender[1]
+        self.host = domain(worker.base_url)
+        self._events: dict[tuple[NotificationKind, int], Event | None] = {}
+        self._wanted: set[int] = set()
+        self._rendered: dict[tuple[NotificationKind, int, str], Rendered] = {}
+
+    def claimed(self, token: str) -> Sequence[Row]:
+        rows = db.session.execute(
+            select(Notification.id, Notification.kind, Notification.subject_id,
+                   Notification.user_id, Notification.attempts, Notification.created_at,
+                   User.email, User.language)
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.claim_token == token).order_by(Notification.id)).all()
+        for key in {(row.kind, row.subject_id) for row in rows}:
+            self._events[key] = found = event(*key)
+            if found is None:
+                continue
+            users = {row.user_id: row.id for row in rows if (row.kind, row.subject_id) == key}
+            still = db.session.scalars(select(User.id).where(
+                User.id.in_(list(users)), *reachable(found.followers)))
+            self._wanted.update(users[user_id] for user_id in still)
+        return rows
+
+    def still_wanted(self, row: Row) -> bool:
+        """Checked when the batch is claimed: deleted, suppressed and unfollowed people,
+        and withdrawn updates, are skipped."""
+        return row.id in self._wanted and bool(row.email)
+
+    def _render(self, row: Row, language: Language) -> Rendered:
+        key = (row.kind, row.subject_id, language.code)
+        rendered = self._rendered.get(key)
+        if rendered is None:
+            found = self._events[(row.kind, row.subject_id)]
+            with request_context(), force_locale(language.babel_locale):
+                subject = found.subject()
+                text = render_template(f"email/{found.template}.txt", **found.context)
+            rendered = self._rendered[key] = Rendered(subject, text, Skeleton([
+                ("From", self.sender), ("Subject", subject),
+                ("Content-Language", language.code)]))
+        return rendered
+
+    def outgoing(self, row: Row) -> Outgoing:
+        language = (get_language(row.language)
+                    or get_language(current_app.config["DEFAULT_LANGUAGE"])
+                    or enabled_languages()[0])
+        rendered = self._render(row, language)
+        queued_at = int(row.created_at.timestamp())  # a new Message-ID when queued again
+        identifier = f"<notification.{row.id}.{queued_at}@{self.host}>"
+        return Outgoing(
+            delivery_id=row.id, reference=f"{NOTIFICATION_REFERENCE}{row.id}", to=row.email,
+            subject=rendered.subject, text=rendered.text, html=None,
+            headers={"Content-Language": language.code}, message_id=identifier,
+            unsubscribe_url="", envelope_from=self.envelope_from,
+            raw=rendered.skeleton.message(to=row.email, message_id=identifier,
+                                          unsubscribe_url=None, text=rendered.text,
+                                          html=None))
+
+    def finish(self, rows: Sequence[Row]) -> None:
+        """Forget this batch: the next one sees its events as they are then."""
+        self._events.clear()
+        self._wanted.clear()
+        self._rendered.clear()

@@ -1,0 +1,112 @@
+"""Sending: the delivery worker sends each queued notification once, in the recipient's
+language, retries one whose worker died after its lease, and skips people who were
+deleted or stopped following in the meantime (development outbox channel)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from feedback.accounts import services as accounts
+from feedback.core.models import utcnow
+from feedback.delivery.models import DeliveryStatus
+from feedback.delivery.services import claim_batch, deliver_due
+from feedback.extensions import db
+from feedback.notifications.sending import NotificationQueue
+from feedback.updates import services as updates
+
+
+def test_the_worker_sends_each_once_even_when_run_twice(make_user, make_update, dataset,
+                                                        notifications, outbox):
+    people = [make_user(email=f"reader{n}@example.org") for n in range(3)]
+    for person in people:
+        updates.follow(person, "dataset", dataset.id)
+    db.session.commit()
+    update = make_update()
+
+    assert deliver_due() == 3
+    assert deliver_due() == 0
+    assert sorted(m["To"] for m in outbox.messages()) == [p.email for p in people]
+    message = outbox.last()
+    assert message["Subject"] == f"New update: {update.title}"
+    assert message["Content-Language"] == "en"
+    assert message["Message-ID"].startswith("<notification.")
+    assert "Riverside Hospitals has published an update you follow:" in outbox.text(message)
+    rows = notifications()
+    assert {(row.status, row.attempts) for row in rows} == {(DeliveryStatus.SENT, 1)}
+    assert all(row.sent_at is not None for row in rows)
+
+
+def test_a_worker_that_dies_after_claiming_is_replaced_after_its_lease(
+        app, make_user, make_update, dataset, notifications, outbox):
+    follower = make_user(email="reader@example.org")
+    updates.follow(follower, "dataset", dataset.id)
+    db.session.commit()
+    make_update()
+
+    assert claim_batch(10, queue=NotificationQueue) is not None  # ...and the worker dies
+    [row] = notifications()
+    assert row.status == DeliveryStatus.SENDING
+    assert deliver_due() == 0  # still leased to the dead worker
+    assert outbox.messages() == []
+
+    lease = app.config["DELIVERY_LEASE_SECONDS"]
+    row.claimed_at = utcnow() - timedelta(seconds=lease + 1)
+    db.session.commit()
+    assert deliver_due() == 1
+    [row] = notifications()
+    assert (row.status, row.attempts) == (DeliveryStatus.SENT, 2)
+    assert [m["To"] for m in outbox.messages()] == ["reader@example.org"]
+
+
+def test_people_deleted_or_no_longer_following_are_skipped(make_user, make_update, dataset,
+                                                           notifications, outbox):
+    deleted, unfollowed, kept = (make_user(email=f"{name}@example.org")
+                                 for name in ("deleted", "unfollowed", "kept"))
+    for person in (deleted, unfollowed, kept):
+        updates.follow(person, "dataset", dataset.id)
+    db.session.commit()
+    make_update()
+    accounts.delete_account(deleted)
+    updates.unfollow(unfollowed, "dataset", dataset.id)
+    db.session.commit()
+
+    assert deliver_due() == 1
+    assert [m["To"] for m in outbox.messages()] == ["kept@example.org"]
+    statuses = {row.user_id: row.status for row in notifications()}
+    assert statuses == {deleted.id: DeliveryStatus.CANCELLED,
+                        unfollowed.id: DeliveryStatus.CANCELLED,
+                        kept.id: DeliveryStatus.SENT}
+
+
+def test_an_update_withdrawn_before_sending_is_not_announced(make_user, make_update, dataset,
+                                                             notifications, outbox):
+    follower = make_user()
+    updates.follow(follower, "dataset", dataset.id)
+    db.session.commit()
+    update = make_update()
+    updates.withdraw_update(None, update, "Published by mistake.")
+    db.session.commit()
+    assert deliver_due() == 0
+    assert outbox.messages() == []
+    assert [row.status for row in notifications()] == [DeliveryStatus.CANCELLED]
+
+
+def test_each_email_is_written_in_its_recipients_language_when_sent(
+        make_user, make_update, dataset, outbox):
+    welsh, urdu, english = (make_user(email=f"{code}@example.org") for code in
+                            ("cy", "ur", "en"))
+    for person in (welsh, urdu, english):
+        updates.follow(person, "dataset", dataset.id)
+    welsh.language = "en"  # changed after following: the language at send time counts
+    db.session.commit()
+    make_update()
+    welsh.language, urdu.language = "cy", "ur"
+    db.session.commit()
+
+    assert deliver_due() == 3
+    by_address = {m["To"]: m for m in outbox.messages()}
+    assert "Darllenwch ef:" in outbox.text(by_address["cy@example.org"])
+    assert by_address["cy@example.org"]["Content-Language"] == "cy"
+    assert "اسے پڑھیں:" in outbox.text(by_address["ur@example.org"])
+    assert by_address["ur@example.org"]["Content-Language"] == "ur"
+    assert "Read it:" in outbox.text(by_address["en@example.org"])
