@@ -59,14 +59,15 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         return None
     if kind == NotificationKind.NEW_UPDATE:
         return Event(update_follower_ids(update), "update_published",
-                     lambda: f"New update: {update.title}",  # not yet in the catalogs
+                     lambda: _("New update: %(title)s", title=update.title),
                      {"update": update, "link": public_url("updates.update", slug=update.slug),
                       "following_link": public_url("updates.following")})
     priority = update.answers_priority
     if priority is None:
         return None
     return Event(priority_follower_ids(priority.id), "priority_update",
-                 lambda: f"News about a research priority you follow: {priority.title}",
+                 lambda: _("News about a research priority you follow: %(title)s",
+                                   title=priority.title),
                  {"priority": priority, "update": update,
                   "link": public_url("priorities.priority", priority_id=priority.id)})
 

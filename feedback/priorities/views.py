@@ -545,7 +545,7 @@ def respond(priority_id: int):
         "priorities/respond.html", priority=item)
     if response:
         return response
-    flash(_("Response published. Everyone following this priority has been emailed."),
+    flash(_("Response published. Everyone following this priority will get an email about it."),
           "success")
     return redirect(url_for("priorities.priority", priority_id=item.id))
 
