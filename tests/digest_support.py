@@ -117,11 +117,12 @@ class SmtpSink:
 class NotifyApi:
     """GOV.UK Notify's documented endpoints: POST /v2/notifications/email and /sms.
     Checks the JWT (HS256, iss = service id, iat recent). ``plan`` holds status codes to
-    answer before normal service (for example [429, 500])."""
+    answer before normal service (for example [429, 500]; "daily-limit" is the 429 for
+    the daily cap)."""
 
     def __init__(self):
         self.requests: list[dict] = []
-        self.plan: list[int] = []
+        self.plan: list[int | str] = []
         self.rejected_tokens = 0
         api = self
 
@@ -156,6 +157,11 @@ class NotifyApi:
                 if self.path not in ("/v2/notifications/email", "/v2/notifications/sms"):
                     return self._answer(404, {"errors": [{"error": "NotFound"}]})
                 status = api.plan.pop(0) if api.plan else 201
+                if status == "daily-limit":
+                    return self._answer(429, {"errors": [{
+                        "error": "TooManyRequestsError",
+                        "message": "Exceeded send limits (250000) for today"}],
+                        "status_code": 429})
                 if status == 429:
                     return self._answer(429, {"errors": [{"error": "RateLimitError",
                                                           "message": "Exceeded rate limit"}],

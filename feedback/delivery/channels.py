@@ -13,9 +13,11 @@ import smtplib
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from email.message import EmailMessage
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import jwt
 import requests
@@ -24,6 +26,7 @@ from flask import current_app
 from feedback.core import mail
 
 log = logging.getLogger(__name__)
+UK = ZoneInfo("Europe/London")
 
 
 class TemporaryFailure(Exception):
@@ -216,6 +219,13 @@ class NotifyChannel:
         if response.status_code in (200, 201):
             return str(response.json().get("id", ""))[:64] or None
         if response.status_code == 429:
+            if _error_names(response) & {"TooManyRequestsError"}:
+                # The daily cap (250,000 emails, 250,000 texts), not the per-minute rate:
+                # nothing more will go today, so wait until Notify's day starts again.
+                wait = seconds_until_uk_midnight()
+                log.warning("GOV.UK Notify daily limit reached; sending resumes in %d s",
+                            wait)
+                raise BackOff("Notify daily limit reached (429)", retry_after=wait)
             retry_after = response.headers.get("Retry-After")
             raise BackOff("Notify rate limit (429)",
                           retry_after=float(retry_after) if retry_after and
@@ -230,6 +240,22 @@ class NotifyChannel:
 
     def close(self) -> None:
         self.session.close()
+
+
+def seconds_until_uk_midnight(now: datetime | None = None) -> float:
+    """Seconds until the next midnight in the UK (when Notify's daily limits reset), plus
+    a minute's margin."""
+    now = (now or datetime.now(UTC)).astimezone(UK)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), dt_time(0), tzinfo=UK)
+    return (tomorrow - now).total_seconds() + 60
+
+
+def _error_names(response: requests.Response) -> set[str]:
+    try:
+        errors = response.json().get("errors", [])
+    except (ValueError, AttributeError):
+        return set()
+    return {str(e.get("error", "")) for e in errors if isinstance(e, dict)}
 
 
 def _bad_recipient(response: requests.Response) -> bool:

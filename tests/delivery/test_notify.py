@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from sqlalchemy import select
 
 from feedback.core.models import utcnow
-from feedback.delivery.channels import notify_token
+from feedback.delivery.channels import notify_token, seconds_until_uk_midnight
 from feedback.delivery.models import Delivery, DeliveryStatus
 from feedback.delivery.services import Worker
 from feedback.extensions import db
@@ -112,3 +112,26 @@ def test_receipts_need_the_bearer_token_and_are_safe_twice(app, client, notify_a
     db.session.refresh(delivery)
     assert delivery.receipt_status == "permanent-failure"
     assert db.session.scalars(select(Suppression.email)).all() == ["reader0@example.org"]
+
+
+def test_the_daily_limit_pauses_sending_until_uk_midnight(app, notify_api):
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, 2)
+    start_edition_now(audience)
+    notify_api.plan = ["daily-limit"]
+    assert Worker().run() == 0
+    rows = db.session.scalars(select(Delivery)).all()
+    assert {row.status for row in rows} == {DeliveryStatus.PENDING}
+    assert all("daily limit" in row.last_error and row.attempts == 0 for row in rows)
+    resume = min(row.next_attempt_at for row in rows)
+    assert resume >= utcnow() + timedelta(seconds=seconds_until_uk_midnight() - 120)
+    assert notify_api.requests == []
+
+
+def test_uk_midnight_follows_british_summer_time():
+    # 23:30 UTC on 1 July is 00:30 BST on 2 July: the next UK midnight is 23:00 UTC that day.
+    assert seconds_until_uk_midnight(datetime(2026, 7, 1, 23, 30, tzinfo=UTC)) == \
+        (23 * 60 + 30) * 60 + 60
+    # In winter the UK is on UTC.
+    assert seconds_until_uk_midnight(datetime(2026, 1, 15, 23, 0, tzinfo=UTC)) == 3600 + 60
