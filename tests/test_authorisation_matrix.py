@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/subscribe/confirm/<token>": (EVERYONE, "/subscribe/confirm/not-a-token"),
     "/subscriptions/manage/<token>": (EVERYONE, "/subscriptions/manage/not-a-token"),
     "/subscriptions/unsubscribe/<token>": (EVERYONE, "/subscriptions/unsubscribe/not-a-token"),
+    "/following/stop/<token>": (EVERYONE, "/following/stop/not-a-token"),
     "/invitations/<token>": (NOBODY, "/invitations/not-a-token"),
     "/priorities/rounds/<slug>/vote/code": (EVERYONE, "/priorities/rounds/{round}/vote/code"),
     # One's own session, account and follows.

@@ -22,7 +22,7 @@ from feedback.accounts.models import User
 from feedback.core.languages import Language, enabled_languages, get_language
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.services import NOTIFICATION_REFERENCE, Queue, domain
+from feedback.delivery.services import NOTIFICATION_REFERENCE, Queue, domain, https
 from feedback.extensions import db
 from feedback.notifications.models import Notification, NotificationKind
 from feedback.notifications.services import reachable
@@ -30,6 +30,7 @@ from feedback.priorities.models import Priority
 from feedback.priorities.services import follower_ids as priority_follower_ids
 from feedback.updates.models import Update
 from feedback.updates.services import follower_ids as update_follower_ids
+from feedback.updates.services import stop_following_url
 from feedback.updates.tasks import public_url, request_context
 
 
@@ -93,6 +94,7 @@ class NotificationQueue(Queue):
         sender = parseaddr(current_app.config["MAIL_FROM"])
         self.sender, self.envelope_from = formataddr(sender), sender[1]
         self.host = domain(worker.base_url)
+        self.base_url = worker.base_url
         self._events: dict[tuple[NotificationKind, int], Event | None] = {}
         self._wanted: set[int] = set()
         self._rendered: dict[tuple[NotificationKind, int, str], Rendered] = {}
@@ -139,13 +141,17 @@ class NotificationQueue(Queue):
         rendered = self._render(row, language)
         queued_at = int(row.created_at.timestamp())  # a new Message-ID when queued again
         identifier = f"<notification.{row.id}.{queued_at}@{self.host}>"
+        unsubscribe = https(stop_following_url(row.user_id, self.base_url))
         return Outgoing(
             delivery_id=row.id, reference=f"{NOTIFICATION_REFERENCE}{row.id}", to=row.email,
             subject=rendered.subject, text=rendered.text, html=None,
-            headers={"Content-Language": language.code}, message_id=identifier,
-            unsubscribe_url="", envelope_from=self.envelope_from,
+            headers={"Content-Language": language.code,
+                     "List-Unsubscribe": f"<{unsubscribe}>",
+                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+            message_id=identifier, unsubscribe_url=unsubscribe,
+            envelope_from=self.envelope_from,
             raw=rendered.skeleton.message(to=row.email, message_id=identifier,
-                                          unsubscribe_url=None, text=rendered.text,
+                                          unsubscribe_url=unsubscribe, text=rendered.text,
                                           html=None))
 
     def finish(self, rows: Sequence[Row]) -> None:

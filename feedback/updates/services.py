@@ -13,10 +13,12 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import abort
-from sqlalchemy import Select, exists, or_, select, tuple_
+from flask import abort, current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import Select, delete, exists, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
+from feedback.accounts.models import User
 from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.audit import services as audit
 from feedback.core.markdown import render_markdown
@@ -26,6 +28,7 @@ from feedback.extensions import db
 from feedback.notifications import services as notifications
 from feedback.notifications.models import NotificationKind
 from feedback.organisations.models import Dataset, Organisation, Service
+from feedback.priorities.models import PriorityFollower
 from feedback.priorities.services import follower_ids as priority_follower_ids
 from feedback.updates.models import (
     BODY_MAX,
@@ -667,6 +670,42 @@ def unfollow(user: Any, target_type: str, target_id: Any) -> None:
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
+
+
+def stop_following_token(user_id: int) -> str:
+    """The signed token in a follower email's one-click unsubscribe link. It has no expiry:
+    unsubscribe links must keep working in old emails."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"],
+                             salt="stop-following").dumps(user_id)
+
+
+def stop_following_url(user_id: int, base_url: str | None = None) -> str:
+    """The one-click unsubscribe link of a follower email (no request context needed)."""
+    base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
+    return f"{base}/following/stop/{stop_following_token(user_id)}"
+
+
+def user_from_stop_following_token(token: str) -> User | None:
+    """The person a stop-following token was made for, or None if it is forged or they
+    have deleted their account."""
+    try:
+        user_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
+                                    salt="stop-following").loads(token)
+    except BadSignature:
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return None if user is None or user.is_deleted else user
+
+
+def stop_following_everything(user: User, source: str) -> int:
+    """Stop every follow (organisations, datasets, services, topics and research
+    priorities), so no follower emails go to ``user``; queued ones are dropped at send
+    time. Safe to repeat. Returns how many follows ended."""
+    ended = 0
+    for model in (Follow, PriorityFollower):
+        ended += db.session.execute(delete(model).where(model.user_id == user.id)).rowcount
+    audit.record("follows.stopped", actor=user, target=user, source=source, count=ended)
+    return ended
 
 
 def list_follows(user: Any) -> list[tuple[Follow, Any]]:

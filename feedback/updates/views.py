@@ -27,7 +27,7 @@ from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
 from feedback.core.security import email_rate_limit, report_rate_limit
 from feedback.core.validation import ValidationError
-from feedback.extensions import db, limiter
+from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
 from feedback.updates import feeds, questions, services, tasks
@@ -335,6 +335,22 @@ def follow():
 def following():
     return render_template("updates/following.html", follows=services.list_follows(
         current_user), form=FollowForm())
+
+
+@bp.route("/following/stop/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: mail providers POST here with no session or token
+def stop_following(token: str):
+    """The unsubscribe link of follower emails (List-Unsubscribe): GET asks, POST stops
+    every follow at once, signed in or not."""
+    user = services.user_from_stop_following_token(token)
+    if user is None:
+        abort(410)
+    if request.method == "POST":
+        services.stop_following_everything(user, "one-click" if request.form.get(
+            "List-Unsubscribe") == "One-Click" else "/following/stop")
+        db.session.commit()
+        return render_template("updates/stopped_following.html")
+    return render_template("updates/stop_following.html")
 
 
 # Questions and answers ----------------------------------------------------------------

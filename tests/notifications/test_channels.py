@@ -77,7 +77,10 @@ def test_notify_gets_a_reference_its_receipts_find(app, client, notify_api, foll
     rows = notifications()
     assert {body["reference"] for body in bodies} == {f"notification-{row.id}"
                                                       for row in rows}
-    assert all("one_click_unsubscribe_url" not in body for body in bodies)
+    # Notify shows its own unsubscribe link from this (one-click, signed, per person).
+    assert all(body["one_click_unsubscribe_url"].startswith("https://")
+               and "/following/stop/" in body["one_click_unsubscribe_url"] for body in bodies)
+    assert len({body["one_click_unsubscribe_url"] for body in bodies}) == 2
     assert bodies[0]["personalisation"]["subject"].startswith("New update: ")
 
     receipt = {"id": "notify-9", "reference": f"notification-{rows[0].id}",

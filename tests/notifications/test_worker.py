@@ -110,3 +110,46 @@ def test_each_email_is_written_in_its_recipients_language_when_sent(
     assert "اسے پڑھیں:" in outbox.text(by_address["ur@example.org"])
     assert by_address["ur@example.org"]["Content-Language"] == "ur"
     assert "Read it:" in outbox.text(by_address["en@example.org"])
+
+
+def test_one_click_unsubscribe_stops_every_follow_and_the_emails_waiting(
+        client, make_user, make_update, dataset, notifications, outbox):
+    from feedback.priorities.models import PriorityFollower
+
+    reader = make_user(email="reader@example.org")
+    other = make_user(email="other@example.org")
+    for person in (reader, other):
+        updates.follow(person, "dataset", dataset.id)
+    db.session.commit()
+    make_update()
+    assert deliver_due() == 2
+    message = next(m for m in outbox.messages() if m["To"] == "reader@example.org")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = message["List-Unsubscribe"].strip("<>")
+    assert link.startswith("https://") and "/following/stop/" in link
+    path = "/following/stop/" + link.rsplit("/", 1)[1]
+
+    make_update(title="A second update")  # queued for both, not sent yet
+    page = client.get(path)
+    assert page.status_code == 200 and b'<form method="post">' in page.data
+    # Mail providers post with no session and no CSRF token (RFC 8058).
+    for _time in range(2):
+        response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 200
+        assert b"You are unsubscribed" in response.data
+    assert updates.list_follows(reader) == []
+    assert db.session.query(PriorityFollower).filter_by(user_id=reader.id).count() == 0
+    assert len(updates.list_follows(other)) == 1  # nobody else's follows change
+
+    assert deliver_due() == 1
+    assert [m["To"] for m in outbox.messages()][-1] == "other@example.org"
+
+
+def test_a_forged_or_altered_stop_following_link_is_refused(client, make_user):
+    reader = make_user(email="reader@example.org")
+    token = updates.stop_following_token(reader.id)
+    assert client.post(f"/following/stop/{token[:-2]}xx").status_code == 410
+    assert client.post("/following/stop/not-a-token").status_code == 410
+    accounts.delete_account(reader)
+    db.session.commit()
+    assert client.post(f"/following/stop/{token}").status_code == 410
