@@ -28,6 +28,8 @@ from feedback.notifications.models import Notification, NotificationKind
 from feedback.notifications.services import reachable
 from feedback.priorities.models import Priority
 from feedback.priorities.services import follower_ids as priority_follower_ids
+from feedback.translation.display import localised_text
+from feedback.translation.registry import translatable_fields
 from feedback.updates.models import Update
 from feedback.updates.services import follower_ids as update_follower_ids
 from feedback.updates.services import stop_following_url
@@ -40,8 +42,24 @@ class Event:
 
     followers: Select  # user ids
     template: str  # templates/email/<template>.txt
-    subject: Callable[[], str]  # the subject line, in the current language
+    subject: Callable[[LocalText], str]  # the subject line, in the current language
     context: dict[str, Any]
+
+
+class LocalText:
+    """Titles, summaries and responses in the recipient's language, as digests show them:
+    a checked translation, or else the English original (``fell_back`` then asks the
+    email to say a checked translation is coming). Machine drafts are never sent here."""
+
+    def __init__(self, language: Language):
+        self.language = language
+        self.fell_back = False
+
+    def __call__(self, obj: Any, name: str) -> str:
+        kind = translatable_fields(obj).get(name, "text")
+        result = localised_text(getattr(obj, name, None), self.language, kind=kind)
+        self.fell_back |= result.fallback
+        return result.text
 
 
 def event(kind: NotificationKind, subject_id: int) -> Event | None:
@@ -52,7 +70,7 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         if priority is None or priority.response_status is None:
             return None
         return Event(priority_follower_ids(priority.id), "priority_response",
-                     lambda: _("A response to a research priority you follow"),
+                     lambda local: _("A response to a research priority you follow"),
                      {"priority": priority,
                       "link": public_url("priorities.priority", priority_id=priority.id)})
     update = db.session.get(Update, subject_id)
@@ -60,15 +78,15 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         return None
     if kind == NotificationKind.NEW_UPDATE:
         return Event(update_follower_ids(update), "update_published",
-                     lambda: _("New update: %(title)s", title=update.title),
+                     lambda local: _("New update: %(title)s", title=local(update, "title")),
                      {"update": update, "link": public_url("updates.update", slug=update.slug),
                       "following_link": public_url("updates.following")})
     priority = update.answers_priority
     if priority is None:
         return None
     return Event(priority_follower_ids(priority.id), "priority_update",
-                 lambda: _("News about a research priority you follow: %(title)s",
-                                   title=priority.title),
+                 lambda local: _("News about a research priority you follow: %(title)s",
+                                         title=local(priority, "title")),
                  {"priority": priority, "update": update,
                   "link": public_url("priorities.priority", priority_id=priority.id)})
 
@@ -126,9 +144,11 @@ class NotificationQueue(Queue):
         rendered = self._rendered.get(key)
         if rendered is None:
             found = self._events[(row.kind, row.subject_id)]
+            local = LocalText(language)
             with request_context(), force_locale(language.babel_locale):
-                subject = found.subject()
-                text = render_template(f"email/{found.template}.txt", **found.context)
+                subject = found.subject(local)
+                text = render_template(f"email/{found.template}.txt", local=local,
+                                       **found.context)
             rendered = self._rendered[key] = Rendered(subject, text, Skeleton([
                 ("From", self.sender), ("Subject", subject),
                 ("Content-Language", language.code)]))

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
+from flask_babel import gettext as translate
+
 from feedback.accounts import services as accounts
 from feedback.core.models import utcnow
 from feedback.delivery.models import DeliveryStatus
@@ -153,3 +156,61 @@ def test_a_forged_or_altered_stop_following_link_is_refused(client, make_user):
     accounts.delete_account(reader)
     db.session.commit()
     assert client.post(f"/following/stop/{token}").status_code == 410
+
+
+def _approve_urdu(source: str, text: str, status_name: str = "APPROVED") -> None:
+    """A translator's decision on one segment, as the review queue stores it."""
+    from sqlalchemy import select
+
+    from feedback.translation.models import SegmentStatus, TranslationSegment
+    from feedback.translation.segments import hash_segment
+
+    status = SegmentStatus[status_name]
+    row = db.session.scalar(select(TranslationSegment).where(
+        TranslationSegment.source_hash == hash_segment(source),
+        TranslationSegment.target_language == "ur"))
+    if row is None:
+        row = TranslationSegment(source_hash=hash_segment(source), source_language="en",
+                                 target_language="ur", source_text=source,
+                                 origin="libretranslate")
+        db.session.add(row)
+    row.text, row.status = text, status
+    db.session.commit()
+
+
+def test_titles_and_summaries_are_sent_as_checked_translations_or_in_english_with_a_note(
+        make_user, make_update, dataset, outbox):
+    urdu = make_user(email="ur@example.org")
+    urdu.language = "ur"
+    updates.follow(urdu, "dataset", dataset.id)
+    db.session.commit()
+    update = make_update(title="Saturday sickle cell clinic",
+                         summary="The clinic now opens on Saturdays.")
+    _approve_urdu(update.title, "ہفتے کے دن سکل سیل کلینک")
+    # A machine draft of the summary is never sent to followers: they get the English.
+    _approve_urdu(update.summary, "کلینک اب ہفتے کو کھلتا ہے", "MACHINE_DRAFT")
+
+    assert deliver_due() == 1
+    message = outbox.last()
+    assert message["Subject"] == "نئی اپ ڈیٹ: ہفتے کے دن سکل سیل کلینک"
+    text = outbox.text(message)
+    assert "ہفتے کے دن سکل سیل کلینک" in text
+    assert "The clinic now opens on Saturdays." in text
+    assert "کلینک اب ہفتے کو کھلتا ہے" not in text
+    with force_locale("ur"):
+        note = translate("A checked translation of this text is coming. Until then, here "
+                         "it is in English.")
+    assert note in text and note != "A checked translation of this text is coming. " \
+        "Until then, here it is in English."
+
+
+def test_english_readers_get_the_original_without_a_note(make_user, make_update, dataset,
+                                                          outbox):
+    reader = make_user(email="en@example.org")
+    updates.follow(reader, "dataset", dataset.id)
+    db.session.commit()
+    update = make_update()
+    assert deliver_due() == 1
+    text = outbox.text(outbox.last())
+    assert update.title in text and update.summary in text
+    assert "A checked translation" not in text
