@@ -229,6 +229,12 @@ def _write_responses(ok: dict[str, Any]) -> dict[str, Any]:
             "415": _error_response("The body is not JSON")}
 
 
+def _delete_responses() -> dict[str, Any]:
+    responses = _write_responses({"204": {"description": "Deleted"}})
+    del responses["400"], responses["415"]  # no body to break a rule
+    return responses
+
+
 def openapi_document() -> dict[str, Any]:
     """The document served at /api/v1/openapi.json."""
     base = current_app.config["BASE_URL"].rstrip("/")
@@ -286,6 +292,10 @@ def openapi_document() -> dict[str, Any]:
                           "requestBody": {"required": True, "content": {
                               "application/json": {"schema": _ref("UpdateEdit")}}},
                           "responses": _write_responses({"200": _ok(_data("Update"))})},
+                "delete": {"operationId": "deleteUpdate", "summary": "Delete a draft that "
+                           "was never published (a published update is withdrawn instead: "
+                           "409)", "security": TOKEN,
+                           "responses": _delete_responses()},
             },
             "/updates/{update_id}/publish": {
                 "parameters": [UPDATE_ID],

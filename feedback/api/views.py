@@ -335,6 +335,15 @@ def edit_update(update_id: int):
     return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
 
 
+@bp.delete("/updates/<int:update_id>")
+def delete_update(update_id: int):
+    actor = _token()
+    update = _own_update(actor, update_id)
+    services.delete_draft(actor, update)
+    db.session.commit()
+    return "", 204
+
+
 @bp.post("/updates/<int:update_id>/publish")
 def publish_update(update_id: int):
     actor = _token()

@@ -207,6 +207,17 @@ def public_questions(update_id: int) -> Sequence[Question]:
         .order_by(Question.created_at, Question.id)).all()
 
 
+def own_questions(user: Any, update_id: int) -> Sequence[Question]:
+    """The signed-in person's own questions on an update, whatever their status, so they
+    can see one waiting for a moderator (one query; none for anonymous readers)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return db.session.scalars(
+        select(Question).options(selectinload(Question.answer))
+        .where(Question.update_id == update_id, Question.author_id == user.id)
+        .order_by(Question.created_at, Question.id)).all()
+
+
 def unanswered_questions(update_id: int) -> Sequence[Question]:
     """Published questions still waiting for the organisation's answer."""
     return [q for q in public_questions(update_id) if q.answer is None]

@@ -489,7 +489,8 @@ def current_data(update: Update) -> dict[str, Any]:
     }
 
 
-def _snapshot(update: Update) -> dict[str, Any]:
+def snapshot(update: Update) -> dict[str, Any]:
+    """The update as a revision keeps it: comparable, JSON-ready, order-free lists."""
     data = current_data(update)
     for name in ("datasets", "services", *TERM_FIELDS):  # order is not a change
         data[name] = sorted(data[name])
@@ -548,7 +549,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
     if actor is not None:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
-    before = _snapshot(update)
+    before = snapshot(update)
     cleaned = clean_update({**current_data(update), **data})
     if update.is_published:
         note = clean_text(change_note, label="what changed in this edit (shown publicly)",
@@ -556,7 +557,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
                           multiline=True)
     _apply(update, cleaned)
     db.session.flush()
-    if update.is_published and _snapshot(update) != before:
+    if update.is_published and snapshot(update) != before:
         number = 1 + max((revision.number for revision in update.revisions), default=0)
         update.revisions.insert(0, UpdateRevision(number=number, change_note=note,
                                                   previous=before,
@@ -579,10 +580,13 @@ def publish_update(actor: Any, update: Update, when: datetime | None = None) -> 
     db.session.flush()
     audit.record("update.published", actor=actor, organisation=update.organisation,
                  target=update, summary=f"Published update {update.title}"[:300])
-    notifications.enqueue(NotificationKind.NEW_UPDATE, update.id, follower_ids(update))
+    followers = follower_ids(update)
     if update.answers_priority_id is not None:
-        notifications.enqueue(NotificationKind.PRIORITY_UPDATE, update.id,
-                              priority_follower_ids(update.answers_priority_id))
+        priority_followers = priority_follower_ids(update.answers_priority_id)
+        notifications.enqueue(NotificationKind.PRIORITY_UPDATE, update.id, priority_followers)
+        # One email per update per person: the priority's email already tells them.
+        followers = followers.where(Follow.user_id.not_in(priority_followers))
+    notifications.enqueue(NotificationKind.NEW_UPDATE, update.id, followers)
     return update
 
 

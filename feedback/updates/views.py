@@ -30,7 +30,7 @@ from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
-from feedback.updates import feeds, questions, services, tasks
+from feedback.updates import feeds, history, questions, services, tasks
 from feedback.updates.forms import (
     AnswerForm,
     FollowForm,
@@ -125,16 +125,21 @@ def share_links(update: Update, link: str) -> dict[str, str]:
     }
 
 
-@bp.get("/updates/<slug>")
-def update(slug: str):
-    item = _visible_update(slug)
+def _update_page(item: Update, question_form: QuestionForm) -> str:
     link = tasks.public_url("updates.update", slug=item.slug)
     return render_template(
         "updates/update.html", update=item, link=link, share=share_links(item, link),
         questions=questions.public_questions(item.id),
+        own_questions=questions.own_questions(current_user, item.id),
+        history=history.revision_history(item) if item.revisions else [],
         can_edit=can_edit_org(current_user, item.organisation_id),
-        question_form=QuestionForm(), answer_form=AnswerForm(), report_form=ReportForm(),
+        question_form=question_form, answer_form=AnswerForm(), report_form=ReportForm(),
         confirm_form=ConfirmForm())
+
+
+@bp.get("/updates/<slug>")
+def update(slug: str):
+    return _update_page(_visible_update(slug), QuestionForm())
 
 
 @bp.get("/updates/<slug>/qr.svg")
@@ -371,12 +376,7 @@ def ask(slug: str):
             flash(_("Thank you. Your question will appear once a moderator has checked "
                     "it."), "success")
             return redirect(url_for("updates.update", slug=item.slug, _anchor="questions"))
-    link = tasks.public_url("updates.update", slug=item.slug)
-    return render_template(
-        "updates/update.html", update=item, link=link, share=share_links(item, link),
-        questions=questions.public_questions(item.id),
-        can_edit=can_edit_org(current_user, item.organisation_id), question_form=form,
-        answer_form=AnswerForm(), report_form=ReportForm(), confirm_form=ConfirmForm()), 400
+    return _update_page(item, form), 400
 
 
 @bp.post("/questions/<int:question_id>/answer")

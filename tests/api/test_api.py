@@ -60,6 +60,22 @@ def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dat
     assert locked.status_code == 409 and "withdrawn" in locked.json["error"]["message"]
 
 
+def test_a_draft_can_be_deleted_through_the_api_but_a_published_update_cannot(
+        client, auth, dataset, service, make_update):
+    draft = client.post("/api/v1/updates", json=update_data(dataset, service),
+                        headers=auth).json["data"]
+    assert client.delete(f"/api/v1/updates/{draft['id']}").status_code == 401
+    deleted = client.delete(f"/api/v1/updates/{draft['id']}", headers=auth)
+    assert deleted.status_code == 204 and deleted.data == b""
+    assert client.get(f"/api/v1/updates/{draft['id']}", headers=auth).status_code == 404
+    assert client.delete(f"/api/v1/updates/{draft['id']}", headers=auth).status_code == 404
+
+    published = make_update()
+    refused = client.delete(f"/api/v1/updates/{published.id}", headers=auth)
+    assert refused.status_code == 409 and "withdraw" in refused.json["error"]["message"]
+    assert client.get(f"/api/v1/updates/{published.id}").json["data"]["status"] == "published"
+
+
 def test_pages_of_the_api_list(client, make_update):
     ids = [make_update(title=f"Update {n}").id for n in range(5)]
     first = client.get("/api/v1/updates?per_page=2").json

@@ -12,7 +12,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 OPERATIONS = [
     ("/updates", "GET"), ("/updates", "POST"), ("/updates/{update_id}", "GET"),
-    ("/updates/{update_id}", "PATCH"), ("/updates/{update_id}/publish", "POST"),
+    ("/updates/{update_id}", "PATCH"), ("/updates/{update_id}", "DELETE"),
+    ("/updates/{update_id}/publish", "POST"),
     ("/updates/{update_id}/withdraw", "POST"), ("/organisations", "GET"),
     ("/organisations/{slug}", "GET"), ("/datasets", "GET"), ("/datasets/{slug}", "GET"),
     ("/services", "GET"), ("/services/{slug}", "GET"),

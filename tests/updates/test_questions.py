@@ -4,6 +4,7 @@ emailed; reports hide an item at the threshold until a moderator reviews it."""
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 from werkzeug.exceptions import NotFound
 
 from feedback.accounts.permissions import PermissionDenied
@@ -22,7 +23,14 @@ def test_ask_moderate_answer_and_email_the_asker(client, sign_in_as, make_user, 
                            data={"body": "Does this cover children too?"})
     assert response.status_code == 302
     page = client.get(f"/updates/{update.slug}").get_data(as_text=True)
-    assert "Does this cover children too?" not in page  # waiting for moderation
+    # The asker sees it waiting; nobody else does until a moderator publishes it.
+    own = BeautifulSoup(page, "html.parser").find(attrs={"data-testid": "own-questions"})
+    assert own.get_text(" ", strip=True) == ("Waiting for a moderator Does this cover "
+                                             "children too?")
+    assert "No questions yet." not in page
+    sign_in_as(make_user(email="bystander@example.org"))
+    page = client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert "Does this cover children too?" not in page and "No questions yet." in page
 
     sign_in_as(editor)
     queue = client.get("/moderation").get_data(as_text=True)
@@ -36,6 +44,10 @@ def test_ask_moderate_answer_and_email_the_asker(client, sign_in_as, make_user, 
                 data={"body": "Yes, the children's A&E too."})
     page = client.get(f"/updates/{update.slug}").get_data(as_text=True)
     assert "Yes, the children&#39;s A&amp;E too." in page
+    sign_in_as(asker)
+    own = BeautifulSoup(client.get(f"/updates/{update.slug}").get_data(as_text=True),
+                        "html.parser").find(attrs={"data-testid": "own-questions"})
+    assert own.find(class_="nhsuk-tag").get_text(strip=True) == "Answered"
     message = outbox.last()
     assert message["To"] == "asker@example.org"
     assert "Yes, the children's A&E too." in outbox.text(message)
