@@ -115,7 +115,8 @@ def _priorities() -> Iterator[tuple]:
 def _responses() -> Iterator[tuple]:
     return _stream(
         select(Priority.id, PriorityRound.slug, Priority.title, Priority.response_status,
-               Priority.response_text, Priority.response_published_at)
+               Priority.response_text, PriorityRound.results_published_at,
+               Priority.response_published_at)
         .join(PriorityRound, PriorityRound.id == Priority.round_id)
         .where(Priority.response_published_at.is_not(None)).order_by(Priority.id))
 
@@ -218,6 +219,10 @@ TABLES: dict[str, Table] = {t.name: t for t in [
               _c("priority_title", _l("The research question.")),
               _c("response_status", _l("will_research, in_progress, done or not_taken.")),
               _c("response_text", _l("The organisers' response.")),
+              _c("results_published_at", _l("When the round's results were published (UTC, "
+                                             "ISO 8601). Days to respond, on the "
+                                             "accountability pages, count from this moment to "
+                                             "response_published_at.")),
               _c("response_published_at", _l("When the response was published (UTC, ISO "
                                               "8601)."))), _responses),
     Table("results", _l("Voting results"),

@@ -229,9 +229,10 @@ def organisation_record(org: Organisation, now: datetime | None = None) -> Recor
     responded = [p for p in priorities if p.response_published_at is not None]
     record.priorities_with_response = len(responded)
     record.response_share = share(len(responded), len(priorities))
+    # From the day the round's results were published, whatever dates were planned.
     record.median_days_to_response = median_days(
-        (p.round.voting_closes_at, p.response_published_at) for p in responded
-        if p.round.voting_closes_at is not None)
+        (p.round.results_published_at, p.response_published_at) for p in responded
+        if p.round.results_published_at is not None)
     record.voters = _voters(org.id)
     record.promised = promised_and_delivered(priorities, now)
 

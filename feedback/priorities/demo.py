@@ -181,6 +181,7 @@ def _seed_round(spec: dict, rng: random.Random) -> int:
     db.session.flush()
     if spec.get("responses"):
         round_.phase = Phase.RESULTS
+        round_.results_published_at = round_.voting_closes_at
         for priority, (status, text) in zip(priorities, spec["responses"], strict=True):
             services.publish_response(organiser, priority, status, text)
     round_.phase = spec["phase"]

@@ -166,6 +166,9 @@ class PriorityRound(db.Model):
     voting_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voting_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responses_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the round first reached its results, whatever dates were planned: the start of
+    # "days to respond" on the accountability pages.
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     voting_method: Mapped[VotingMethod] = mapped_column(
         enum_column(VotingMethod, "voting_method"), default=VotingMethod.CHOOSE)
     max_choices: Mapped[int] = mapped_column(default=3)

@@ -313,6 +313,8 @@ def set_phase(actor: Any, round_: PriorityRound, phase: Phase | str,
         raise ValidationError(_("Publish a shortlist before voting opens."), "phase")
     previous = round_.phase
     round_.phase = phase
+    if round_.phase_at_least(Phase.RESULTS) and round_.results_published_at is None:
+        round_.results_published_at = utcnow()
     db.session.flush()
     audit.record("priority_round.phase_changed", actor=actor,
                  organisation=_first_org_of(actor, round_) if actor else

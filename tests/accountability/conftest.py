@@ -69,7 +69,8 @@ def scenario(app, make_org, make_dataset, make_service, make_user) -> Scenario:
 
     round_ = PriorityRound(slug="sickle-cell", title="Sickle cell priorities",
                            scope="What should research look at?", phase=Phase.RESPONSES,
-                           voting_closes_at=at(2026, 3, 1), organisations=[trust])
+                           voting_closes_at=at(2026, 2, 1), results_published_at=at(2026, 3, 1),
+                           organisations=[trust])  # results came a month after the plan
     db.session.add(round_)
     priorities = [Priority(round=round_, title=f"Priority {n}") for n in (1, 2, 3)]
     db.session.add_all(priorities)

@@ -70,6 +70,41 @@ def test_organisation_record(scenario):
     assert promised[1].updates == []
 
 
+def test_days_to_respond_count_from_the_results_whatever_dates_were_planned(
+        app, make_org, make_user):
+    """A round with no planned close, moved to results by hand, still has a figure."""
+    from feedback.extensions import db
+    from feedback.priorities import services as priorities
+    from feedback.priorities.models import (
+        Phase,
+        Priority,
+        PriorityRound,
+        ShortlistEntry,
+        ShortlistVersion,
+    )
+
+    trust = make_org(name="Unplanned Trust", slug="unplanned")
+    organiser = make_user(org=trust, org_role="editor")
+    round_ = PriorityRound(slug="unplanned", title="Unplanned", scope="Scope",
+                           phase=Phase.VOTING, organisations=[trust])
+    priority = Priority(round=round_, title="Priority A")
+    db.session.add_all([round_, priority])
+    db.session.flush()
+    version = ShortlistVersion(round_id=round_.id, number=1)
+    version.entries = [ShortlistEntry(priority_id=priority.id, position=1, title="A")]
+    db.session.add(version)
+    priorities.set_phase(organiser, round_, Phase.RESULTS)
+    assert round_.voting_closes_at is None and round_.results_published_at is not None
+    first_results = round_.results_published_at
+    priorities.set_phase(organiser, round_, Phase.RESPONSES)
+    assert round_.results_published_at == first_results  # set once, never moved on
+    round_.results_published_at = at(2026, 4, 1)
+    priority.response_status, priority.response_text = "will_research", "We will."
+    priority.response_published_at = at(2026, 4, 8)
+    db.session.commit()
+    assert services.organisation_record(trust, now=NOW).median_days_to_response == 7.0
+
+
 def test_an_organisation_with_nothing_yet(scenario):
     record = services.organisation_record(scenario.other, now=NOW)
     assert record.is_empty
