@@ -124,6 +124,11 @@ def test_open_graph_tags(client, scenario):
     assert ('<meta property="og:url" content="https://feedback.example.org/updates/january">'
             in html)
     assert 'href="/print/updates/january"' in html
+    assert '<meta property="og:site_name" content="Feedback Loop">' in html
+    assert '<meta property="og:locale" content="en">' in html
+    urdu = client.get("/updates/january", headers={"Accept-Language": "ur"}).get_data(
+        as_text=True)
+    assert '<meta property="og:locale" content="ur">' in urdu
 
     priority = scenario.priorities[0]
     html = client.get(f"/priorities/{priority.id}").get_data(as_text=True)
