@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from bs4 import BeautifulSoup
+
 from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.updates import services
@@ -44,8 +46,18 @@ def test_following_a_topic_and_unfollowing(client, sign_in_as, make_user, make_u
     reader = make_user(email="topic@example.org")
     make_update()  # makes the topic
     topic = services.get_term(TermKind.TOPIC, "sickle-cell")
+    anonymous = client.get("/updates?topic=sickle-cell").get_data(as_text=True)
+    assert "Sign in to follow" in anonymous
     sign_in_as(reader)
-    _follow(client, "topic", topic.id)
+    # The topic's page (and so every update's topic tag, which links to it) offers it.
+    page = BeautifulSoup(client.get("/updates?topic=sickle-cell").get_data(as_text=True),
+                         "html.parser").find(attrs={"data-testid": "topic-follow"})
+    assert "Sickle cell" in page.get_text()
+    form = {field["name"]: field["value"] for field in page.find_all("input")
+            if field.get("name") != "csrf_token"}
+    assert form == {"target_type": "topic", "target_id": str(topic.id),
+                    "next": "/updates?topic=sickle-cell"}
+    assert client.post("/follow", data=form).headers["Location"] == "/updates?topic=sickle-cell"
     assert services.is_following(reader, FollowTarget.TOPIC, topic.id)
     assert "Sickle cell" in client.get("/following").get_data(as_text=True)
 
