@@ -72,6 +72,8 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/moderation/questions/<int:question_id>":
         (MODERATORS | OWNER, "/moderation/questions/{question}"),
     "/moderation/answers/<int:answer_id>": (MODERATORS | OWNER, "/moderation/answers/{answer}"),
+    # The curated topic list is the platform moderators' alone.
+    "/moderation/topics/<int:term_id>": (MODERATORS, "/moderation/topics/{topic}"),
     # Organisation B's own data: its editors and admins only.
     # Platform admins may edit an organisation's profile (to set it up).
     "/organisations/<slug>/edit": (OWNER_OR_ADMIN, "/organisations/{trust}/edit"),
@@ -194,6 +196,8 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     update = updates.create_update(None, trust_b, update_data(dataset, service))
     updates.publish_update(None, update)
     draft = updates.create_update(None, trust_b, update_data(dataset, service, title="A draft"))
+    updates.update_update(colleague, draft, {"topics": ["A suggested topic"]})
+    topic = draft.suggested_topics[0]
     question = questions.ask_question(people["member"], update, "What about my records?")
     db.session.flush()
     round_ = priorities.create_round(owner, [trust_b, partner_b], {
@@ -230,7 +234,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
         "question": question.id, "answer": answer.id, "round": round_.slug,
         "priority": priority.id, "suggestion": suggestion.id, "paper": paper.id,
         "edition": edition.id, "grant": grant.id, "segment": segment.id,
-        "membership": colleague.memberships[0].id,
+        "membership": colleague.memberships[0].id, "topic": topic.id,
     }
     api_paths = {"update": update.id, "draft": draft.id}
     secret_b, _ = tokens.create_token(None, trust_b, "matrix")
@@ -279,7 +283,7 @@ def refused(response) -> bool:
 # Routes whose first allowed call uses the object up (deleted, removed, merged, signed
 # out): the roles allowed after it may find nothing left to act on.
 ONE_SHOT = ("/delete", "/remove", "/revoke", "/paper/", "/merge", "/sign-out",
-            "/moderation/answers/")
+            "/moderation/answers/", "/moderation/topics/")
 
 
 def one_shot(rule: str) -> bool:

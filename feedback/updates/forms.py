@@ -33,6 +33,10 @@ def _too_long(label, limit: int) -> Length:
                                         label=label, limit=f"{limit:,}"))
 
 
+def _split_names(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 class UpdateForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title")),
                                                  _too_long(_l("Title"), TITLE_MAX)])
@@ -54,8 +58,12 @@ class UpdateForm(FlaskForm):
                                    description=_l("Choose at least one"))
     services = SelectMultipleField(_l("Services affected"), choices=[],
                                    validate_choice=False)
-    topics = StringField(_l("Topics"), description=_l("Separate them with commas, for "
-                                                      "example: sickle cell, emergency care"))
+    topics = SelectMultipleField(_l("Topics"), choices=[], validate_choice=False,
+                                 description=_l("Choose from the list that moderators keep"))
+    new_topics = StringField(
+        _l("Suggest a topic that is not on the list (optional)"),
+        description=_l("Separate them with commas. Moderators check each new topic before "
+                       "readers see it."))
     areas = StringField(_l("Areas"), description=_l("For example: Birmingham, Solihull"))
     community_tags = StringField(
         _l("Who this is for"), description=_l("In your own words, separated by commas, for "
@@ -88,7 +96,9 @@ class UpdateForm(FlaskForm):
                  "datasets", "services", "topics", "areas", "community_tags",
                  "evidence_links", "purpose", "legal_basis", "opt_out_applied",
                  "content_checked_on", "next_check_due", "answers_priority_id")
-        return {name: getattr(self, name).data for name in names}
+        data = {name: getattr(self, name).data for name in names}
+        data["topics"] = [*(self.topics.data or []), *_split_names(self.new_topics.data)]
+        return data
 
 
 class WithdrawForm(FlaskForm):

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,8 +123,10 @@ update_terms = Table(
 
 
 class Term(db.Model):
-    """A topic ("sickle cell"), an area ("Birmingham") or a community tag ("Black
-    Caribbean families"). Made on first use, matched by ``kind`` and ``slug``."""
+    """A topic ("Sickle cell"), an area ("Birmingham") or a community tag ("Black
+    Caribbean families"). Made on first use, matched by ``kind`` and ``slug``. A topic an
+    editor typed is a suggestion (``approved`` false) until a moderator approves it: see
+    ``feedback.updates.topics``."""
 
     __tablename__ = "terms"
     __table_args__ = (UniqueConstraint("kind", "slug"),)
@@ -132,6 +135,7 @@ class Term(db.Model):
     kind: Mapped[TermKind] = mapped_column(enum_column(TermKind, "term_kind"))
     slug: Mapped[str] = mapped_column(String(SLUG_MAX))
     name: Mapped[str] = mapped_column(String(TERM_MAX))
+    approved: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Update(db.Model):
@@ -194,7 +198,13 @@ class Update(db.Model):
 
     @property
     def topics(self) -> list[Term]:
-        return self._terms(TermKind.TOPIC)
+        """The update's topics that are on the curated list (what readers see)."""
+        return [term for term in self._terms(TermKind.TOPIC) if term.approved]
+
+    @property
+    def suggested_topics(self) -> list[Term]:
+        """Topics its editor suggested that no moderator has approved yet."""
+        return [term for term in self._terms(TermKind.TOPIC) if not term.approved]
 
     @property
     def areas(self) -> list[Term]:

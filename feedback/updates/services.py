@@ -30,6 +30,7 @@ from feedback.notifications.models import NotificationKind
 from feedback.organisations.models import Dataset, Organisation, Service
 from feedback.priorities.models import PriorityFollower
 from feedback.priorities.services import follower_ids as priority_follower_ids
+from feedback.updates import topics
 from feedback.updates.models import (
     BODY_MAX,
     LEGAL_BASIS_MAX,
@@ -274,8 +275,8 @@ def list_terms(kind: TermKind) -> Sequence[Term]:
     used = exists().where(update_terms.c.term_id == Term.id,
                           update_terms.c.update_id == Update.id,
                           Update.status == UpdateStatus.PUBLISHED)
-    return db.session.scalars(select(Term).where(Term.kind == kind, used)
-                              .order_by(Term.name)).all()
+    return db.session.scalars(select(Term).where(Term.kind == kind, Term.approved.is_(True),
+                                                 used).order_by(Term.name)).all()
 
 
 @lru_cache(maxsize=512)
@@ -304,20 +305,28 @@ def _split(value: Any) -> list[str]:
     raise ValidationError("Tags must be a list of text.")
 
 
-def _terms(kind: TermKind, value: Any, field: str) -> list[Term]:
+def _terms(kind: TermKind, value: Any, field: str, actor: Any = None) -> list[Term]:
+    """Terms by name, made on first use. A new topic from an editor (``actor``) is a
+    suggestion for the moderators; from the operator's tools it is on the list at once."""
     names = _split(value)
     if len(names) > MAX_TERMS:
         raise ValidationError(f"Use at most {MAX_TERMS} tags.", field)
     terms: dict[str, Term] = {}
     for raw in names:
         name = clean_text(raw, label="each tag", max_length=TERM_MAX, field=field)
+        if kind == TermKind.TOPIC:
+            name = topics.normalise_name(name)
         slug = slugify(name)
         if slug in terms:
             continue
         term = get_term(kind, slug)
         if term is None:
-            term = Term(kind=kind, slug=slug, name=name)
+            term = Term(kind=kind, slug=slug, name=name,
+                        approved=kind != TermKind.TOPIC or actor is None)
             db.session.add(term)
+            if not term.approved:
+                audit.record("topic.suggested", actor=actor, target=None,
+                             summary=f"Suggested the topic {name}"[:300])
         terms[slug] = term
     return list(terms.values())
 
@@ -401,8 +410,9 @@ def _text(data: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def clean_update(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a whole update. Over-long text is rejected with a message, never cut."""
+def clean_update(data: Mapping[str, Any], actor: Any = None) -> dict[str, Any]:
+    """Check a whole update. Over-long text is rejected with a message, never cut. New
+    topics from ``actor`` (an editor) become suggestions for the moderators."""
     cleaned: dict[str, Any] = {
         "title": clean_text(_text(data, "title"), label="a title", max_length=TITLE_MAX,
                             required=True, field="title"),
@@ -449,7 +459,7 @@ def clean_update(data: Mapping[str, Any]) -> dict[str, Any]:
     cleaned["services"] = _catalogue(Service, data.get("services"), "services",
                                      "the services affected")
     for name, kind in TERM_FIELDS.items():
-        cleaned[name] = _terms(kind, data.get(name), name)
+        cleaned[name] = _terms(kind, data.get(name), name, actor)
     cleaned["evidence_links"] = _evidence(data.get("evidence_links"))
     priority = data.get("answers_priority_id")
     if priority in (None, ""):
@@ -480,7 +490,7 @@ def current_data(update: Update) -> dict[str, Any]:
         "next_check_due": update.next_check_due,
         "datasets": [dataset.id for dataset in update.datasets],
         "services": [service.id for service in update.services],
-        "topics": [term.name for term in update.topics],
+        "topics": [term.name for term in (*update.topics, *update.suggested_topics)],
         "areas": [term.name for term in update.areas],
         "community_tags": [term.name for term in update.community_tags],
         "evidence_links": [{"title": link.title, "url": link.url}
@@ -523,7 +533,7 @@ def create_update(actor: Any, organisation: Organisation, data: Mapping[str, Any
     is the CLI and the demo seed)."""
     if actor is not None:
         require_org_editor(actor, organisation.id)
-    cleaned = clean_update(data)
+    cleaned = clean_update(data, actor)
     update = Update(organisation_id=organisation.id, organisation=organisation,
                     slug=_unique_slug(slugify(cleaned["title"])),
                     status=UpdateStatus.DRAFT, created_by_id=getattr(actor, "id", None))
@@ -550,7 +560,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
     before = snapshot(update)
-    cleaned = clean_update({**current_data(update), **data})
+    cleaned = clean_update({**current_data(update), **data}, actor)
     if update.is_published:
         note = clean_text(change_note, label="what changed in this edit (shown publicly)",
                           max_length=REASON_MAX, required=True, field="change_note",

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from feedback.accounts.permissions import can_edit_org, require_org_editor
+from feedback.accounts.permissions import can_edit_org, require_moderator, require_org_editor
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
 from feedback.core.security import email_rate_limit, report_rate_limit
@@ -30,7 +30,7 @@ from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
-from feedback.updates import feeds, history, questions, services, tasks
+from feedback.updates import feeds, history, questions, services, tasks, topics
 from feedback.updates.forms import (
     AnswerForm,
     FollowForm,
@@ -173,6 +173,10 @@ def _update_form(**kwargs) -> UpdateForm:
     form.services.choices = [SelectChoice(str(s.id), f"{s.name} ({s.organisation.name})")
                              for s in organisations.list_services()]
     form.answers_priority_id.choices = priority_choices(_("None"))
+    listed = [SelectChoice(term.name, term.name) for term in topics.approved_topics()]
+    chosen = set(form.topics.data or [])  # keep an editor's own suggestions ticked
+    form.topics.choices = listed + [SelectChoice(name, name) for name in sorted(chosen)
+                                    if name not in {choice.value for choice in listed}]
     return form
 
 
@@ -225,7 +229,7 @@ def edit_update(slug: str):
         form = _update_form(data={
             **data, "datasets": [str(i) for i in data["datasets"]],
             "services": [str(i) for i in data["services"]],
-            "topics": ", ".join(data["topics"]), "areas": ", ".join(data["areas"]),
+            "topics": data["topics"], "areas": ", ".join(data["areas"]),
             "community_tags": ", ".join(data["community_tags"]),
             "evidence_links": "\n".join(f"{link['title']} | {link['url']}"
                                         for link in data["evidence_links"]),
@@ -429,8 +433,9 @@ def report(target: str, target_id: int):
 @login_required
 def moderation():
     queue = questions.moderation_queue(current_user)
+    suggestions = topics.suggested_topics() if current_user.is_moderator else []
     return render_template("updates/moderation.html", queue=queue, form=ConfirmForm(),
-                           reasons=questions.report_reasons,
+                           suggestions=suggestions, reasons=questions.report_reasons,
                            reason_label=lambda reason: REPORT_REASON_LABELS[reason])
 
 
@@ -450,6 +455,31 @@ def moderate_question(question_id: int):
     db.session.commit()
     flash(_("Question published.") if approve else _("Question rejected."), "success")
     return redirect(url_for("updates.moderation"))
+
+
+@bp.post("/moderation/topics/<int:term_id>")
+@login_required
+def moderate_topic(term_id: int):
+    require_moderator(current_user)
+    term = topics.get_suggestion(term_id)
+    if term is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if request.form.get("decision") == "reject":
+        topics.reject(current_user, term)
+        db.session.commit()
+        flash(_("Topic rejected and taken off its updates."), "success")
+        return redirect(url_for("updates.moderation", _anchor="topics"))
+    try:
+        topic = topics.approve(current_user, term, request.form.get("name"))
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("updates.moderation", _anchor="topics"), 303)
+    db.session.commit()
+    flash(_("Topic approved: %(name)s", name=topic.name), "success")
+    return redirect(url_for("updates.moderation", _anchor="topics"))
 
 
 @bp.post("/moderation/answers/<int:answer_id>")
