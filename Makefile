@@ -55,10 +55,14 @@ translations-compile: $(BIN)/.installed
 translations-init: translations-extract
 	$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(LOCALE) --no-wrap
 
+# `make run PORT=5050`: links in emails and feeds follow the port unless FEEDBACK_BASE_URL is set.
+PORT ?= 5000
+RUN_ENV := FEEDBACK_BASE_URL="$${FEEDBACK_BASE_URL:-http://127.0.0.1:$(PORT)}"
+
 run: setup
-	$(BIN)/feedback db upgrade
-	$(BIN)/feedback seed-demo --if-empty
-	$(BIN)/feedback run --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(BIN)/feedback db upgrade
+	$(RUN_ENV) $(BIN)/feedback seed-demo --if-empty
+	$(RUN_ENV) $(BIN)/feedback run --host 127.0.0.1 --port $(PORT)
 
 test: setup
 	@echo "== the suite on SQLite"

@@ -178,12 +178,18 @@ def run_forever(app: Flask, poll_seconds: float = 5.0) -> None:
 
 
 def start_in_background(app: Flask, poll_seconds: float = 5.0) -> threading.Thread:
-    """Run the scheduler in a daemon thread of this process (the development server)."""
+    """Run the scheduler in a daemon thread of this process (the development server).
+
+    The lock and the scheduler are kept in ``app.extensions`` for the life of the process:
+    a lock held only by a local variable is closed, and so released, by the garbage
+    collector as soon as the thread's function returns."""
+    lock = app.extensions["feedback_scheduler_lock"] = SchedulerLock(app)
 
     def target() -> None:
-        lock = SchedulerLock(app)
         if lock.acquire(poll_seconds):
-            build_scheduler(app, blocking=False).start()
+            scheduler = build_scheduler(app, blocking=False)
+            app.extensions["feedback_scheduler"] = scheduler
+            scheduler.start()
 
     thread = threading.Thread(target=target, name="feedback-scheduler", daemon=True)
     thread.start()
