@@ -14,13 +14,27 @@ PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 PYBABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
 
 .PHONY: setup run test lint assets clean translations-extract translations-update \
-	translations-compile translations-init
+	translations-compile translations-init lock
 
-$(BIN)/.installed: pyproject.toml
+# Locked installs (pip-tools): requirements.lock holds what the app needs, with hashes;
+# requirements-test.lock adds the test tools. `make lock` refreshes both from pyproject.toml.
+LOCK_OPTIONS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links $(if $(UPGRADE),--upgrade)
+
+$(BIN)/.installed: pyproject.toml requirements.lock requirements-test.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
+
+# `make lock` after changing dependencies; `make lock UPGRADE=1` moves every pin to the newest.
+lock:
+	@test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet 'pip-tools>=7.5,<8'
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test -c requirements.lock \
+		-o requirements-test.lock pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -55,10 +69,14 @@ translations-compile: $(BIN)/.installed
 translations-init: translations-extract
 	$(BIN)/pybabel init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $(LOCALE) --no-wrap
 
+# `make run PORT=5050`: links in emails and feeds follow the port unless FEEDBACK_BASE_URL is set.
+PORT ?= 5000
+RUN_ENV := FEEDBACK_BASE_URL="$${FEEDBACK_BASE_URL:-http://127.0.0.1:$(PORT)}"
+
 run: setup
-	$(BIN)/feedback db upgrade
-	$(BIN)/feedback seed-demo --if-empty
-	$(BIN)/feedback run --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(BIN)/feedback db upgrade
+	$(RUN_ENV) $(BIN)/feedback seed-demo --if-empty
+	$(RUN_ENV) $(BIN)/feedback run --host 127.0.0.1 --port $(PORT)
 
 test: setup
 	@echo "== the suite on SQLite"

@@ -1,4 +1,4 @@
-"""WSGI entry point: ``gunicorn wsgi:app``."""
+"""WSGI entry point in a checkout: ``gunicorn wsgi:app`` (installed: ``feedback.wsgi:app``)."""
 
 from feedback import create_app
 

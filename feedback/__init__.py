@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,25 @@ from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLo
 
 from feedback.config import load_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+
+
+def resource_dir(name: str) -> Path:
+    """``templates`` or ``migrations``: the copy inside an installed wheel, else the
+    top-level folder of a checkout (the source, see setup.py)."""
+    packaged = PACKAGE_DIR / name
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
+def instance_dir() -> str | None:
+    """``FEEDBACK_INSTANCE_PATH``; else ``instance/`` in a checkout; else Flask's default
+    for an installed package (``<venv>/var/feedback-instance``)."""
+    if os.environ.get("FEEDBACK_INSTANCE_PATH"):
+        return os.environ["FEEDBACK_INSTANCE_PATH"]
+    if (PACKAGE_DIR / "templates").is_dir():
+        return None
+    return str(PROJECT_ROOT / "instance")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -19,8 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``test_config``."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
-        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=instance_dir(),
+        template_folder=str(resource_dir("templates")),
         static_folder="static",
     )
     app.config.from_mapping(load_settings(Path(app.instance_path), test_config))
@@ -66,12 +85,11 @@ def configure_extensions(app: Flask) -> None:
     from feedback.extensions import babel, csrf, db, limiter, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(PROJECT_ROOT / "feedback" /
-                                                       "translations"))
+                   default_translation_directories=str(PACKAGE_DIR / "translations"))
     limiter.init_app(app)
     init_login(app)
 

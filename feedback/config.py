@@ -26,6 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
             "without a secret key and marks cookies secure."),
     Setting("SECRET_KEY", None, "Signs sessions, links and tokens. Generated and kept in "
             "`instance/secret_key` in development; required in production."),
+    Setting("INSTANCE_PATH", None, "Folder for the development database, secret key and "
+            "mail. Default: `instance/` in a checkout; `<venv>/var/feedback-instance` when "
+            "installed from the wheel."),
     Setting("DATABASE_URL", None, "Any SQLAlchemy URL. Default: SQLite at `instance/feedback.db`. "
             "PostgreSQL: `postgresql+psycopg://user@host/db`."),
     Setting("SERVICE_NAME", "Feedback Loop", "The service name shown in the header and emails."),

@@ -49,23 +49,26 @@ JOBS: tuple[tuple[str, str, dict], ...] = (
 )
 
 
-def resolve(path: str) -> Callable | None:
-    """The function at ``module:name``, or None when that module is not installed."""
+class MissingJob(RuntimeError):
+    """A job in ``JOBS`` names a module or function that does not exist."""
+
+
+def resolve(path: str) -> Callable:
+    """The function at ``module:name``; ``MissingJob`` if there is none."""
     module_name, _, name = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
-            return None
-        raise
-    return getattr(module, name, None)
+        raise MissingJob(f"scheduled job {path}: no module {error.name}") from error
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise MissingJob(f"scheduled job {path}: {module_name} has no function {name}")
+    return function
 
 
 def run_job(app: Flask, path: str, *args) -> None:
     """Run one job in its own app context (the job commits)."""
     function = resolve(path)
-    if function is None:
-        return
     with app.app_context():
         try:
             function(*args)
@@ -152,9 +155,7 @@ def build_scheduler(app: Flask, *, blocking: bool):
     scheduler_class = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
     for job_id, path, trigger in JOBS:
-        if resolve(path) is None:
-            log.info("job %s not scheduled: %s is not installed", job_id, path)
-            continue
+        resolve(path)  # a missing job stops the scheduler at start, not silently later
         # Run at start, then on the interval (passing next_run_time=None would pause it).
         scheduler.add_job(run_job, id=job_id, name=job_id, args=(app, path),
                           replace_existing=True, next_run_time=_soon(), **trigger)
@@ -178,12 +179,18 @@ def run_forever(app: Flask, poll_seconds: float = 5.0) -> None:
 
 
 def start_in_background(app: Flask, poll_seconds: float = 5.0) -> threading.Thread:
-    """Run the scheduler in a daemon thread of this process (the development server)."""
+    """Run the scheduler in a daemon thread of this process (the development server).
+
+    The lock and the scheduler are kept in ``app.extensions`` for the life of the process:
+    a lock held only by a local variable is closed, and so released, by the garbage
+    collector as soon as the thread's function returns."""
+    lock = app.extensions["feedback_scheduler_lock"] = SchedulerLock(app)
 
     def target() -> None:
-        lock = SchedulerLock(app)
         if lock.acquire(poll_seconds):
-            build_scheduler(app, blocking=False).start()
+            scheduler = build_scheduler(app, blocking=False)
+            app.extensions["feedback_scheduler"] = scheduler
+            scheduler.start()
 
     thread = threading.Thread(target=target, name="feedback-scheduler", daemon=True)
     thread.start()

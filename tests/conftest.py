@@ -28,6 +28,16 @@ def pytest_report_header(config) -> str:
     return f"database: {'postgresql' if POSTGRES_SERVER_URL else 'sqlite'}"
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """``once`` tests don't use the database: CI runs them in the SQLite run only."""
+    if not POSTGRES_SERVER_URL:
+        return
+    deselected = [item for item in items if item.get_closest_marker("once")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("once")]
+
+
 def _admin_engine(server_url: str) -> sa.Engine:
     return sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
 

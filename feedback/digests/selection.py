@@ -10,34 +10,24 @@ round news, which every audience gets). Other domains add sources by appending t
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
 
+from feedback.digests.priority_news import round_news
+from feedback.digests.sources import published_updates
+
 log = logging.getLogger(__name__)
 
 Source = Callable[[datetime | None, datetime], list[dict]]
 
-# (source, the domain it needs): each is used when that domain is installed.
-OPTIONAL_SOURCES = (
-    ("feedback.digests.sources:published_updates", "feedback.updates"),
-    ("feedback.digests.priority_news:round_news", "feedback.priorities"),
-)
+BUILT_IN_SOURCES: tuple[Source, ...] = (published_updates, round_news)
 
 
 def digest_sources() -> list[Source]:
-    sources: list[Source] = []
-    for path, domain in OPTIONAL_SOURCES:
-        if importlib.util.find_spec(domain) is None:
-            continue
-        module_name, _, name = path.partition(":")
-        sources.append(getattr(importlib.import_module(module_name), name))
-    sources.extend(current_app.extensions.get("feedback_digest_sources", []))
-    return sources
+    return [*BUILT_IN_SOURCES, *current_app.extensions.get("feedback_digest_sources", [])]
 
 
 def matches(audience, item: dict) -> bool:
