@@ -25,6 +25,7 @@ from feedback.audit import services as audit
 from feedback.core.languages import get_language
 from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
+from feedback.core.redirects import safe_next
 from feedback.core.tokens import hash_token, new_token
 from feedback.core.validation import ValidationError, clean_email, clean_text
 from feedback.extensions import db
@@ -83,8 +84,7 @@ def request_sign_in(email: str, next_url: str | None = None) -> None:
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     db.session.add(SignInToken(
         token_hash=token_hash, email=email, expires_at=utcnow() + timedelta(minutes=minutes),
-        next_url=next_url if next_url and next_url.startswith("/") and not
-        next_url.startswith("//") else None,
+        next_url=safe_next(next_url),
     ))
     db.session.flush()
     existing = get_user_by_email(email)
