@@ -145,6 +145,14 @@ def update_profile(user: User, display_name: str, language: str) -> User:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the person out everywhere: every session cookie issued so far (a copy kept
+    before signing out included) stops working, because the user loader checks
+    ``session_version``."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
 def delete_account(user: User) -> None:
     """Erase the person's personal data. Contributions stay, shown as by a former member."""
     user.email = None

@@ -83,7 +83,11 @@ def confirm_sign_in(token: str):
 
 @bp.post("/sign-out")
 def sign_out():
-    logout_user()  # CSRFProtect has already checked the token
+    # CSRFProtect has already checked the token.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+    logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("core.home"))
 
