@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     configure_templates(app)
     configure_extensions(app)
+    configure_routing(app)
     register_blueprints(app)
     configure_requests(app)
     register_commands(app)
@@ -74,6 +75,13 @@ def configure_extensions(app: Flask) -> None:
                                                        "translations"))
     limiter.init_app(app)
     init_login(app)
+
+
+def configure_routing(app: Flask) -> None:
+    """Route ids are 1..2**31-1 (``feedback.core.ids``); before any rule is added."""
+    from feedback.core import ids
+
+    ids.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
