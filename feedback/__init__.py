@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    configure_proxies(app)
     configure_templates(app)
     configure_extensions(app)
     configure_routing(app)
@@ -37,6 +38,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     maybe_start_in_dev_server(app)
     return app
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the visitor's address and scheme
+    from the headers they add (the rate limits key on the address)."""
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted,
+                                x_host=0, x_port=0, x_prefix=0)
 
 
 def autoescape_unless_plain_text(template_name: str | None) -> bool:
