@@ -27,8 +27,20 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "development", "`development` or `production`. Production refuses to start "
             "without a secret key and marks cookies secure."),
-    Setting("SECRET_KEY", None, "Signs sessions, links and tokens. Generated and kept in "
-            "`instance/secret_key` in development; required in production."),
+    Setting("SECRET_KEY", None, "The master key: a separate key for each purpose (sessions, "
+            "emailed links, ballot hashes, address hashes) is derived from it with HKDF. "
+            "Generated and kept in `instance/secret_key` in development; required in "
+            "production. Rotating: docs/deployment.md."),
+    Setting("SESSION_SECRET_KEY", "", "Optional: the key sessions and CSRF tokens are "
+            "derived from instead of `SECRET_KEY`. Change it to sign everyone out."),
+    Setting("LINK_SECRET_KEY", "", "Optional: the key emailed links (unsubscribe, manage, "
+            "stop following) are derived from instead of `SECRET_KEY`."),
+    Setting("BALLOT_SECRET_KEY", "", "Optional: the key ballot code hashes and voter keys are "
+            "derived from instead of `SECRET_KEY`. Set it to the old `SECRET_KEY` before "
+            "rotating that, or unused codes stop working."),
+    Setting("ADDRESS_SECRET_KEY", "", "Optional: the key for the hashes of erased addresses "
+            "(suppression list, consent ledger) instead of `SECRET_KEY`. Set it to the old "
+            "`SECRET_KEY` before rotating that, or suppressed addresses get mail again."),
     Setting("DATABASE_URL", None, "Any SQLAlchemy URL. Default: SQLite at `instance/feedback.db`. "
             "PostgreSQL: `postgresql+psycopg://user@host/db`."),
     Setting("SERVICE_NAME", "Feedback Loop", "The service name shown in the header and emails."),
@@ -143,6 +155,12 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
                 "FEEDBACK_SECRET_KEY must be set when FEEDBACK_ENV=production."
             )
         values["SECRET_KEY"] = _development_secret(instance_path)
+    from feedback.core.keys import derive_keys
+
+    values["KEYS"] = derive_keys(values)
+    # Links signed with SECRET_KEY itself, before keys were derived, still verify.
+    values["LEGACY_LINK_KEY"] = "" if values["LINK_SECRET_KEY"] else values["SECRET_KEY"]
+    values["SECRET_KEY"] = values["KEYS"]["session"].hex()  # Flask: sessions and CSRF
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'feedback.db'}"
     if not values["OUTBOX_DIR"]:

@@ -160,6 +160,7 @@ def delete_account(user: User) -> None:
     user.deleted_at = utcnow()
     user.session_version += 1
     user.memberships.clear()
+    audit.record("user.deleted", actor=user, target=user, summary="Deleted their account")
     db.session.flush()
 
 
