@@ -46,8 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    configure_proxies(app)
     configure_templates(app)
     configure_extensions(app)
+    configure_routing(app)
     register_blueprints(app)
     configure_requests(app)
     register_commands(app)
@@ -55,6 +57,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     maybe_start_in_dev_server(app)
     return app
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` reverse proxies, take the visitor's address and scheme
+    from the headers they add (the rate limits key on the address)."""
+    trusted = app.config["TRUSTED_PROXIES"]
+    if trusted:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted,
+                                x_host=0, x_port=0, x_prefix=0)
 
 
 def autoescape_unless_plain_text(template_name: str | None) -> bool:
@@ -92,6 +105,13 @@ def configure_extensions(app: Flask) -> None:
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     limiter.init_app(app)
     init_login(app)
+
+
+def configure_routing(app: Flask) -> None:
+    """Route ids are 1..2**31-1 (``feedback.core.ids``); before any rule is added."""
+    from feedback.core import ids
+
+    ids.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

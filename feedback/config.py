@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +27,20 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("ENV", "development", "`development` or `production`. Production refuses to start "
             "without a secret key and marks cookies secure."),
-    Setting("SECRET_KEY", None, "Signs sessions, links and tokens. Generated and kept in "
-            "`instance/secret_key` in development; required in production."),
+    Setting("SECRET_KEY", None, "The master key: a separate key for each purpose (sessions, "
+            "emailed links, ballot hashes, address hashes) is derived from it with HKDF. "
+            "Generated and kept in `instance/secret_key` in development; required in "
+            "production. Rotating: docs/deployment.md."),
+    Setting("SESSION_SECRET_KEY", "", "Optional: the key sessions and CSRF tokens are "
+            "derived from instead of `SECRET_KEY`. Change it to sign everyone out."),
+    Setting("LINK_SECRET_KEY", "", "Optional: the key emailed links (unsubscribe, manage, "
+            "stop following) are derived from instead of `SECRET_KEY`."),
+    Setting("BALLOT_SECRET_KEY", "", "Optional: the key ballot code hashes and voter keys are "
+            "derived from instead of `SECRET_KEY`. Set it to the old `SECRET_KEY` before "
+            "rotating that, or unused codes stop working."),
+    Setting("ADDRESS_SECRET_KEY", "", "Optional: the key for the hashes of erased addresses "
+            "(suppression list, consent ledger) instead of `SECRET_KEY`. Set it to the old "
+            "`SECRET_KEY` before rotating that, or suppressed addresses get mail again."),
     Setting("INSTANCE_PATH", None, "Folder for the development database, secret key and "
             "mail. Default: `instance/` in a checkout; `<venv>/var/feedback-instance` when "
             "installed from the wheel."),
@@ -44,8 +59,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", "", "SMTP password."),
     Setting("SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`."),
     Setting("OUTBOX_DIR", None, "Where development mail is written. Default: `instance/outbox`."),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage. Use "
-            "`redis://127.0.0.1:6379/0` when running more than one web worker."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage. `memory://` counts "
+            "in each worker process separately, so every limit is multiplied by the number "
+            "of workers: production refuses to start with it when more than one web worker "
+            "is configured (see `WEB_CONCURRENCY` in docs/deployment.md). Use "
+            "`redis://127.0.0.1:6379/0`."),
+    Setting("TRUSTED_PROXIES", 0, "How many reverse proxies or load balancers sit in front of "
+            "the app. Each one's `X-Forwarded-For` and `X-Forwarded-Proto` is believed (Werkzeug "
+            "`ProxyFix`), so rate limits count each visitor, not the load balancer. 0: the "
+            "connecting address is the visitor. Never set it higher than the real number.",
+            int),
     Setting("RATELIMIT_ENABLED", True, "Turn rate limits off (tests of other things only).",
             bool),
     Setting("SIGNIN_RATE_LIMIT", "5 per minute;20 per hour", "Limit on sign-in link requests "
@@ -125,12 +148,22 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
         values.update(test_config)
 
     production = values["ENV"] == "production"
+    if values["TRUSTED_PROXIES"] < 0:
+        raise RuntimeError("FEEDBACK_TRUSTED_PROXIES must be 0 or more.")
+    if production:
+        check_rate_limit_storage(values["RATELIMIT_STORAGE_URI"])
     if not values["SECRET_KEY"]:
         if production:
             raise RuntimeError(
                 "FEEDBACK_SECRET_KEY must be set when FEEDBACK_ENV=production."
             )
         values["SECRET_KEY"] = _development_secret(instance_path)
+    from feedback.core.keys import derive_keys
+
+    values["KEYS"] = derive_keys(values)
+    # Links signed with SECRET_KEY itself, before keys were derived, still verify.
+    values["LEGACY_LINK_KEY"] = "" if values["LINK_SECRET_KEY"] else values["SECRET_KEY"]
+    values["SECRET_KEY"] = values["KEYS"]["session"].hex()  # Flask: sessions and CSRF
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'feedback.db'}"
     if not values["OUTBOX_DIR"]:
@@ -156,6 +189,47 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
     if test_config:  # the override also wins over the derived Flask keys
         values.update(test_config)
     return values
+
+
+def configured_web_workers(environ: Mapping[str, str] | None = None,
+                           argv: Sequence[str] | None = None) -> int:
+    """How many web worker processes this server is configured to run, as far as can be
+    told from here: gunicorn's ``WEB_CONCURRENCY`` (its default for ``--workers``),
+    ``--workers``/``-w`` in ``GUNICORN_CMD_ARGS``, and the gunicorn command line this
+    process was started with. A ``workers =`` line in a gunicorn config file is not
+    read: set ``WEB_CONCURRENCY`` as well (docs/deployment.md)."""
+    environ = os.environ if environ is None else environ
+    argv = sys.argv if argv is None else argv
+    counts = [1]
+    if str(environ.get("WEB_CONCURRENCY", "")).strip().isdigit():
+        counts.append(int(environ["WEB_CONCURRENCY"]))
+    sources = [shlex.split(environ.get("GUNICORN_CMD_ARGS", ""))]
+    if argv and "gunicorn" in Path(str(argv[0])).name:
+        sources.append(list(argv[1:]))
+    for args in sources:
+        for index, arg in enumerate(args):
+            value = None
+            if arg in ("-w", "--workers") and index + 1 < len(args):
+                value = args[index + 1]
+            elif arg.startswith("--workers="):
+                value = arg.partition("=")[2]
+            elif arg.startswith("-w") and arg[2:].isdigit():
+                value = arg[2:]
+            if value and value.isdigit():
+                counts.append(int(value))
+    return max(counts)
+
+
+def check_rate_limit_storage(uri: str, environ: Mapping[str, str] | None = None,
+                             argv: Sequence[str] | None = None) -> None:
+    """Production: in-memory rate limits with more than one worker would let each worker
+    allow the full limit, so refuse to start."""
+    workers = configured_web_workers(environ, argv)
+    if uri.startswith("memory://") and workers > 1:
+        raise RuntimeError(
+            f"FEEDBACK_RATELIMIT_STORAGE_URI is memory:// but {workers} web workers are "
+            "configured: each worker would count separately and allow the full limit. Set "
+            "FEEDBACK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (shared storage).")
 
 
 def _development_secret(instance_path: Path) -> str:

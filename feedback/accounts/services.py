@@ -25,6 +25,7 @@ from feedback.audit import services as audit
 from feedback.core.languages import get_language
 from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
+from feedback.core.redirects import safe_next
 from feedback.core.tokens import hash_token, new_token
 from feedback.core.validation import ValidationError, clean_email, clean_text
 from feedback.extensions import db
@@ -83,8 +84,7 @@ def request_sign_in(email: str, next_url: str | None = None) -> None:
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     db.session.add(SignInToken(
         token_hash=token_hash, email=email, expires_at=utcnow() + timedelta(minutes=minutes),
-        next_url=next_url if next_url and next_url.startswith("/") and not
-        next_url.startswith("//") else None,
+        next_url=safe_next(next_url),
     ))
     db.session.flush()
     existing = get_user_by_email(email)
@@ -145,6 +145,14 @@ def update_profile(user: User, display_name: str, language: str) -> User:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the person out everywhere: every session cookie issued so far (a copy kept
+    before signing out included) stops working, because the user loader checks
+    ``session_version``."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
 def delete_account(user: User) -> None:
     """Erase the person's personal data. Contributions stay, shown as by a former member."""
     user.email = None
@@ -152,6 +160,7 @@ def delete_account(user: User) -> None:
     user.deleted_at = utcnow()
     user.session_version += 1
     user.memberships.clear()
+    audit.record("user.deleted", actor=user, target=user, summary="Deleted their account")
     db.session.flush()
 
 

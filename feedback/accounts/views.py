@@ -22,6 +22,7 @@ from feedback.accounts.services import LinkProblem
 from feedback.core.forms import ConfirmForm, show_validation_error
 from feedback.core.i18n import SESSION_KEY as LANGUAGE_KEY
 from feedback.core.languages import enabled_languages
+from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
@@ -40,7 +41,7 @@ def link_problem_page(problem: LinkProblem, kind: str):
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(email_rate_limit, methods=["POST"])
 def sign_in():
-    form = SignInForm(next=request.args.get("next", ""))
+    form = SignInForm(next=safe_next(request.args.get("next"), ""))
     if form.validate_on_submit():
         try:
             services.request_sign_in(form.email.data, form.next.data or None)
@@ -76,13 +77,17 @@ def confirm_sign_in(token: str):
         db.session.commit()
         login_user(user)
         flash(_("You are signed in."), "success")
-        return redirect(next_url or url_for("accounts.account"))
+        return redirect(safe_next(next_url, url_for("accounts.account")))
     return render_template("accounts/confirm_sign_in.html", form=form)
 
 
 @bp.post("/sign-out")
 def sign_out():
-    logout_user()  # CSRFProtect has already checked the token
+    # CSRFProtect has already checked the token.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+    logout_user()
     flash(_("You are signed out."), "success")
     return redirect(url_for("core.home"))
 

@@ -22,6 +22,8 @@ def record(
     **details: Any,
 ) -> AuditEvent:
     """Add an audit event to the current unit of work (the caller commits)."""
+    if hasattr(target, "_get_current_object"):  # current_user: name the User, not the proxy
+        target = target._get_current_object()
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "id", None),

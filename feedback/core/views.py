@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from feedback.core.i18n import SESSION_KEY
 from feedback.core.languages import enabled_languages, get_language
+from feedback.core.redirects import safe_next
 from feedback.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -42,9 +43,7 @@ def healthz():
 def choose_language():
     """The language picker: /language?code=ur&next=/updates"""
     language = get_language(request.args.get("code"))
-    next_url = request.args.get("next") or "/"
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = "/"
+    next_url = safe_next(request.args.get("next"), "/")
     if language is None:
         return render_template("core/languages.html", languages=enabled_languages(),
                                next_url=next_url)

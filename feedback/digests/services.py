@@ -160,6 +160,13 @@ def prepare_next(user, audience: Audience, now: datetime | None = None) -> Editi
     return edition
 
 
+def record_test_send(user, edition: Edition) -> None:
+    """Audit a test send of ``edition`` to the editor's own address."""
+    audit.record("newsletter.test_sent", actor=user, organisation=edition.audience.organisation,
+                 target=edition, summary="Sent a test of every language to themselves",
+                 languages=sorted(v.language for v in edition.versions))
+
+
 def send_now(user, edition: Edition) -> Edition:
     """A partner sends a previewed draft straight away."""
     from feedback.delivery.services import start_edition

@@ -134,6 +134,8 @@ def test_send(edition_id: int):
                      "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                      "Content-Language": version.language})
         send_message(outgoing.email_message())
+    services.record_test_send(current_user, edition)
+    db.session.commit()
     flash(_("Test sent to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("digests.preview", edition_id=edition.id))
 

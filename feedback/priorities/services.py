@@ -6,8 +6,6 @@ Functions here only ``flush()``; the request, job or command commits once.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from feedback.accounts.models import User
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.audit import services as audit
+from feedback.core.keys import keyed_hash
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
 from feedback.extensions import db
@@ -89,8 +88,7 @@ def _(text: str, **values: Any) -> str:
 # Identity and keys -------------------------------------------------------------------
 
 def _hmac(message: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_hash("ballots", message)
 
 
 def voter_key(round_id: int, identity: str) -> str:

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 
 from feedback.accounts.permissions import can_edit_org
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
+from feedback.core.ids import parse_id
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
 from feedback.organisations import services as organisations
@@ -189,12 +190,17 @@ def _ballot_done(round_: PriorityRound, ballot_id: int, message: str):
     return redirect(url_for("priorities.describe", slug=round_.slug))
 
 
+def _ids(values: list[Any] | None) -> list[int]:
+    """Ids chosen in a form; one that is not an id becomes 0, which matches nothing, so
+    the service says what is wrong."""
+    return [parse_id(value) or 0 for value in values or [] if str(value).strip()]
+
+
 def _follow_choices(user: Any, chosen: list[Any]) -> None:
-    for priority_id in chosen:
-        if priority_id:
-            item = db.session.get(Priority, int(priority_id))
-            if item is not None:
-                services.follow_priority(user, item)
+    for priority_id in filter(None, map(parse_id, chosen)):
+        item = db.session.get(Priority, priority_id)
+        if item is not None:
+            services.follow_priority(user, item)
 
 
 @bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
@@ -416,9 +422,9 @@ def merge(suggestion_id: int):
     services.require_organiser(current_user, round_)
     form = forms.MergeForm()
     form.into.choices = []
-    if not form.validate_on_submit() or not str(form.into.data).isdigit():
+    if not form.validate_on_submit() or parse_id(form.into.data) is None:
         abort(400)
-    keep = db.session.get(Suggestion, int(form.into.data)) or abort(404)
+    keep = db.session.get(Suggestion, parse_id(form.into.data)) or abort(404)
     return _run(round_, lambda: services.merge_suggestions(current_user, duplicate, keep),
                 _("Questions merged. Everyone who suggested or followed them is kept."),
                 "#section-suggestions")
@@ -432,8 +438,8 @@ def add_priority(slug: str):
     if not form.validate_on_submit():
         abort(400)
     return _run(round_, lambda: services.create_priority(
-        current_user, round_, form_data(form), [int(i) for i in form.suggestions.data or []
-                                                if str(i).isdigit()]),
+        current_user, round_, form_data(form),
+        _ids(form.suggestions.data)),
         _("Priority added. Publish the shortlist to show it."), "#section-shortlist")
 
 
@@ -460,7 +466,7 @@ def publish_shortlist(slug: str):
     if not form.validate_on_submit():
         abort(400)
     return _run(round_, lambda: services.publish_shortlist(
-        current_user, round_, [i for i in form.priorities.data or [] if str(i).isdigit()],
+        current_user, round_, _ids(form.priorities.data),
         form.note.data), _("Shortlist published."), "#section-shortlist")
 
 

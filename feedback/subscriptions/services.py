@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, func, select, update
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
+from feedback.core.keys import link_signing_keys
 from feedback.core.languages import enabled_languages, get_language
 from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
@@ -52,7 +53,7 @@ class LinkProblem(Exception):
 # Signed links ------------------------------------------------------------------------
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscriber-link")
+    return URLSafeSerializer(link_signing_keys(), salt="subscriber-link")
 
 
 def signed_token(subscriber_id: int) -> str:
@@ -376,8 +377,13 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     email = clean_email(data.get("email"))
     name = clean_text(data.get("name"), label="a name", max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
-    return _add_contact(audience, email, name, language, attested=attested, basis=basis,
-                        user=user)
+    added = _add_contact(audience, email, name, language, attested=attested, basis=basis,
+                         user=user)
+    if added:  # ids only: the log never holds an address
+        audit.record("newsletter.contact_added", actor=user, organisation=audience.organisation,
+                     target=audience, summary="Added a contact who already agreed" if attested
+                     else "Added a contact, who is asked to confirm", attested=attested)
+    return added
 
 
 def import_contacts(user, audience: Audience, csv_text: str, *, attested: bool,

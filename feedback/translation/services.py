@@ -166,6 +166,9 @@ def review_segment(actor: Any, segment: TranslationSegment, text: str | None,
         segment.status = SegmentStatus.APPROVED
         segment.approved_by_id = actor.id
         segment.approved_at = now
+        audit.record("translation.approved", actor=actor, target=segment,
+                     summary=f"Approved a {segment.target_language} translation",
+                     language=segment.target_language, edited=segment.edited_at == now)
     else:
         segment.status = SegmentStatus.NEEDS_REVIEW
         segment.approved_by_id = None

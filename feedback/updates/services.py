@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from feedback.accounts.models import User
 from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.audit import services as audit
+from feedback.core.keys import link_signing_keys
 from feedback.core.markdown import render_markdown
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, clean_url, slugify
@@ -689,8 +690,7 @@ def unfollow(user: Any, target_type: str, target_id: Any) -> None:
 def stop_following_token(user_id: int) -> str:
     """The signed token in a follower email's one-click unsubscribe link. It has no expiry:
     unsubscribe links must keep working in old emails."""
-    return URLSafeSerializer(current_app.config["SECRET_KEY"],
-                             salt="stop-following").dumps(user_id)
+    return URLSafeSerializer(link_signing_keys(), salt="stop-following").dumps(user_id)
 
 
 def stop_following_url(user_id: int, base_url: str | None = None) -> str:
@@ -703,8 +703,7 @@ def user_from_stop_following_token(token: str) -> User | None:
     """The person a stop-following token was made for, or None if it is forged or they
     have deleted their account."""
     try:
-        user_id = URLSafeSerializer(current_app.config["SECRET_KEY"],
-                                    salt="stop-following").loads(token)
+        user_id = URLSafeSerializer(link_signing_keys(), salt="stop-following").loads(token)
     except BadSignature:
         return None
     user = db.session.get(User, user_id) if isinstance(user_id, int) else None

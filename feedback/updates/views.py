@@ -25,6 +25,7 @@ from wtforms import SelectChoice
 from feedback.accounts.permissions import can_edit_org, require_moderator, require_org_editor
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
+from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit, report_rate_limit
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
@@ -311,13 +312,6 @@ def withdraw(slug: str):
 
 # Following ----------------------------------------------------------------------------
 
-def _safe_next(default: str) -> str:
-    target = request.form.get("next") or default
-    if not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
-
-
 @bp.post("/follow")
 @login_required
 def follow():
@@ -336,7 +330,7 @@ def follow():
         abort(400, description=error.message)
     db.session.commit()
     flash(message, "success")
-    return redirect(_safe_next(url_for("updates.following")))
+    return redirect(safe_next(request.form.get("next"), url_for("updates.following")))
 
 
 @bp.get("/following")

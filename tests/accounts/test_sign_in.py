@@ -121,3 +121,30 @@ def test_the_sign_in_email_contains_no_other_personal_data(client, outbox, make_
     text = outbox.text(outbox.last())
     assert "Secret Name" not in text
     assert re.search(r"/sign-in/[A-Za-z0-9_-]{40,}", text)
+
+
+def test_a_session_cookie_copied_before_sign_out_no_longer_works(app, client, outbox):
+    """Issue 13, item 9: signing out ends the session on the server, not just in the
+    browser that asked, so a copied cookie cannot load the account page afterwards."""
+    _request_link(client, "copied@example.org")
+    assert client.post(f"/sign-in/{_token_from(outbox)}").status_code == 302
+    assert client.get("/account").status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value)
+    assert thief.get("/account").status_code == 200  # the copy works while signed in
+
+    assert client.post("/sign-out").status_code == 302
+    assert client.get("/account").status_code == 302
+    response = thief.get("/account")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def test_deleting_an_account_ends_a_copied_session_too(app, client, outbox):
+    _request_link(client, "leaving@example.org")
+    client.post(f"/sign-in/{_token_from(outbox)}")
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert client.post("/account/delete", data={"confirm": "y"}).status_code in (302, 200)
+    assert thief.get("/account").status_code == 302

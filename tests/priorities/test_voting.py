@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from feedback.audit.models import AuditEvent
+from feedback.core.keys import derive_keys
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
@@ -52,7 +53,10 @@ def test_voter_key_is_a_keyed_hash_and_differs_between_rounds(app, voting_round,
     assert re.fullmatch(r"[0-9a-f]{64}", key)
     assert key == services.voter_key(voting_round.id, "user:1")
     assert key != services.voter_key(other.id, "user:1")
-    app.config["SECRET_KEY"] = "another-secret"
+    app.config["SECRET_KEY"] = "another-secret"  # Flask's key: sessions only
+    assert key == services.voter_key(voting_round.id, "user:1")
+    app.config["KEYS"] = derive_keys({"SECRET_KEY": "test-secret",
+                                      "BALLOT_SECRET_KEY": "another-secret"})
     assert key != services.voter_key(voting_round.id, "user:1")
 
 
