@@ -136,6 +136,7 @@ def suggest(slug: str):
 @login_required
 def follow_suggestion(suggestion_id: int):
     suggestion = db.session.get(Suggestion, suggestion_id) or abort(404)
+    _visible_round(suggestion.round.slug)  # a draft round's questions do not exist to others
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.follow_suggestion(current_user, suggestion)
@@ -168,6 +169,7 @@ def priority(priority_id: int):
 @login_required
 def follow_priority(priority_id: int):
     item = services.get_priority(priority_id)
+    _visible_round(item.round.slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if request.form.get("stop"):
