@@ -8,7 +8,6 @@ PostgreSQL), so memory stays flat however many rows there are.
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import json
@@ -21,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
+from feedback.core import csvsafe
 from feedback.extensions import db
 from feedback.organisations.models import Dataset, Organisation, Service
 from feedback.priorities.models import Phase, Priority, PriorityRound
@@ -266,9 +266,10 @@ def csv_value(value: Any) -> str:
 
 
 def csv_chunks(table: Table) -> Iterator[str]:
-    """The table as CSV, a batch of rows per chunk."""
+    """The table as CSV, a batch of rows per chunk (cells that a spreadsheet would run as
+    a formula are neutralised: ``feedback.core.csvsafe``)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(table.header)
     for count, row in enumerate(table.rows(), start=1):
         writer.writerow([csv_value(v) for v in row])

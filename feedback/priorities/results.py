@@ -3,7 +3,6 @@ rounds, overall and broken down. Every count leaves here already suppressed."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from feedback.core import csvsafe
 from feedback.core.charts import bar_rows
 from feedback.core.suppression import PublishedCount, published_percentage, suppress_count
 from feedback.extensions import db
@@ -161,7 +161,7 @@ def compute_results(round_: PriorityRound) -> Results:
 def results_csv(results: Results) -> str:
     """The published (suppressed) figures, one row per priority and category."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csvsafe.writer(buffer)
     writer.writerow(["breakdown", "category", "priority", "voters_in_category",
                      "chose_priority", "percentage", "points"])
     for tally in results.tallies:

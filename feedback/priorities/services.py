@@ -18,8 +18,8 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from feedback.accounts.models import User
-from feedback.accounts.permissions import PermissionDenied, can_edit_org
+from feedback.accounts.models import OrgRole, User
+from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
 from feedback.audit import services as audit
 from feedback.core.keys import keyed_hash
 from feedback.core.models import utcnow
@@ -48,6 +48,7 @@ from feedback.priorities.models import (
     BallotCodeBatch,
     BallotMethod,
     Group,
+    InvitationStatus,
     PaperBallot,
     PaperStatus,
     Phase,
@@ -55,6 +56,7 @@ from feedback.priorities.models import (
     PriorityFollower,
     PriorityRound,
     ResponseStatus,
+    RoundInvitation,
     ShortlistEntry,
     ShortlistVersion,
     Suggester,
@@ -259,11 +261,14 @@ def _clean_round(data: dict[str, Any]) -> dict[str, Any]:
 
 def create_round(actor: Any, organisations: Sequence[Organisation],
                  data: dict[str, Any]) -> PriorityRound:
-    """Start a round (as a draft). The actor must be an editor of the first organisation;
-    the others run it with them."""
+    """Start a round (as a draft). The actor must be an editor of the first organisation,
+    which runs it. Each other organisation is invited (``invite_organisation``) and runs
+    it only once one of its admins accepts; an actor who is an admin of it accepts by
+    starting the round. The demo seed and the CLI (``actor=None``) add them at once."""
     if not organisations:
         raise ValidationError(_("Choose the organisation running the round."), "organisation")
-    if actor is not None and not can_edit_org(actor, organisations[0].id):
+    lead, *others = list(dict.fromkeys(organisations))
+    if actor is not None and not can_edit_org(actor, lead.id):
         raise PermissionDenied(_("Only editors of this organisation can start a round for it."))
     cleaned = _clean_round(data)
     slug = slugify(cleaned["title"])
@@ -272,12 +277,107 @@ def create_round(actor: Any, organisations: Sequence[Organisation],
         number += 1
         slug = f"{base}-{number}"
     round_ = PriorityRound(slug=slug, created_by_id=getattr(actor, "id", None), **cleaned)
-    round_.organisations = list(dict.fromkeys(organisations))
+    round_.organisations = [lead] + (others if actor is None else [])
     db.session.add(round_)
     db.session.flush()
-    audit.record("priority_round.created", actor=actor, organisation=organisations[0],
+    audit.record("priority_round.created", actor=actor, organisation=lead,
                  target=round_, summary=f"Started the round {round_.title}")
+    if actor is not None:
+        for organisation in others:
+            invitation = invite_organisation(actor, round_, organisation, lead)
+            if _speaks_for(actor, organisation.id):
+                decide_invitation(actor, invitation, accept=True)
     return round_
+
+
+# Co-organisers: invited, and running the round only once they accept ------------------
+
+def _speaks_for(user: Any, organisation_id: int) -> bool:
+    """Only the organisation's own admins can agree for it (not platform admins)."""
+    return org_role(user, organisation_id) == OrgRole.ADMIN
+
+
+def invite_organisation(actor: Any, round_: PriorityRound, organisation: Organisation,
+                        inviting: Organisation | None = None) -> RoundInvitation:
+    """Ask ``organisation`` to run the round too. Nothing public changes until one of its
+    admins accepts. Audited for both organisations. Asking again after a decline asks
+    again; asking an organisation already running it does nothing."""
+    require_organiser(actor, round_)
+    inviting = inviting or _first_org_of(actor, round_)
+    invitation = db.session.scalar(select(RoundInvitation).where(
+        RoundInvitation.round_id == round_.id,
+        RoundInvitation.organisation_id == organisation.id))
+    if invitation is not None and invitation.status == InvitationStatus.PENDING:
+        return invitation
+    if organisation in round_.organisations:
+        raise ValidationError(_("That organisation already runs this round."), "partners")
+    invitation = invitation or RoundInvitation(round_id=round_.id,
+                                               organisation_id=organisation.id)
+    invitation.status = InvitationStatus.PENDING
+    invitation.invited_by_id = getattr(actor, "id", None)
+    invitation.invited_by_organisation_id = getattr(inviting, "id", None)
+    invitation.invited_at = utcnow()
+    invitation.decided_by_id = invitation.decided_at = None
+    db.session.add(invitation)
+    db.session.flush()
+    summary = f"{round_.title}: {organisation.name} invited to run it with " \
+              f"{getattr(inviting, 'name', 'the organisers')}"
+    for side in (inviting, organisation):
+        audit.record("priority_round.co_organiser_invited", actor=actor, organisation=side,
+                     target=invitation, summary=summary, round_id=round_.id,
+                     invited_organisation_id=organisation.id)
+    return invitation
+
+
+def pending_invitations(user: Any) -> Sequence[RoundInvitation]:
+    """Invitations waiting for an answer from an organisation ``user`` is an admin of."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    admin_of = [m.organisation_id for m in user.memberships
+                if _speaks_for(user, m.organisation_id)]
+    if not admin_of:
+        return []
+    return db.session.scalars(
+        select(RoundInvitation).options(selectinload(RoundInvitation.round),
+                                        selectinload(RoundInvitation.organisation),
+                                        selectinload(RoundInvitation.invited_by_organisation))
+        .where(RoundInvitation.organisation_id.in_(admin_of),
+               RoundInvitation.status == InvitationStatus.PENDING)
+        .order_by(RoundInvitation.invited_at)).all()
+
+
+def round_invitations(round_: PriorityRound) -> Sequence[RoundInvitation]:
+    """A round's invitations that are waiting or were declined (for its organisers)."""
+    return db.session.scalars(
+        select(RoundInvitation).options(selectinload(RoundInvitation.organisation))
+        .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.status != InvitationStatus.ACCEPTED)
+        .order_by(RoundInvitation.invited_at)).all()
+
+
+def decide_invitation(actor: Any, invitation: RoundInvitation, *,
+                      accept: bool) -> RoundInvitation:
+    """An admin of the invited organisation accepts (it then runs the round: it is named
+    on it, counted in its figures and gets organisers' powers) or declines."""
+    organisation = invitation.organisation
+    if not _speaks_for(actor, organisation.id):
+        raise PermissionDenied(_("Only admins of the invited organisation can answer."))
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError(_("This invitation has already been answered."))
+    round_ = invitation.round
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.decided_by_id = getattr(actor, "id", None)
+    invitation.decided_at = utcnow()
+    if accept and organisation not in round_.organisations:
+        round_.organisations.append(organisation)
+    db.session.flush()
+    action = "accepted" if accept else "declined"
+    summary = f"{round_.title}: {organisation.name} {action} the invitation to run it"
+    for side in dict.fromkeys([organisation, invitation.invited_by_organisation]):
+        audit.record(f"priority_round.co_organiser_{action}", actor=actor, organisation=side,
+                     target=invitation, summary=summary, round_id=round_.id,
+                     invited_organisation_id=organisation.id)
+    return invitation
 
 
 def update_round(actor: Any, round_: PriorityRound, data: dict[str, Any]) -> PriorityRound:
@@ -596,8 +696,9 @@ def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any]) -> list[in
 
 
 def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
-                  chosen: list[int]) -> tuple[Ballot, bool]:
-    """Insert the ballot, or replace the person's earlier one. Returns (ballot, replaced)."""
+                  chosen: list[int], *, replaceable: bool = True) -> tuple[Ballot, bool]:
+    """Insert the ballot, or replace the person's earlier one (unless ``replaceable`` is
+    false: a code used without an account votes once). Returns (ballot, replaced)."""
     existing = db.session.scalar(select(Ballot).where(Ballot.round_id == round_.id,
                                                       Ballot.voter_key == key)
                                  .with_for_update())
@@ -618,7 +719,7 @@ def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
         except IntegrityError:
             existing = db.session.scalar(select(Ballot).where(
                 Ballot.round_id == round_.id, Ballot.voter_key == key).with_for_update())
-    if method == BallotMethod.CODE or existing.method == BallotMethod.CODE:
+    if not replaceable:
         raise ValidationError(_(CODE_USED_MESSAGE), "code")
     db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
     db.session.expire(existing, ["choices"])
@@ -641,8 +742,10 @@ def cast_online_ballot(user: User, round_: PriorityRound,
                          chosen)
 
 
-def _claim_code(round_: PriorityRound, code: str) -> BallotCode:
-    """Lock the code's row and mark it used, or say clearly why it cannot be used."""
+def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> BallotCode:
+    """Lock the code's row and mark it used, or say clearly why it cannot be used. Used
+    by someone signed in (``account``), the code is bound to their account: it stays
+    theirs, so they alone can use it again (to change their ballot)."""
     if len(normalise_code(code)) != CODE_LENGTH:
         raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
     row = db.session.scalar(select(BallotCode).where(BallotCode.code_hash == hash_code(code),
@@ -650,21 +753,33 @@ def _claim_code(round_: PriorityRound, code: str) -> BallotCode:
                             .with_for_update())
     if row is None:
         raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
-    if row.used_at is not None:
+    owner = getattr(account, "id", None)
+    if row.used_at is not None and (owner is None or row.user_id != owner):
         raise ValidationError(_(CODE_USED_MESSAGE), "code")
-    row.used_at = utcnow()
+    row.used_at = row.used_at or utcnow()
+    row.user_id = row.user_id or owner
     return row
 
 
-def cast_code_ballot(round_: PriorityRound, code: str,
-                     priority_ids: Sequence[Any]) -> Ballot:
-    """Vote with a one-time ballot code. The code is used up only if the ballot is taken."""
+def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[Any],
+                     user: Any = None) -> tuple[Ballot, bool]:
+    """Vote with a one-time ballot code. The code is used up only if the ballot is taken.
+
+    One person, one ballot across channels: someone signed in (``user``) votes under
+    their account's voter key whichever way they vote, so a code they use replaces their
+    online ballot, and a later online ballot (or another code) replaces it in turn; the
+    unique (round, voter key) constraint keeps this true under concurrent requests. The
+    code is bound to their account. Without an account the code itself is the voter,
+    once. Returns (ballot, replaced)."""
     check_voting_open(round_)
     chosen = clean_choices(round_, priority_ids)
-    row = _claim_code(round_, code)
-    ballot, _replaced = _write_ballot(round_, voter_key(round_.id, f"code:{row.code_hash}"),
-                                      BallotMethod.CODE, chosen)
-    return ballot
+    account = user if getattr(user, "is_authenticated", False) else None
+    row = _claim_code(round_, code, account)
+    if account is not None:
+        return _write_ballot(round_, voter_key(round_.id, f"user:{account.id}"),
+                             BallotMethod.CODE, chosen)
+    return _write_ballot(round_, voter_key(round_.id, f"code:{row.code_hash}"),
+                         BallotMethod.CODE, chosen, replaceable=False)
 
 
 def create_code_batch(actor: Any, round_: PriorityRound, size: Any,

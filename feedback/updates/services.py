@@ -273,11 +273,9 @@ def list_organisation_updates(organisation_id: int, statuses: Iterable[UpdateSta
 
 def list_terms(kind: TermKind) -> Sequence[Term]:
     """Terms of one kind used by at least one published update (for filter menus)."""
-    used = exists().where(update_terms.c.term_id == Term.id,
-                          update_terms.c.update_id == Update.id,
-                          Update.status == UpdateStatus.PUBLISHED)
     return db.session.scalars(select(Term).where(Term.kind == kind, Term.approved.is_(True),
-                                                 used).order_by(Term.name)).all()
+                                                 _published_use(Term.id))
+                              .order_by(Term.name)).all()
 
 
 @lru_cache(maxsize=512)
@@ -652,9 +650,25 @@ def follow_target(target_type: str, target_id: Any) -> tuple[FollowTarget, Any]:
     if not 0 < identifier <= MAX_ID:
         raise ValidationError("Choose something to follow.")
     target = db.session.get(FOLLOW_MODELS[kind], identifier)
-    if target is None or (kind == FollowTarget.TOPIC and target.kind != TermKind.TOPIC):
+    if target is None or (kind == FollowTarget.TOPIC and not _public_topic(target)):
         raise ValidationError("Choose something to follow.")
     return kind, target
+
+
+PUBLIC_STATUSES = (UpdateStatus.PUBLISHED, UpdateStatus.WITHDRAWN)
+
+
+def _published_use(term_id: Any, statuses: Sequence[UpdateStatus] = (UpdateStatus.PUBLISHED,)):
+    """True when an update in one of ``statuses`` uses the term. Terms are made when a
+    draft first uses them, so until then their names are as private as the draft."""
+    return exists().where(update_terms.c.term_id == term_id,
+                          update_terms.c.update_id == Update.id,
+                          Update.status.in_(list(statuses)))
+
+
+def _public_topic(term: Term) -> bool:
+    return term.kind == TermKind.TOPIC and term.approved and bool(db.session.scalar(
+        select(_published_use(term.id, PUBLIC_STATUSES))))
 
 
 def is_following(user: Any, target_type: FollowTarget, target_id: int) -> bool:
@@ -679,9 +693,13 @@ def follow(user: Any, target_type: str, target_id: Any) -> Follow:
 
 
 def unfollow(user: Any, target_type: str, target_id: Any) -> None:
-    kind, target = follow_target(target_type, target_id)
+    """Stop following (idempotent; works whatever has become of the thing followed)."""
+    try:
+        kind, identifier = FollowTarget(target_type), int(target_id)
+    except (TypeError, ValueError):
+        raise ValidationError("Choose something to follow.") from None
     existing = db.session.scalar(select(Follow).where(
-        Follow.user_id == user.id, Follow.target_type == kind, Follow.target_id == target.id))
+        Follow.user_id == user.id, Follow.target_type == kind, Follow.target_id == identifier))
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
@@ -729,8 +747,10 @@ def list_follows(user: Any) -> list[tuple[Follow, Any]]:
     for kind, model in FOLLOW_MODELS.items():
         ids = [f.target_id for f in follows if f.target_type == kind]
         if ids:
-            targets = {t.id: t for t in db.session.scalars(select(model)
-                                                           .where(model.id.in_(ids)))}
+            statement = select(model).where(model.id.in_(ids))
+            if kind == FollowTarget.TOPIC:  # only tags a public update carries
+                statement = statement.where(_published_use(Term.id, PUBLIC_STATUSES))
+            targets = {t.id: t for t in db.session.scalars(statement)}
             result += [(f, targets[f.target_id]) for f in follows
                        if f.target_type == kind and f.target_id in targets]
     return result

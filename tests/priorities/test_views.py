@@ -240,3 +240,19 @@ def test_edit_round_keeps_voting_rules_once_voting_started(voting_round, sign_in
     db.session.expire_all()
     assert voting_round.title == "Sickle cell priorities 2026"
     assert voting_round.groups == ["patients"]
+
+
+def test_following_a_draft_rounds_question_or_priority_by_id_is_a_404(
+        make_round, make_user, sign_in_as, organiser):
+    """Issue 13 item 12: the follow POSTs must not reveal a draft round's slug."""
+    round_ = make_round("draft", title="Secret draft round")
+    suggestion = Suggestion(round_id=round_.id, question="Hidden question?")
+    db.session.add(suggestion)
+    db.session.commit()
+    client = sign_in_as(make_user())
+    response = client.post(f"/priorities/suggestions/{suggestion.id}/follow")
+    assert response.status_code == 404
+    assert round_.slug not in (response.headers.get("Location") or "")
+    assert client.post(f"/priorities/{_ids(round_)[0]}/follow").status_code == 404
+    sign_in_as(organiser)  # the organisers may
+    assert client.post(f"/priorities/suggestions/{suggestion.id}/follow").status_code == 302

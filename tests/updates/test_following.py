@@ -8,7 +8,7 @@ from bs4 import BeautifulSoup
 from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.updates import services
-from feedback.updates.models import FollowTarget, TermKind
+from feedback.updates.models import Follow, FollowTarget, TermKind
 
 
 def _follow(client, target_type, target_id, action=None):
@@ -89,3 +89,21 @@ def test_deleted_accounts_are_not_emailed(make_user, make_update, dataset):
     db.session.commit()
     make_update()
     assert deliver_due() == 0
+
+
+def test_a_topic_only_a_draft_uses_cannot_be_followed_or_seen(client, sign_in_as, make_user,
+                                                               make_update):
+    """Issue 13 item 12: a topic made by a draft is as private as the draft."""
+    make_update(publish=False, topics=["Unannounced merger plans"])
+    secret = services.get_term(TermKind.TOPIC, "unannounced-merger-plans")
+    reader = make_user(email="curious@example.org")
+    sign_in_as(reader)
+    assert _follow(client, "topic", secret.id).status_code == 400
+    assert not services.is_following(reader, FollowTarget.TOPIC, secret.id)
+    # A follow made while the topic was public (or before this fix) is not shown either.
+    db.session.add(Follow(user_id=reader.id, target_type=FollowTarget.TOPIC,
+                                   target_id=secret.id))
+    db.session.commit()
+    assert "Unannounced merger plans" not in client.get("/following").get_data(as_text=True)
+    assert _follow(client, "topic", secret.id, action="unfollow").status_code == 302
+    assert not services.is_following(reader, FollowTarget.TOPIC, secret.id)
