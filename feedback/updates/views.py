@@ -26,6 +26,7 @@ from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
 from feedback.core.security import email_rate_limit, report_rate_limit
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
@@ -128,7 +129,7 @@ def share_links(update: Update, link: str) -> dict[str, str]:
 @bp.get("/updates/<slug>")
 def update(slug: str):
     item = _visible_update(slug)
-    link = tasks.public_url("updates.update", slug=item.slug)
+    link = external_url("updates.update", slug=item.slug)
     return render_template(
         "updates/update.html", update=item, link=link, share=share_links(item, link),
         questions=questions.public_questions(item.id),
@@ -142,7 +143,7 @@ def qr_code(slug: str):
     """A QR code back to the update, for printed copies on noticeboards."""
     item = _visible_update(slug)
     buffer = io.BytesIO()
-    segno.make(tasks.public_url("updates.update", slug=item.slug), error="m").save(
+    segno.make(external_url("updates.update", slug=item.slug), error="m").save(
         buffer, kind="svg", scale=4, border=2, xmldecl=False,
         title=_("Link to this update"))
     response = Response(buffer.getvalue(), mimetype="image/svg+xml")
@@ -371,7 +372,7 @@ def ask(slug: str):
             flash(_("Thank you. Your question will appear once a moderator has checked "
                     "it."), "success")
             return redirect(url_for("updates.update", slug=item.slug, _anchor="questions"))
-    link = tasks.public_url("updates.update", slug=item.slug)
+    link = external_url("updates.update", slug=item.slug)
     return render_template(
         "updates/update.html", update=item, link=link, share=share_links(item, link),
         questions=questions.public_questions(item.id),
