@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from feedback.core.urls import trusted_hosts
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -49,8 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SERVICE_NAME", "Feedback Loop", "The service name shown in the header and emails."),
     Setting("SERVICE_LOGO_URL", "", "Optional logo image URL for the header. No NHS logo is "
             "shown by default."),
-    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in emails, feeds and QR "
-            "codes."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", "Public address used in every link the site "
+            "sends out (emails, feeds, QR codes, the API), never the request's `Host`. May "
+            "include a path, for example `https://example.org/feedback`. In production only "
+            "its host (and `TRUSTED_HOSTS`) is answered; any other `Host` gets 400."),
+    Setting("TRUSTED_HOSTS", "", "Production only: other host names the site answers besides "
+            "`BASE_URL`'s, comma-separated (for example a load balancer's health check "
+            "address). A leading dot allows subdomains."),
     Setting("MAIL_FROM", "Feedback Loop <no-reply@feedback.localhost>", "Sender of all email."),
     Setting("SMTP_HOST", "", "SMTP server. Empty: mail is written to `instance/outbox/` as "
             "`.eml` files (development)."),
@@ -188,6 +195,8 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
     )
     if test_config:  # the override also wins over the derived Flask keys
         values.update(test_config)
+    # Flask refuses (400) a Host outside this list; None (development) accepts any.
+    values["TRUSTED_HOSTS"] = trusted_hosts(values) if production else None
     return values
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from feedback.core.languages import Language
-from feedback.updates.tasks import public_url
+from feedback.core.urls import external_url, site_path
 
 WIDGET_MAX_ITEMS = 10
 
@@ -22,11 +22,10 @@ def qr_data_uri(url: str) -> str:
 def link_in_language(endpoint: str, language: Language, values: dict | None = None) -> str:
     """An absolute link to a public page that opens it in ``language`` (through the
     language picker, which remembers the choice), or the page itself for the default."""
-    page = public_url(endpoint, **(values or {}))
+    page = external_url(endpoint, **(values or {}))
     if language.code == current_app.config["DEFAULT_LANGUAGE"]:
         return page
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return public_url("core.choose_language", code=language.code, next=page[len(base):])
+    return external_url("core.choose_language", code=language.code, next=site_path(page))
 
 
 def widget_snippet(src: str, title: str) -> str:

@@ -19,12 +19,12 @@ from feedback.accountability import kits, opendata, services
 from feedback.core.charts import bar_rows
 from feedback.core.languages import Language, enabled_languages, get_language
 from feedback.core.security import relax_csp
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.organisations import services as organisations
 from feedback.updates import services as updates
 from feedback.updates.models import TermKind
 from feedback.updates.services import UpdateFilters
-from feedback.updates.tasks import public_url
 
 bp = Blueprint("accountability", __name__)
 NOTHING_YET = "\u2013"  # an en dash: nothing to count yet
@@ -212,7 +212,7 @@ def widget_builder():
     filters = _widget_filters()
     args = {k: v for k, v in {"topic": filters.topic, "area": filters.area,
                               "lang": language.code if language else None}.items() if v}
-    src = public_url("accountability.widget", **args)
+    src = external_url("accountability.widget", **args)
     return render_template(
         "accountability/widget_builder.html", src=src, filters=filters,
         chosen_language=language, languages=enabled_languages(),

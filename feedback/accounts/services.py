@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
 from feedback.core.redirects import safe_next
 from feedback.core.tokens import hash_token, new_token
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError, clean_email, clean_text
 from feedback.extensions import db
 
@@ -92,7 +93,7 @@ def request_sign_in(email: str, next_url: str | None = None) -> None:
         email,
         _("Your sign-in link for %(service)s", service=current_app.config["SERVICE_NAME"]),
         "sign_in",
-        link=url_for("accounts.confirm_sign_in", token=token, _external=True),
+        link=external_url("accounts.confirm_sign_in", token=token),
         minutes=minutes,
         new_account=existing is None,
     )
@@ -194,7 +195,7 @@ def invite_member(actor: Any, organisation: Any, email: str, role: OrgRole) -> I
         "invitation",
         organisation=organisation,
         role=role,
-        link=url_for("accounts.accept_invitation", token=token, _external=True),
+        link=external_url("accounts.accept_invitation", token=token),
         days=INVITATION_DAYS,
     )
     return invitation

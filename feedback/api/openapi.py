@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from feedback.core.urls import base_url
 from feedback.organisations.models import OrganisationKind
 from feedback.updates.models import (
     BODY_MAX,
@@ -237,7 +238,7 @@ def _delete_responses() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The document served at /api/v1/openapi.json."""
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()
     update_filters = [
         _query("organisation", SLUG_QUERY, "Organisation slug"),
         _query("dataset", SLUG_QUERY, "Dataset slug"),

@@ -18,10 +18,11 @@ from feedback.api import tokens
 from feedback.api.openapi import input_schema, openapi_document
 from feedback.core.models import utcnow
 from feedback.core.pagination import paginate
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db
 from feedback.organisations.models import Dataset, Organisation, OrganisationKind, Service
-from feedback.updates import services, tasks
+from feedback.updates import services
 from feedback.updates.models import MAX_ID, Update
 from feedback.updates.services import UpdateFilters, UpdateLocked
 
@@ -60,30 +61,26 @@ def validation_error(error: ValidationError):
     return api_error(ApiError(status, error.message, error.field))
 
 
-def _absolute(endpoint: str, **values) -> str:
-    return tasks.public_url(endpoint, **values)
-
-
 # Serialising --------------------------------------------------------------------------
 
 def organisation_json(org: Organisation) -> dict[str, Any]:
     return {"slug": org.slug, "name": org.name, "kind": org.kind.value, "area": org.area,
             "ods_code": org.ods_code, "website": org.website, "description": org.description,
             "verified": org.verified,
-            "url": _absolute("organisations.organisation", slug=org.slug)}
+            "url": external_url("organisations.organisation", slug=org.slug)}
 
 
 def dataset_json(dataset: Dataset) -> dict[str, Any]:
     return {"slug": dataset.slug, "name": dataset.name, "description": dataset.description,
             "link": dataset.link, "organisation": dataset.organisation.slug,
             "custodian": dataset.custodian_label,
-            "url": _absolute("organisations.dataset", slug=dataset.slug)}
+            "url": external_url("organisations.dataset", slug=dataset.slug)}
 
 
 def service_json(service: Service) -> dict[str, Any]:
     return {"slug": service.slug, "name": service.name, "area": service.area,
             "description": service.description, "organisation": service.organisation.slug,
-            "url": _absolute("organisations.service", slug=service.slug)}
+            "url": external_url("organisations.service", slug=service.slug)}
 
 
 def _iso(value) -> str | None:
@@ -93,7 +90,7 @@ def _iso(value) -> str | None:
 def update_json(update: Update, revisions: bool = False) -> dict[str, Any]:
     data = {
         "id": update.id, "slug": update.slug,
-        "url": _absolute("updates.update", slug=update.slug),
+        "url": external_url("updates.update", slug=update.slug),
         "title": update.title, "summary": update.summary, "body": update.body,
         "body_html": services.rendered_body(update.body),
         "kind": update.kind.value, "status": update.status.value,
@@ -150,7 +147,7 @@ def list_updates():
     filters = UpdateFilters.from_args(request.args)
     page = services.list_published_updates(filters, cursor=request.args.get("cursor") or None,
                                            per_page=_per_page(), details=True)
-    next_link = (_absolute("api.list_updates", **filters.as_args(), cursor=page.next_cursor,
+    next_link = (external_url("api.list_updates", **filters.as_args(), cursor=page.next_cursor,
                            per_page=_per_page()) if page.next_cursor else None)
     return jsonify({"data": [update_json(u) for u in page.items],
                     "links": {"next": next_link}, "next_cursor": page.next_cursor})

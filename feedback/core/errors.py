@@ -8,7 +8,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from feedback.accounts.permissions import PermissionDenied
 from feedback.extensions import db
@@ -57,6 +57,8 @@ def register_error_handlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         if isinstance(error, InternalServerError):
             return internal_error(error)
+        if isinstance(error, SecurityError):  # a Host we do not serve: no page, no links
+            return make_response(str(TITLES[400]), 400, {"Content-Type": "text/plain"})
         status = error.code or 500
         if error.response is not None and status != 429:
             return error.response

@@ -12,6 +12,7 @@ from feedback.core.i18n import current_language
 from feedback.core.languages import enabled_languages
 from feedback.core.markdown import render_markdown
 from feedback.core.suppression import suppress_count
+from feedback.core.urls import external_url
 
 
 def _date(value: datetime | None, format: str = "d MMMM yyyy") -> str:
@@ -39,6 +40,7 @@ def init_templates(app: Flask) -> None:
         suppressed=lambda n: str(suppress_count(n)),
         percent=format_percent,
     )
+    app.jinja_env.globals["external_url"] = external_url
 
     @app.context_processor
     def site_context() -> dict:

@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 
 from feedback.core.models import utcnow
+from feedback.core.urls import base_url, external_url
 from feedback.delivery.channels import (
     BackOff,
     Outgoing,
@@ -198,7 +199,7 @@ def domain(url: str) -> str:
 
 def message_id(delivery_edition_id: int, subscriber_id: int, channel: str) -> str:
     """The same Message-ID every time this recipient is sent this edition."""
-    host = domain(current_app.config["BASE_URL"])
+    host = domain(base_url())
     return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{host}>"
 
 
@@ -275,7 +276,7 @@ class DigestQueue(Queue):
                 "audience": audience,
                 "from": formataddr((sender_name, sender[1])),
                 "list_id": list_id,
-                "web": f"{self.worker.base_url}/digests/editions/{edition.id}",
+                "id": edition.id,
             }
             for version in cached["versions"].values():
                 db.session.expunge(version)
@@ -293,11 +294,13 @@ class DigestQueue(Queue):
         if language not in versions:  # the site's languages changed after rendering
             language = "en" if "en" in versions else next(iter(versions))
         version = versions[language]
-        links = subscriptions.links_for(row.subscriber_id, self.worker.base_url)
+        links = subscriptions.links_for(row.subscriber_id)
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:
-            text = f"{version.subject}\n{edition['web']}/{language}\n{links['unsubscribe']}"
+            web = external_url("digests.web_version", edition_id=edition["id"],
+                               language=language)
+            text = f"{version.subject}\n{web}\n{links['unsubscribe']}"
         identifier = message_id(row.edition_id, row.subscriber_id, row.channel.value)
         unsubscribe = https(links["unsubscribe"])
         return Outgoing(
@@ -343,7 +346,7 @@ class Worker:
         self.max_attempts = config["DELIVERY_MAX_ATTEMPTS"]
         self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
         self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
-        self.base_url = config["BASE_URL"].rstrip("/")
+        self.base_url = base_url()
         self.queues: list[Queue] = [DigestQueue(self), NotificationQueue(self)]
         self.sent = 0
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, select
 
+from feedback.core.urls import external_url
 from feedback.extensions import db
 from feedback.priorities.models import Phase, Priority, PriorityRound
 
@@ -20,7 +20,6 @@ def _window(column, since: datetime | None, until: datetime):
 
 def round_news(since: datetime | None, until: datetime) -> list[dict]:
     """News items whose moment falls in ``(since, until]``."""
-    base = current_app.config["BASE_URL"].rstrip("/")
     items: list[dict] = []
     moments = (
         ("voting", PriorityRound.voting_opens_at, Phase.VOTING, "Voting is open: {}"),
@@ -34,7 +33,8 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
             moment = getattr(round_, column.key)
             items.append({
                 "kind": f"round-{kind}", "id": round_.id, "title": title.format(round_.title),
-                "summary": round_.scope, "url": f"{base}/priorities/rounds/{round_.slug}",
+                "summary": round_.scope,
+                "url": external_url("priorities.round_page", slug=round_.slug),
                 "published_at": moment.isoformat(), "organisation": "",
                 "organisation_id": None, "topics": [], "areas": [], "language": "en",
                 "priority": True})
@@ -43,7 +43,7 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
         items.append({
             "kind": "priority-response", "id": priority.id,
             "title": f"Response: {priority.title}", "summary": priority.response_text,
-            "url": f"{base}/priorities/{priority.id}",
+            "url": external_url("priorities.priority", priority_id=priority.id),
             "published_at": priority.response_published_at.isoformat(), "organisation": "",
             "organisation_id": None, "topics": [], "areas": [], "language": "en",
             "priority": True})

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from feedback.core.languages import Language, get_language
 from feedback.core.markdown import render_markdown
+from feedback.core.urls import base_url
 from feedback.translation.display import localised_text as translate
 
 GREETING = "@@GREETING@@"
@@ -91,7 +92,7 @@ def render_version(audience, edition, items: list[dict], language_code: str) -> 
         if part.missing:
             missing.append(f"newsletter {label}")
     env = current_app.jinja_env
-    base = current_app.config["BASE_URL"].rstrip("/")
+    base = base_url()
     with force_locale(language.babel_locale):
         subject = _("%(name)s, %(period)s", name=audience.name,
                     period=period_label(audience, edition.until))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 
+from feedback.core.urls import external_url
 from feedback.extensions import db
 from feedback.updates.models import Update, UpdateStatus
 from feedback.updates.services import list_options
@@ -22,10 +22,9 @@ def published_updates(since: datetime | None, until: datetime) -> list[dict]:
                  .order_by(Update.published_at.desc()).limit(MAX_ITEMS))
     if since is not None:
         statement = statement.where(Update.published_at > since)
-    base = current_app.config["BASE_URL"].rstrip("/")
     return [{
         "kind": "update", "id": update.id, "title": update.title, "summary": update.summary,
-        "url": f"{base}/updates/{update.slug}",
+        "url": external_url("updates.update", slug=update.slug),
         "published_at": update.published_at.isoformat() if update.published_at else "",
         "organisation": update.organisation.name, "organisation_id": update.organisation_id,
         "topics": [term.slug for term in update.topics],

@@ -11,6 +11,7 @@ from feedback.core.forms import ConfirmForm
 from feedback.core.languages import get_language
 from feedback.core.mail import send_message
 from feedback.core.security import email_rate_limit, relax_csp
+from feedback.core.urls import external_url
 from feedback.digests import services
 from feedback.digests.models import Edition
 from feedback.digests.rendering import localised_text, personalise
@@ -25,7 +26,7 @@ def _version(edition: Edition, language: str):
 
 
 def _public_links() -> dict[str, str]:
-    subscribe = url_for("subscriptions.subscribe", _external=True)
+    subscribe = external_url("subscriptions.subscribe")
     return {"unsubscribe": subscribe, "manage": subscribe}
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Row, Select, select
 
 from feedback.accounts.models import User
 from feedback.core.languages import Language, enabled_languages, get_language
+from feedback.core.urls import external_url, request_context
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
 from feedback.delivery.services import NOTIFICATION_REFERENCE, Queue, domain, https
@@ -33,7 +34,6 @@ from feedback.translation.registry import translatable_fields
 from feedback.updates.models import Update
 from feedback.updates.services import follower_ids as update_follower_ids
 from feedback.updates.services import stop_following_url
-from feedback.updates.tasks import public_url, request_context
 
 
 @dataclass
@@ -72,15 +72,15 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         return Event(priority_follower_ids(priority.id), "priority_response",
                      lambda local: _("A response to a research priority you follow"),
                      {"priority": priority,
-                      "link": public_url("priorities.priority", priority_id=priority.id)})
+                      "link": external_url("priorities.priority", priority_id=priority.id)})
     update = db.session.get(Update, subject_id)
     if update is None or not update.is_published:
         return None
     if kind == NotificationKind.NEW_UPDATE:
         return Event(update_follower_ids(update), "update_published",
                      lambda local: _("New update: %(title)s", title=local(update, "title")),
-                     {"update": update, "link": public_url("updates.update", slug=update.slug),
-                      "following_link": public_url("updates.following")})
+                     {"update": update, "link": external_url("updates.update", slug=update.slug),
+                      "following_link": external_url("updates.following")})
     priority = update.answers_priority
     if priority is None:
         return None
@@ -88,7 +88,7 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
                  lambda local: _("News about a research priority you follow: %(title)s",
                                          title=local(priority, "title")),
                  {"priority": priority, "update": update,
-                  "link": public_url("priorities.priority", priority_id=priority.id)})
+                  "link": external_url("priorities.priority", priority_id=priority.id)})
 
 
 @dataclass
@@ -112,7 +112,6 @@ class NotificationQueue(Queue):
         sender = parseaddr(current_app.config["MAIL_FROM"])
         self.sender, self.envelope_from = formataddr(sender), sender[1]
         self.host = domain(worker.base_url)
-        self.base_url = worker.base_url
         self._events: dict[tuple[NotificationKind, int], Event | None] = {}
         self._wanted: set[int] = set()
         self._rendered: dict[tuple[NotificationKind, int, str], Rendered] = {}
@@ -161,7 +160,7 @@ class NotificationQueue(Queue):
         rendered = self._render(row, language)
         queued_at = int(row.created_at.timestamp())  # a new Message-ID when queued again
         identifier = f"<notification.{row.id}.{queued_at}@{self.host}>"
-        unsubscribe = https(stop_following_url(row.user_id, self.base_url))
+        unsubscribe = https(stop_following_url(row.user_id))
         return Outgoing(
             delivery_id=row.id, reference=f"{NOTIFICATION_REFERENCE}{row.id}", to=row.email,
             subject=rendered.subject, text=rendered.text, html=None,

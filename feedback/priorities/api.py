@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, url_for
+from flask import Blueprint, abort, jsonify
 
 from feedback.core.suppression import PublishedCount
+from feedback.core.urls import external_url
 from feedback.priorities import results as tallies
 from feedback.priorities import services
 from feedback.priorities.models import Phase, Priority, PriorityRound
@@ -39,7 +40,7 @@ def round_json(round_: PriorityRound) -> dict[str, Any]:
             ("voting_opens", round_.voting_opens_at),
             ("voting_closes", round_.voting_closes_at), ("responses", round_.responses_at))},
         "shortlist_version": shortlist.number if shortlist else None,
-        "url": url_for("priorities.round_page", slug=round_.slug, _external=True),
+        "url": external_url("priorities.round_page", slug=round_.slug),
     }
 
 
@@ -54,7 +55,7 @@ def priority_json(priority: Priority) -> dict[str, Any]:
                      "published_at": priority.response_published_at.isoformat()
                      if priority.response_published_at else None}
         if priority.response_status else None,
-        "url": url_for("priorities.priority", priority_id=priority.id, _external=True),
+        "url": external_url("priorities.priority", priority_id=priority.id),
     }
 
 

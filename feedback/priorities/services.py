@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, has_request_context, url_for
+from flask import abort, current_app, has_request_context
 from flask_babel import gettext
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -1006,14 +1006,6 @@ def updates_that_followed(priority: Priority) -> list[Any]:
         select(Update).where(Update.answers_priority_id == priority.id,
                              Update.status == UpdateStatus.PUBLISHED)
         .order_by(Update.published_at)))
-
-
-def external_url(endpoint: str, **values: Any) -> str:
-    """A full link for emails, also from a job (outside any request)."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
 
 
 # Responses -------------------------------------------------------------------------------

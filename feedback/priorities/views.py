@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from feedback.accounts.permissions import can_edit_org
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
 from feedback.core.ids import parse_id
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
 from feedback.organisations import services as organisations
@@ -521,8 +522,7 @@ def create_codes(slug: str):
     db.session.commit()
     return render_template("priorities/code_sheet.html", round=round_, batch=batch,
                            codes=codes,
-                           vote_url=url_for("priorities.vote_with_code", slug=round_.slug,
-                                            _external=True))
+                           vote_url=external_url("priorities.vote_with_code", slug=round_.slug))
 
 
 @bp.route("/rounds/<slug>/paper", methods=["GET", "POST"])

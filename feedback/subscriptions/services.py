@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, exists, func, select, update
@@ -24,6 +24,7 @@ from feedback.core.languages import enabled_languages, get_language
 from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
 from feedback.core.tokens import hash_token, new_token
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError, clean_email, clean_text
 from feedback.extensions import db
 from feedback.subscriptions.models import (
@@ -74,19 +75,12 @@ def subscriber_from_token(token: str) -> Subscriber:
     return subscriber
 
 
-def _external(endpoint: str, **values: Any) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
-
-
-def links_for(subscriber_id: int, base_url: str | None = None) -> dict[str, str]:
+def links_for(subscriber_id: int) -> dict[str, str]:
     """The signed links one recipient's message carries (no request context needed)."""
-    base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
     token = signed_token(subscriber_id)
     return {
-        "unsubscribe": f"{base}/subscriptions/unsubscribe/{token}",
-        "manage": f"{base}/subscriptions/manage/{token}",
+        "unsubscribe": external_url("subscriptions.unsubscribe", token=token),
+        "manage": external_url("subscriptions.manage", token=token),
     }
 
 
@@ -211,7 +205,7 @@ def _send_confirmation(subscriber: Subscriber, source: str, *, audience_name: st
         _("Confirm your subscription to %(service)s", service=current_app.config[
             "SERVICE_NAME"]),
         "subscription_confirm",
-        link=_external("subscriptions.confirm", token=token),
+        link=external_url("subscriptions.confirm", token=token),
         audience_name=audience_name or subscriber.audience.name,
         days=UNCONFIRMED_DAYS,
     )

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from feedgen.feed import FeedGenerator
-from flask import current_app, url_for
+from flask import current_app
 
+from feedback.core.urls import external_url
 from feedback.updates.models import Update
 from feedback.updates.services import UpdateFilters, rendered_body
-
-
-def _absolute(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def atom_feed(updates: Sequence[Update], filters: UpdateFilters) -> bytes:
@@ -21,10 +18,10 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters) -> bytes:
     args = filters.as_args()
     service_name = current_app.config["SERVICE_NAME"]
     generator = FeedGenerator()
-    generator.id(_absolute("updates.feed", **args))
+    generator.id(external_url("updates.feed", **args))
     generator.title(f"{service_name}: updates" + (" (filtered)" if args else ""))
-    generator.link(href=_absolute("updates.list_updates", **args), rel="alternate")
-    generator.link(href=_absolute("updates.feed", **args), rel="self")
+    generator.link(href=external_url("updates.list_updates", **args), rel="alternate")
+    generator.link(href=external_url("updates.feed", **args), rel="self")
     generator.language("en")
     generator.subtitle("What patient data led to: updates from NHS organisations.")
     latest = max((u.updated_at for u in updates), default=None)
@@ -32,7 +29,7 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters) -> bytes:
         generator.updated(latest)
     for update in reversed(updates):  # feedgen prepends each entry
         entry = generator.add_entry()
-        link = _absolute("updates.update", slug=update.slug)
+        link = external_url("updates.update", slug=update.slug)
         entry.id(link)
         entry.title(update.title)
         entry.link(href=link)

@@ -24,6 +24,7 @@ from feedback.audit import services as audit
 from feedback.core.keys import link_signing_keys
 from feedback.core.markdown import render_markdown
 from feedback.core.models import utcnow
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError, clean_text, clean_url, slugify
 from feedback.extensions import db
 from feedback.notifications import services as notifications
@@ -711,10 +712,9 @@ def stop_following_token(user_id: int) -> str:
     return URLSafeSerializer(link_signing_keys(), salt="stop-following").dumps(user_id)
 
 
-def stop_following_url(user_id: int, base_url: str | None = None) -> str:
+def stop_following_url(user_id: int) -> str:
     """The one-click unsubscribe link of a follower email (no request context needed)."""
-    base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
-    return f"{base}/following/stop/{stop_following_token(user_id)}"
+    return external_url("updates.stop_following", token=stop_following_token(user_id))
 
 
 def user_from_stop_following_token(token: str) -> User | None:

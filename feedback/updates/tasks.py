@@ -5,37 +5,10 @@ when an update is published and sent by the delivery workers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import quote
-
-from flask import current_app, has_request_context, url_for
-
 from feedback.core.mail import send_template_email
+from feedback.core.urls import external_url, request_context
 from feedback.extensions import db
 from feedback.updates.models import Question
-
-
-def public_url(endpoint: str, **values) -> str:
-    """An absolute link on the public site (``BASE_URL``), for emails and feeds. Works in
-    requests and outside them (jobs, the CLI)."""
-    anchor = values.pop("_anchor", None)
-    if has_request_context():
-        path = url_for(endpoint, **values)
-    else:
-        path = current_app.url_map.bind("localhost").build(endpoint, values)
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + path + (f"#{quote(anchor)}" if anchor else "")
-
-
-@contextmanager
-def request_context() -> Iterator[None]:
-    """Templates need a request (for the language); jobs and the CLI run without one."""
-    if has_request_context():
-        yield
-        return
-    with current_app.test_request_context("/", base_url=current_app.config["BASE_URL"]):
-        yield
 
 
 def notify_asker(question_id: int) -> bool:
@@ -51,7 +24,7 @@ def _notify_asker(question_id: int) -> bool:
     asker = question.author
     if asker.is_deleted or not asker.email:
         return False
-    link = public_url("updates.update", slug=question.update.slug,
+    link = external_url("updates.update", slug=question.update.slug,
                       _anchor=f"question-{question.id}")
     send_template_email(asker.email, f"Your question has been answered: "
                         f"{question.update.title}", "question_answered",

@@ -27,6 +27,7 @@ from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.markdown import render_markdown
 from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit, report_rate_limit
+from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
@@ -127,7 +128,7 @@ def share_links(update: Update, link: str) -> dict[str, str]:
 
 
 def _update_page(item: Update, question_form: QuestionForm) -> str:
-    link = tasks.public_url("updates.update", slug=item.slug)
+    link = external_url("updates.update", slug=item.slug)
     return render_template(
         "updates/update.html", update=item, link=link, share=share_links(item, link),
         questions=questions.public_questions(item.id),
@@ -148,7 +149,7 @@ def qr_code(slug: str):
     """A QR code back to the update, for printed copies on noticeboards."""
     item = _visible_update(slug)
     buffer = io.BytesIO()
-    segno.make(tasks.public_url("updates.update", slug=item.slug), error="m").save(
+    segno.make(external_url("updates.update", slug=item.slug), error="m").save(
         buffer, kind="svg", scale=4, border=2, xmldecl=False,
         title=_("Link to this update"))
     response = Response(buffer.getvalue(), mimetype="image/svg+xml")

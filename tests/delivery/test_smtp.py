@@ -135,7 +135,7 @@ def test_an_unsubscribe_during_a_run_stops_mail_to_that_address(app, smtp_sink):
         Subscriber.email == "reader3@example.org"))
     later = db.session.scalar(select(Subscriber).where(
         Subscriber.email == "reader9@example.org"))
-    links = [subscriptions.links_for(s.id, "")["unsubscribe"] for s in (same_batch, later)]
+    links = [subscriptions.links_for(s.id)["unsubscribe"] for s in (same_batch, later)]
 
     def unsubscribe_both(message):
         if len(smtp_sink.messages) == 2:

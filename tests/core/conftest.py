@@ -1,0 +1,10 @@
+"""Fixtures borrowed from the domain tests (for the cross-cutting link tests)."""
+
+from tests.priorities.conftest import make_round, organiser, partner  # noqa: F401
+from tests.updates.conftest import (  # noqa: F401
+    dataset,
+    editor,
+    make_update,
+    service,
+    trust,
+)
