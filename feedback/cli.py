@@ -25,9 +25,14 @@ def register(app: Flask) -> None:
     from feedback.api.cli import tokens
     from feedback.delivery.commands import deliver, scheduler
     from feedback.priorities.cli import priorities
-    from feedback.translation.cli import translate
+    from feedback.translation.cli import (
+        grant_platform_translator,
+        translate,
+        translation_owners,
+    )
 
-    for command in (seed_demo, users, tokens, priorities, scheduler, deliver, translate):
+    for command in (seed_demo, users, tokens, priorities, scheduler, deliver, translate,
+                    translation_owners, grant_platform_translator):
         app.cli.add_command(command)
 
 

@@ -79,9 +79,28 @@ class TranslationSegment(db.Model):
         return self.status == SegmentStatus.MACHINE_DRAFT
 
 
+class SegmentOwner(db.Model):
+    """An organisation whose content contains a source segment: its translators may
+    review that segment. ``organisation_id`` is empty for platform content (topics,
+    shared pages), which needs a translator granted by the platform admin.
+
+    Keyed by source hash, not by row: ownership holds in every target language, and the
+    same sentence in two organisations' content has two owners.
+    """
+
+    __tablename__ = "translation_segment_owners"
+    __table_args__ = (UniqueConstraint("source_hash", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_hash: Mapped[str] = mapped_column(String(64), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+
+
 class TranslatorGrant(db.Model):
-    """An org admin lets one of their organisation's people review translations into a
-    language."""
+    """An org admin lets one of their organisation's people review translations of that
+    organisation's content into a language. A grant with no organisation is the platform
+    admin's, for platform content."""
 
     __tablename__ = "translator_grants"
     __table_args__ = (UniqueConstraint("user_id", "organisation_id", "language"),)
@@ -89,7 +108,7 @@ class TranslatorGrant(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          index=True)
-    organisation_id: Mapped[int] = mapped_column(
+    organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(16))
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",

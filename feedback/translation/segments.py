@@ -170,19 +170,57 @@ def _markup(text: str) -> tuple[Counter, Counter]:
     return hrefs, tags
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One way a translation departs from its source: ``kind`` is ``numbers``, ``links``
+    or ``formatting``; ``missing`` is in the source only, ``added`` in the translation
+    only (numbers and link addresses; tag names for formatting)."""
+
+    kind: str
+    missing: tuple[str, ...]
+    added: tuple[str, ...]
+
+
+def _difference(kind: str, source: Counter, translated: Counter) -> Difference | None:
+    if source == translated:
+        return None
+    return Difference(kind, tuple(sorted((source - translated).elements())),
+                      tuple(sorted((translated - source).elements())))
+
+
+def differences(source: Segment, translated: str) -> list[Difference]:
+    """How ``translated`` differs from ``source`` in numbers, links and Markdown
+    structure (emphasis, code, line breaks): the same checks for machine and people."""
+    found = [_difference("numbers", _numbers(source.text), _numbers(translated)),
+             _difference("links", _links(source), _links(Segment(translated,
+                                                                 source.format)))]
+    if source.format == HTML:
+        found.append(_difference("formatting", _markup(source.text)[1],
+                                 _markup(translated)[1]))
+    return [difference for difference in found if difference is not None]
+
+
+_URLS = re.compile(r"https?://[^\s<>\"']+|www\.[^\s<>\"']+", re.IGNORECASE)
+
+
+def _links(segment: Segment) -> Counter:
+    """Link addresses (``href``) and web addresses written out in the text."""
+    if segment.format == HTML:
+        hrefs, _tags = _markup(segment.text)
+        return hrefs + Counter(_URLS.findall(nh3.clean(segment.text, tags=set())))
+    return Counter(_URLS.findall(segment.text))
+
+
+PROBLEMS = {
+    "numbers": "The numbers differ from the original.",
+    "links": "The links differ from the original.",
+    "formatting": "The emphasis or formatting differs from the original.",
+}
+
+
 def check_translation(source: Segment, translated: str) -> list[str]:
     """Problems that make a translation unsafe to show: lost or changed links, emphasis
     or numbers. An empty list means it kept them all."""
-    problems = []
     if not translated.strip():
         return ["The translation is empty."]
-    if _numbers(source.text) != _numbers(translated):
-        problems.append("The numbers differ from the original.")
-    if source.format == HTML:
-        source_hrefs, source_tags = _markup(source.text)
-        hrefs, tags = _markup(translated)
-        if source_hrefs != hrefs:
-            problems.append("The links differ from the original.")
-        if source_tags != tags:
-            problems.append("The emphasis or formatting differs from the original.")
-    return problems
+    return [PROBLEMS[difference.kind] for difference in differences(source, translated)]

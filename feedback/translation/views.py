@@ -46,7 +46,7 @@ def review_index():
     usage = (services.provider_usage(utcnow().strftime("%Y-%m"))
              if current_user.is_admin else [])
     return render_template("translation/review_index.html", languages=languages,
-                           counts=services.queue_counts(), usage=usage)
+                           counts=services.queue_counts(current_user), usage=usage)
 
 
 def _reviewable(code: str):
@@ -61,11 +61,14 @@ def _reviewable(code: str):
 @login_required
 def review_queue(code: str):
     language = _reviewable(code)
-    page = services.review_queue(language.code, request.args.get("page", 1, type=int))
+    page = services.review_queue(language.code, request.args.get("page", 1, type=int),
+                                 current_user)
     return render_template("translation/review.html", language=language, page=page,
                            forms={segment.id: ReviewForm(prefix=f"s{segment.id}",
                                                          text=segment.text or "")
-                                  for segment in page.items})
+                                  for segment in page.items},
+                           differences={segment.id: services.segment_differences(segment)
+                                        for segment in page.items})
 
 
 @bp.post("/translation/review/<code>/<int:segment_id>")
@@ -76,11 +79,13 @@ def review_segment(code: str, segment_id: int):
         segment = services.get_segment(segment_id, language.code)
     except LookupError:
         abort(404)
+    services.require_reviewer(current_user, segment)
     form = ReviewForm(prefix=f"s{segment.id}")
     approve = request.form.get("action") == "approve"
     _done, response = save_form(
         form, lambda: services.review_segment(current_user, segment, form.text.data, approve),
-        "translation/review_one.html", language=language, segment=segment)
+        "translation/review_one.html", language=language, segment=segment,
+        differences=services.segment_differences(segment))
     if response:
         return response
     flash(_("Translation approved.") if approve else _("Draft saved for review."))

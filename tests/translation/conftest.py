@@ -36,10 +36,22 @@ def translatable():
     from feedback.organisations.models import Organisation
 
     saved = dict(registry._REGISTRY)
-    registry.register_translatable(Organisation, name="text", description="markdown")
+    registry.register_translatable(Organisation, owner=lambda org: [org.id], name="text",
+                                   description="markdown")
     yield Organisation
     registry._REGISTRY.clear()
     registry._REGISTRY.update(saved)
+
+
+@pytest.fixture
+def riverside():
+    """The organisation whose content the ``drafted``/``urdu_rows`` segments are."""
+    from sqlalchemy import select
+
+    from feedback.extensions import db
+    from feedback.organisations.models import Organisation
+
+    return db.session.scalar(select(Organisation).where(Organisation.name == "Riverside"))
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def test_machine_drafts_are_shown_labelled_in_the_readers_language(urdu_rows):
 
 
 def test_approved_segments_are_not_labelled_and_fallbacks_keep_english(
-        urdu_rows, make_translator):
-    translator = make_translator("ur")
+        urdu_rows, make_translator, riverside):
+    translator = make_translator("ur", org=riverside)
     services.review_segment(translator, urdu_rows[0], "درد سے نجات <strong>30 منٹ</strong>",
                             approve=True)
     db.session.commit()
@@ -53,8 +53,8 @@ def test_approved_segments_are_not_labelled_and_fallbacks_keep_english(
     assert '<p lang="en" dir="ltr">Read <a href="https://example.org/r"' in result.html
 
 
-def test_digest_text_falls_back_with_a_sentence_in_the_readers_language(urdu_rows,
-                                                                       make_translator):
+def test_digest_text_falls_back_with_a_sentence_in_the_readers_language(
+        urdu_rows, make_translator, riverside):
     # Machine text is not allowed by default: all English, with the note.
     result = localised_text(BODY, "ur")
     assert not result.translated and not result.machine and result.fallback
@@ -64,7 +64,7 @@ def test_digest_text_falls_back_with_a_sentence_in_the_readers_language(urdu_row
     allowed = localised_text(BODY, "ur", allow_machine=True)
     assert allowed.machine and not allowed.fallback and allowed.note == ""
     # Everything approved: no label, no note.
-    translator = make_translator("ur")
+    translator = make_translator("ur", org=riverside)
     for row in urdu_rows:
         services.review_segment(translator, row, row.text, approve=True)
     db.session.commit()

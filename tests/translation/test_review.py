@@ -57,8 +57,8 @@ def test_only_translators_for_the_language_can_review(drafted, make_translator, 
 
 
 def test_review_queue_shows_source_and_draft_side_by_side(drafted, make_translator,
-                                                          sign_in_as):
-    client = sign_in_as(make_translator("ur"))
+                                                          sign_in_as, riverside):
+    client = sign_in_as(make_translator("ur", org=riverside))
     page = client.get("/translation/review/ur").get_data(as_text=True)
     assert "Pain relief within <strong>30 minutes</strong>." in page  # the source, shown
     assert "[ur] Pain relief within &lt;strong&gt;30 minutes&lt;/strong&gt;." in page  # draft
@@ -66,8 +66,9 @@ def test_review_queue_shows_source_and_draft_side_by_side(drafted, make_translat
     assert "Machine draft" in page
 
 
-def test_approving_with_an_edit_records_who_and_when(drafted, make_translator, sign_in_as):
-    translator = make_translator("ur")
+def test_approving_with_an_edit_records_who_and_when(drafted, make_translator, sign_in_as,
+                                                     riverside):
+    translator = make_translator("ur", org=riverside)
     client = sign_in_as(translator)
     segment = drafted[1]
     response = client.post(f"/translation/review/ur/{segment.id}", data={
@@ -83,8 +84,8 @@ def test_approving_with_an_edit_records_who_and_when(drafted, make_translator, s
 
 
 def test_saving_a_draft_waits_for_approval_and_bad_input_is_refused(drafted, make_translator,
-                                                                     sign_in_as):
-    client = sign_in_as(make_translator("ur"))
+                                                                     sign_in_as, riverside):
+    client = sign_in_as(make_translator("ur", org=riverside))
     segment = drafted[0]
     client.post(f"/translation/review/ur/{segment.id}",
                 data={f"s{segment.id}-text": "ریور سائیڈ", "action": "draft"})

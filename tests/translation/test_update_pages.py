@@ -12,6 +12,7 @@ from feedback.extensions import db
 from feedback.translation import services
 from feedback.translation.display import localised_text
 from feedback.translation.models import SegmentStatus, TranslationSegment
+from feedback.translation.registry import segments_of
 from feedback.translation.tasks import translate_pending
 from tests.updates.conftest import update_data
 
@@ -38,6 +39,7 @@ def make_update(app, make_org, make_dataset, make_service):
         db.session.commit()
         return update
 
+    make.trust = trust
     return make
 
 
@@ -47,8 +49,12 @@ def urdu_client(client):
     return client
 
 
-def _segments(status=None):
+def _segments(status=None, of=None):
+    """Urdu rows; with ``of``, only those of that object's registered fields."""
     statement = select(TranslationSegment).where(TranslationSegment.target_language == "ur")
+    if of is not None:
+        statement = statement.where(TranslationSegment.source_hash.in_(
+            [segment.hash for segment in segments_of(of)]))
     if status:
         statement = statement.where(TranslationSegment.status == status)
     return db.session.scalars(statement.order_by(TranslationSegment.id)).all()
@@ -59,14 +65,15 @@ def _tag(page: str, testid: str) -> str:
 
 
 def test_drafts_are_not_sent_for_translation(make_update):
-    make_update(publish=False)
-    assert _segments() == []
+    draft = make_update(publish=False)
+    assert _segments(of=draft) == []
 
 
 def test_an_update_in_urdu_machine_labelled_then_reviewed(make_update, urdu_client,
                                                           make_translator, libretranslate):
     update = make_update()
-    assert len(_segments(SegmentStatus.PENDING)) == 4  # title, summary, heading, paragraph
+    # title, summary, heading, paragraph, what changed, who benefits, purpose, legal basis
+    assert len(_segments(SegmentStatus.PENDING, of=update)) == 8
     translate_pending()
     assert libretranslate.counter.calls == 2
 
@@ -82,8 +89,9 @@ def test_an_update_in_urdu_machine_labelled_then_reviewed(make_update, urdu_clie
     assert "Faster pain relief for sickle cell crises in A&amp;E" in original
     assert "<strong>over an hour</strong>" in original
 
-    translator = make_translator("ur")  # partner staff, granted by their org admin
-    for segment in _segments(SegmentStatus.MACHINE_DRAFT):
+    # Trust staff, granted by their own organisation's admin.
+    translator = make_translator("ur", org=make_update.trust)
+    for segment in _segments(SegmentStatus.MACHINE_DRAFT, of=update):
         services.review_segment(translator, segment,
                                 segment.text.replace("[ur] ", "[ur, checked] "), approve=True)
     db.session.commit()
@@ -109,7 +117,7 @@ def test_the_urdu_digest_uses_approved_text_and_falls_back_for_the_rest(
     reviewed = make_update(title="Faster pain relief")
     unreviewed = make_update(title="Diabetes foot checks in Brent", body="New clinics.")
     translate_pending()
-    translator = make_translator("ur")
+    translator = make_translator("ur", org=make_update.trust)
     for segment in _segments(SegmentStatus.MACHINE_DRAFT):
         if segment.source_text in ("Faster pain relief", reviewed.summary) or (
                 "What we found" in segment.source_text or "over an hour" in segment.source_text):
