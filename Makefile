@@ -40,7 +40,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(STATIC_NHSUK)/.copied: node_modules/.installed scripts/copy_assets.py
+$(STATIC_NHSUK)/.copied: node_modules/.installed scripts/copy_assets.py feedback/core/languages.toml
 	$(PYTHON) scripts/copy_assets.py
 
 assets: $(STATIC_NHSUK)/.copied

@@ -27,6 +27,8 @@ class Language:
     direction: str = "ltr"
     provider: str = "none"  # which content-translation provider drafts text in it
     provider_code: str = ""  # the provider's code, when it differs from the primary subtag
+    font: str = ""  # the Fontsource package of its script's web font ("" for Latin scripts)
+    font_subset: str = ""  # which of that package's subsets covers the script
 
     @property
     def babel_locale(self) -> str:
@@ -56,12 +58,15 @@ def read_registry(path: Path) -> list[Language]:
             code=entry["code"], name=entry["name"], native_name=entry["native_name"],
             direction=entry.get("direction", "ltr"), provider=entry.get("provider", "none"),
             provider_code=entry.get("provider_code", ""),
+            font=entry.get("font", ""), font_subset=entry.get("font_subset", ""),
         )
         if language.direction not in ("ltr", "rtl"):
             raise ValueError(f"{path}: direction of {language.code} must be ltr or rtl")
         if language.provider not in PROVIDERS:
             raise ValueError(f"{path}: provider of {language.code} must be one of "
                              f"{', '.join(PROVIDERS)}")
+        if bool(language.font) != bool(language.font_subset):
+            raise ValueError(f"{path}: {language.code} needs both font and font_subset")
         languages.append(language)
     return languages
 

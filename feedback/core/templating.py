@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, format_percent
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from feedback.core.i18n import current_language
 from feedback.core.languages import enabled_languages
@@ -21,6 +22,22 @@ def _date(value: datetime | None, format: str = "d MMMM yyyy") -> str:
 
 def _datetime(value: datetime | None, format: str = "d MMMM yyyy, HH:mm") -> str:
     return format_datetime(value, format) if value else ""
+
+
+def isolate(value, lang: str | None = None, direction: str | None = None) -> Markup:
+    """Text someone typed (a name, a title in a list, an organisation's name), wrapped in
+    ``<bdi>`` so its direction is its own: an English name ending in ")" or "?" keeps its
+    punctuation in place inside an Urdu sentence, and an Urdu name inside an English one.
+    Pass ``lang`` (and ``direction``) when the text's language is known. Empty stays empty.
+    """
+    if value is None or value == "":
+        return Markup("")
+    attributes = ""
+    if lang:
+        attributes += f' lang="{escape(lang)}"'
+    if direction:
+        attributes += f' dir="{escape(direction)}"'
+    return Markup(f"<bdi{attributes}>{escape(value)}</bdi>")  # noqa: S704 - all escaped
 
 
 def _current_path() -> str:
@@ -39,6 +56,7 @@ def init_templates(app: Flask) -> None:
         datetime=_datetime,
         suppressed=lambda n: str(suppress_count(n)),
         percent=format_percent,
+        isolate=isolate,
     )
     app.jinja_env.globals["external_url"] = external_url
 
