@@ -80,6 +80,10 @@ SETTINGS: tuple[Setting, ...] = (
             "only; production runs `feedback scheduler`).", bool),
     Setting("SCHEDULER_LOCK_FILE", "", "SQLite only: the lock file that keeps one scheduler. "
             "Default: next to the database."),
+    Setting("METRICS_TOKEN", "", "Bearer token for Prometheus at `/metrics`. With this and "
+            "`METRICS_ALLOW` both empty, `/metrics` is off (404)."),
+    Setting("METRICS_ALLOW", "", "Comma-separated client addresses or networks allowed to "
+            "read `/metrics` without the token, for example `127.0.0.1,10.0.0.0/8`."),
     Setting("LANGUAGES", "", "Comma-separated codes of the languages to offer, for example "
             "`en,cy,ur`. Default: every language in the registry."),
     Setting("LANGUAGES_FILE", "", "A TOML file of `[[language]]` entries (code, name, "
