@@ -119,44 +119,34 @@ class DatabaseCollector(Collector):
         from feedback.translation.models import SegmentStatus, TranslationSegment
         from feedback.translation.services import provider_usage
 
-        segments = GaugeMetricFamily("feedback_translation_segments",
-                                     "Translation memory rows per status (pending is the "
-                                     "queue).", labels=["status"])
         counts = dict(db.session.execute(select(TranslationSegment.status, func.count())
                                          .group_by(TranslationSegment.status)).all())
-        for status in SegmentStatus:
-            segments.add_metric([status.value], counts.get(status, 0))
-        yield segments
-        used = GaugeMetricFamily("feedback_translation_characters",
-                                 "Characters sent to each provider this month (UTC).",
-                                 labels=["provider"])
-        budget = GaugeMetricFamily("feedback_translation_budget_characters",
-                                   "Monthly character budget per provider (0: no limit).",
-                                   labels=["provider"])
-        for row in provider_usage(utcnow().strftime("%Y-%m")):
-            used.add_metric([row["provider"]], row["characters"])
-            budget.add_metric([row["provider"]], row["budget"])
-        yield used
-        yield budget
+        yield _gauge("feedback_translation_segments",
+                     "Translation memory rows per status (pending is the queue).", "status",
+                     {status.value: counts.get(status, 0) for status in SegmentStatus})
+        usage = provider_usage(utcnow().strftime("%Y-%m"))
+        yield _gauge("feedback_translation_characters",
+                     "Characters sent to each provider this month (UTC).", "provider",
+                     {row["provider"]: row["characters"] for row in usage})
+        yield _gauge("feedback_translation_budget_characters",
+                     "Monthly character budget per provider (0: no limit).", "provider",
+                     {row["provider"]: row["budget"] for row in usage})
 
     def _scheduler(self) -> Iterator:
         from feedback.scheduler import JOBS, SchedulerLock
 
-        started = GaugeMetricFamily("feedback_scheduler_last_run_timestamp_seconds",
-                                    "When each job last started (Unix time; 0: never).",
-                                    labels=["job"])
-        succeeded = GaugeMetricFamily("feedback_scheduler_last_success_timestamp_seconds",
-                                      "When each job last finished without an error.",
-                                      labels=["job"])
         runs = {run.job_id: run for run in db.session.scalars(select(SchedulerRun))}
-        for job_id, _path, _trigger in JOBS:
-            run = runs.get(job_id)
-            started.add_metric([job_id], run.started_at.timestamp()
-                               if run and run.started_at else 0.0)
-            succeeded.add_metric([job_id], run.succeeded_at.timestamp()
-                                 if run and run.succeeded_at else 0.0)
-        yield started
-        yield succeeded
+
+        def when(job_id: str, column: str) -> float:
+            moment = getattr(runs.get(job_id), column, None)
+            return moment.timestamp() if moment else 0.0
+
+        yield _gauge("feedback_scheduler_last_run_timestamp_seconds",
+                     "When each job last started (Unix time; 0: never).", "job",
+                     {job_id: when(job_id, "started_at") for job_id, _, _ in JOBS})
+        yield _gauge("feedback_scheduler_last_success_timestamp_seconds",
+                     "When each job last finished without an error.", "job",
+                     {job_id: when(job_id, "succeeded_at") for job_id, _, _ in JOBS})
         holder = SchedulerLock(current_app._get_current_object()).holder()
         info = InfoMetricFamily("feedback_scheduler_lock",
                                 "The scheduler holding the lock (host:pid; none: no "
@@ -167,6 +157,14 @@ class DatabaseCollector(Collector):
                                  "1 when a scheduler holds the lock.")
         held.add_metric([], 1 if holder else 0)
         yield held
+
+
+def _gauge(name: str, documentation: str, label: str, values: dict) -> GaugeMetricFamily:
+    """A gauge with one label, one sample per key of ``values``."""
+    gauge = GaugeMetricFamily(name, documentation, labels=[label])
+    for key, value in values.items():
+        gauge.add_metric([key], value)
+    return gauge
 
 
 def exposition() -> bytes:
