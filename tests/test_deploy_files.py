@@ -25,7 +25,7 @@ from tests.updates.conftest import update_data
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = "redis://127.0.0.1:6379/14"  # a database of its own for the counters
 
 
 @pytest.mark.once
