@@ -28,8 +28,9 @@ class BuildWithResources(build_py):
             raise SystemExit(f"{', '.join(missing)} missing: run `make setup` before "
                              "building (NHS.UK frontend assets and compiled catalogs)")
         for name in COPIED:
-            shutil.copytree(ROOT / name, Path(self.build_lib) / "feedback" / name,
-                            dirs_exist_ok=True,
+            target = Path(self.build_lib) / "feedback" / name
+            shutil.rmtree(target, ignore_errors=True)  # no stale files from a last build
+            shutil.copytree(ROOT / name, target,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 

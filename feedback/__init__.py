@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from feedback.core.views import bp as core_bp
     from feedback.delivery.views import bp as delivery_bp
     from feedback.digests.views import bp as digests_bp
+    from feedback.metrics.views import bp as metrics_bp
     from feedback.organisations.views import bp as organisations_bp
     from feedback.priorities.api import bp as priorities_api_bp
     from feedback.priorities.views import bp as priorities_bp
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(updates_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(accountability_bp)
+    app.register_blueprint(metrics_bp)
 
     from feedback import translation
 
@@ -171,6 +173,10 @@ def configure_requests(app: Flask) -> None:
 
     init_security(app)
     register_error_handlers(app)
+    from feedback.metrics.services import enabled, init_request_timing
+
+    if enabled(app):
+        init_request_timing(app)
 
 
 def register_commands(app: Flask) -> None:

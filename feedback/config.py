@@ -1,7 +1,7 @@
 """Settings: defaults, then ``FEEDBACK_*`` environment variables, then the test override.
 
 Every setting is declared once in ``SETTINGS`` with its default and a sentence for the
-README table (a test checks that the README lists them all).
+README table, which ``scripts/settings_table.py`` writes (a test checks it is current).
 """
 
 from __future__ import annotations
@@ -91,8 +91,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`smtp` when `SMTP_HOST` is set, else the outbox folder."),
     Setting("DELIVERY_RATE_PER_SECOND", 0, "Most messages one delivery worker sends per "
             "second (0: no limit). GOV.UK Notify allows 3,000 a minute.", int),
-    Setting("DELIVERY_BATCH_SIZE", 50, "Outbox rows a worker claims at once; also the most "
-            "duplicates a worker killed mid-batch can cause.", int),
+    Setting("DELIVERY_BATCH_SIZE", 50, "Outbox rows a worker claims at once (from each "
+            "queue: digests, then follower notifications); also the most duplicates a worker "
+            "killed mid-batch can cause.", int),
     Setting("DELIVERY_LEASE_SECONDS", 300, "After this, rows claimed by a worker that died "
             "are claimed again.", int),
     Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "
@@ -110,6 +111,10 @@ SETTINGS: tuple[Setting, ...] = (
             "only; production runs `feedback scheduler`).", bool),
     Setting("SCHEDULER_LOCK_FILE", "", "SQLite only: the lock file that keeps one scheduler. "
             "Default: next to the database."),
+    Setting("METRICS_TOKEN", "", "Bearer token for Prometheus at `/metrics`. With this and "
+            "`METRICS_ALLOW` both empty, `/metrics` is off (404)."),
+    Setting("METRICS_ALLOW", "", "Comma-separated client addresses or networks allowed to "
+            "read `/metrics` without the token, for example `127.0.0.1,10.0.0.0/8`."),
     Setting("LANGUAGES", "", "Comma-separated codes of the languages to offer, for example "
             "`en,cy,ur`. Default: every language in the registry."),
     Setting("LANGUAGES_FILE", "", "A TOML file of `[[language]]` entries (code, name, "

@@ -5,6 +5,7 @@ from feedback.api.models import ApiToken
 from feedback.audit.models import AuditEvent
 from feedback.delivery.models import Delivery
 from feedback.digests.models import Edition, EditionVersion
+from feedback.metrics.models import SchedulerRun
 from feedback.notifications.models import Notification
 from feedback.organisations.models import Dataset, Organisation, Service
 from feedback.priorities.models import (
@@ -63,6 +64,7 @@ __all__ = [
     "ProviderUsage",
     "Question",
     "Report",
+    "SchedulerRun",
     "Service",
     "ShortlistEntry",
     "ShortlistVersion",

@@ -15,6 +15,8 @@ import fcntl
 import importlib
 import logging
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -27,9 +29,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from feedback.extensions import db
+
 log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x46424C53  # "FBLS": Feedback Loop scheduler
+APPLICATION_NAME = "feedback-scheduler "  # + host:pid, on the PostgreSQL lock connection
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
 # (job id, "module:function", trigger arguments)
@@ -66,14 +71,32 @@ def resolve(path: str) -> Callable:
     return function
 
 
-def run_job(app: Flask, path: str, *args) -> None:
-    """Run one job in its own app context (the job commits)."""
+def run_job(app: Flask, path: str, *args, job_id: str | None = None) -> None:
+    """Run one job in its own app context (the job commits). With ``job_id``, its start
+    and end are recorded for ``/metrics``."""
     function = resolve(path)
     with app.app_context():
+        _record(job_id, started=True)
         try:
             function(*args)
         except Exception:
             log.exception("scheduled job %s failed", path)
+            db.session.rollback()
+            _record(job_id, started=False)
+        else:
+            _record(job_id, started=False, succeeded=True)
+
+
+def _record(job_id: str | None, **state) -> None:
+    if job_id is None:
+        return
+    from feedback.metrics.services import record_run
+
+    try:
+        record_run(job_id, **state)
+    except Exception:  # the figures must never stop the job itself
+        db.session.rollback()
+        log.exception("could not record the run of scheduled job %s", job_id)
 
 
 class SchedulerLock:
@@ -107,7 +130,8 @@ class SchedulerLock:
     def try_acquire(self) -> bool:
         if self.is_postgresql:
             if self._connection is None:
-                engine = sa.create_engine(self.url, poolclass=sa.NullPool)
+                engine = sa.create_engine(self.url, poolclass=sa.NullPool, connect_args={
+                    "application_name": APPLICATION_NAME + _this_process()})
                 self._connection = engine.connect()
             got = self._connection.execute(
                 sa.text("SELECT pg_try_advisory_lock(:key, :database)"),
@@ -122,7 +146,31 @@ class SchedulerLock:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False
+        self._file.truncate(0)  # say who holds it, for /metrics
+        self._file.write(_this_process() + "\n")
+        self._file.flush()
         return True
+
+    def holder(self) -> str | None:
+        """``host:pid`` of the scheduler holding the lock, or None when none does."""
+        if self.is_postgresql:
+            with db.engine.connect() as connection:
+                name = connection.execute(sa.text(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                    "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+                    "AND l.classid = :key AND l.objid = :database AND l.objsubid = 2"),
+                    {"key": ADVISORY_LOCK_KEY, "database": self.database_key}).scalar()
+            return name.removeprefix(APPLICATION_NAME) if name else None
+        path = self.lock_file()
+        if not path.exists():
+            return None
+        with open(path) as file:
+            try:  # a shared lock is refused while a scheduler holds the exclusive one
+                fcntl.flock(file.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return file.read().strip() or "unknown"
+            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+            return None
 
     def acquire(self, poll_seconds: float = 5.0, stop: threading.Event | None = None) -> bool:
         announced = False
@@ -158,8 +206,13 @@ def build_scheduler(app: Flask, *, blocking: bool):
         resolve(path)  # a missing job stops the scheduler at start, not silently later
         # Run at start, then on the interval (passing next_run_time=None would pause it).
         scheduler.add_job(run_job, id=job_id, name=job_id, args=(app, path),
+                          kwargs={"job_id": job_id},
                           replace_existing=True, next_run_time=_soon(), **trigger)
     return scheduler
+
+
+def _this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _soon():
@@ -170,12 +223,22 @@ def _soon():
 
 def run_forever(app: Flask, poll_seconds: float = 5.0) -> None:
     """``feedback scheduler``: wait for the lock, then run the jobs until stopped."""
+    signal.signal(signal.SIGTERM, _exit)
     lock = SchedulerLock(app)
-    lock.acquire(poll_seconds)
+    scheduler = None
     try:
-        build_scheduler(app, blocking=True).start()
+        lock.acquire(poll_seconds)
+        scheduler = build_scheduler(app, blocking=True)
+        scheduler.start()
     finally:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=True)  # let a running job finish and commit
         lock.release()
+
+
+def _exit(signum, frame) -> None:
+    """SIGTERM (systemd, honcho) stops the scheduler like Ctrl-C, with exit status 0."""
+    raise SystemExit(0)
 
 
 def start_in_background(app: Flask, poll_seconds: float = 5.0) -> threading.Thread:

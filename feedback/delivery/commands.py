@@ -3,6 +3,9 @@ many as you like, on any machine)."""
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 from flask.cli import with_appcontext
 
@@ -16,7 +19,9 @@ def deliver(once: bool, idle_sleep: float) -> None:
     """Send queued digests, newsletters and follower notifications from the outbox."""
     from feedback.delivery.services import Worker
 
-    sent = Worker().run(until_idle=once, idle_sleep=idle_sleep)
+    stop = threading.Event()  # SIGTERM (systemd, honcho): finish the batch in hand, then stop
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    sent = Worker().run(until_idle=once, idle_sleep=idle_sleep, stop=stop)
     click.echo(f"Sent {sent} messages.")
 
 

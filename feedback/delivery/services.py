@@ -15,6 +15,7 @@ a receiving system can also recognise a repeat.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -435,18 +436,20 @@ class Worker:
                            .execution_options(synchronize_session=False))
 
     def run(self, *, until_idle: bool = True, max_seconds: float | None = None,
-            idle_sleep: float = 2.0) -> int:
-        """Send batches until nothing is due (or forever, for ``feedback deliver``)."""
+            idle_sleep: float = 2.0, stop: threading.Event | None = None) -> int:
+        """Send batches until nothing is due (or forever, for ``feedback deliver``), or
+        until ``stop`` is set: the batch in hand is finished and recorded first."""
         started = time.monotonic()
+        stop = stop or threading.Event()
         try:
-            while True:
+            while not stop.is_set():
                 handled = self.run_batch()
                 if max_seconds is not None and time.monotonic() - started > max_seconds:
                     break
                 if handled == 0:
                     if until_idle:
                         break
-                    time.sleep(idle_sleep)
+                    stop.wait(idle_sleep)
         finally:
             self.channel.close()
         return self.sent
