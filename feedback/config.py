@@ -85,6 +85,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REPORT_RATE_LIMIT", "10 per minute;60 per day", "Limit on reports of questions "
             "and answers to the moderators, per client address."),
     Setting("MAGIC_LINK_MINUTES", 15, "How long a sign-in link works.", int),
+    Setting("RETENTION_SIGN_IN_DAYS", 1, "Days after which sign-in link records (which hold "
+            "the address asked for) are deleted, and the address on an expired invitation is "
+            "erased. docs/privacy.md.", int),
+    Setting("RETENTION_UNSUBSCRIBED_DAYS", 30, "Days after unsubscribing when a subscriber's "
+            "email, name and phone are erased; the consent ledger keeps a pseudonymous "
+            "record. docs/privacy.md.", int),
     Setting("DEFAULT_LANGUAGE", "en", "Language used when nothing else decides."),
     Setting("LOG_LEVEL", "INFO", "Python logging level."),
     Setting("DELIVERY_CHANNEL", "", "Bulk mail channel: `smtp`, `notify` or `outbox`. Empty: "

@@ -38,6 +38,9 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
+        from feedback.core.addresses import register_sqlite_function
+
+        register_sqlite_function(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

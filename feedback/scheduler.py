@@ -47,6 +47,8 @@ JOBS: tuple[tuple[str, str, dict], ...] = (
      {"trigger": "interval", "minutes": 5}),
     ("purge-unconfirmed", "feedback.subscriptions.tasks:purge_unconfirmed",
      {"trigger": "interval", "hours": 1}),
+    ("purge-personal-data", "feedback.privacy.tasks:purge_personal_data",
+     {"trigger": "interval", "hours": 1}),
     ("advance-round-phases", "feedback.priorities.tasks:advance_round_phases",
      {"trigger": "interval", "minutes": 5}),
     ("translate-pending", "feedback.translation.tasks:translate_pending",

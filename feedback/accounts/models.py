@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.core.models import UTCDateTime, utcnow
+from feedback.core.models import UTCDateTime, personal, utcnow
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 60
+
+# Every column holding an email address, phone number or a person's name says in
+# ``info["personal"]`` when it is erased (or ``False`` when the name is not a person's);
+# tests/test_personal_data.py fails for a column without it. docs/privacy.md lists them.
+PERSONAL_ACCOUNT = personal("Erased when the account is deleted.")
 
 
 class PlatformRole(enum.StrEnum):
@@ -46,8 +51,10 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
-    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True,
+                                              info=PERSONAL_ACCOUNT)
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX),
+                                                     info=PERSONAL_ACCOUNT)
     language: Mapped[str] = mapped_column(String(16), default="en")
     role: Mapped[PlatformRole] = mapped_column(enum_column(PlatformRole, "platform_role"),
                                                default=PlatformRole.MEMBER)
@@ -117,7 +124,9 @@ class SignInToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), info=personal(
+        "Deleted with the row RETENTION_SIGN_IN_DAYS after the link was made, and when the "
+        "account with that address is deleted."))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -133,7 +142,9 @@ class Invitation(db.Model):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), info=personal(
+        "Erased when the invitation is accepted, RETENTION_SIGN_IN_DAYS after it expires, "
+        "and when the account with that address is deleted."))
     role: Mapped[OrgRole] = mapped_column(enum_column(OrgRole, "org_role"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

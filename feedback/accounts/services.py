@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from feedback.accounts.models import (
     DISPLAY_NAME_MAX,
@@ -155,7 +155,13 @@ def end_sessions(user: User) -> None:
 
 
 def delete_account(user: User) -> None:
-    """Erase the person's personal data. Contributions stay, shown as by a former member."""
+    """Erase the person's account data: their address and name, the sign-in links and
+    invitations sent to that address. Contributions stay, shown as by a former member.
+    (``feedback.privacy.services.delete_account`` also erases their subscriptions.)"""
+    if user.email:
+        db.session.execute(delete(SignInToken).where(SignInToken.email == user.email))
+        db.session.execute(update(Invitation).where(Invitation.email == user.email)
+                           .values(email=None))
     user.email = None
     user.display_name = None
     user.deleted_at = utcnow()
@@ -163,6 +169,18 @@ def delete_account(user: User) -> None:
     user.memberships.clear()
     audit.record("user.deleted", actor=user, target=user, summary="Deleted their account")
     db.session.flush()
+
+
+def purge_sign_in_records(now=None) -> tuple[int, int]:
+    """Delete sign-in link records older than ``RETENTION_SIGN_IN_DAYS`` and erase the
+    address on invitations that expired that long ago. Returns (links, invitations)."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config["RETENTION_SIGN_IN_DAYS"])
+    links = db.session.execute(delete(SignInToken).where(SignInToken.created_at < cutoff))
+    invitations = db.session.execute(
+        update(Invitation).where(Invitation.expires_at < cutoff, Invitation.email.is_not(None))
+        .values(email=None))
+    db.session.flush()
+    return links.rowcount or 0, invitations.rowcount or 0
 
 
 def set_platform_role(actor: Any, user: User, role: PlatformRole) -> User:

@@ -26,6 +26,7 @@ from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
+from feedback.privacy import services as privacy
 
 bp = Blueprint("accounts", __name__)
 
@@ -118,7 +119,7 @@ def account():
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        services.delete_account(current_user)
+        privacy.delete_account(current_user)
         db.session.commit()
         logout_user()
         flash(_("Your account has been deleted. What you wrote stays, shown as by a former "

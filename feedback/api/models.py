@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from feedback.core.models import UTCDateTime, utcnow
+from feedback.core.models import NOT_PERSONAL, UTCDateTime, utcnow
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), default="")
+    name: Mapped[str] = mapped_column(String(TOKEN_NAME_MAX), default="",
+                                      info=NOT_PERSONAL)
     prefix: Mapped[str] = mapped_column(String(12))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",

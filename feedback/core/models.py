@@ -6,6 +6,15 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
 
+# A column whose name says it could hold a person's email, phone or name declares in
+# ``info`` whether it does and, if so, when it is erased (tests/test_personal_data.py).
+NOT_PERSONAL: dict = {"personal": False}  # an organisation's or a thing's name
+
+
+def personal(erased: str) -> dict:
+    """``info`` for a column holding personal data: ``erased`` says when it goes."""
+    return {"personal": erased}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -58,4 +58,8 @@ def accessibility():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("core/privacy.html")
+    from flask import current_app
+
+    return render_template("core/privacy.html",
+                           sign_in_days=current_app.config["RETENTION_SIGN_IN_DAYS"],
+                           unsubscribed_days=current_app.config["RETENTION_UNSUBSCRIBED_DAYS"])

@@ -39,6 +39,7 @@ from sqlalchemy import (
     update,
 )
 
+from feedback.core.addresses import address_hash_sql
 from feedback.core.models import utcnow
 from feedback.core.urls import base_url, external_url
 from feedback.delivery.channels import (
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 STILL_WANTED = (
     select(Subscriber.id)
     .where(Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
-           ~exists().where(Suppression.email == Subscriber.email))
+           ~exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email)))
 )
 
 
@@ -77,7 +78,7 @@ def start_edition(edition: Edition) -> int:
     edition.frozen_at = now
     edition.status = EditionStatus.SENDING
     db.session.flush()
-    suppressed = exists().where(Suppression.email == Subscriber.email)
+    suppressed = exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email))
     recipients = (Subscriber.audience_id == edition.audience_id,
                   Subscriber.status == SubscriberStatus.CONFIRMED, ~suppressed)
     columns = ["edition_id", "subscriber_id", "channel", "status", "attempts",

@@ -12,6 +12,7 @@ from sqlalchemy import Select, exists, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from feedback.accounts.models import User
+from feedback.core.addresses import address_hash_sql
 from feedback.core.models import utcnow
 from feedback.delivery.models import DeliveryStatus
 from feedback.extensions import db
@@ -27,7 +28,7 @@ def reachable(user_ids: Select) -> list:
     """Conditions on ``User``: one of ``user_ids``, not deleted, with an address that is
     not suppressed."""
     return [User.id.in_(user_ids), User.deleted_at.is_(None), User.email.is_not(None),
-            ~exists().where(Suppression.email == User.email)]
+            ~exists().where(Suppression.address_hash == address_hash_sql(User.email))]
 
 
 def enqueue(kind: NotificationKind, subject_id: int, user_ids: Select, *,

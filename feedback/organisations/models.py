@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import Membership, enum_column
-from feedback.core.models import UTCDateTime, utcnow
+from feedback.core.models import NOT_PERSONAL, UTCDateTime, utcnow
 from feedback.extensions import db
 
 NAME_MAX = 200
@@ -36,7 +36,7 @@ class Organisation(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "org_kind"))
-    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX), info=NOT_PERSONAL)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     ods_code: Mapped[str | None] = mapped_column(String(10))
     area: Mapped[str] = mapped_column(String(AREA_MAX), default="")
@@ -67,8 +67,9 @@ class Dataset(db.Model):
     custodian_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL")
     )
-    custodian_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
-    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    custodian_name: Mapped[str] = mapped_column(String(NAME_MAX), default="",
+                                                info=NOT_PERSONAL)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), info=NOT_PERSONAL)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     link: Mapped[str] = mapped_column(String(URL_MAX), default="")
@@ -93,7 +94,7 @@ class Service(db.Model):
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
-    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX), info=NOT_PERSONAL)
     slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
     area: Mapped[str] = mapped_column(String(AREA_MAX), default="")
     description: Mapped[str] = mapped_column(Text, default="")

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import EMAIL_MAX, enum_column
-from feedback.core.models import UTCDateTime, utcnow
+from feedback.core.models import NOT_PERSONAL, UTCDateTime, personal, utcnow
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from feedback.organisations.models import Organisation
 
 NAME_MAX = 120
+PERSONAL_SUBSCRIBER = personal(
+    "Erased RETENTION_UNSUBSCRIBED_DAYS after unsubscribing; deleted with the row 7 days "
+    "after a sign-up nobody confirmed; erased when the account with that address is deleted.")
 INTRO_MAX = 5000
 PHONE_MAX = 20
 
@@ -64,7 +67,7 @@ class Audience(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(NAME_MAX))
+    name: Mapped[str] = mapped_column(String(NAME_MAX), info=NOT_PERSONAL)
     intro: Mapped[str] = mapped_column(Text, default="")
     outro: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -75,7 +78,7 @@ class Audience(db.Model):
                                              default=Cadence.WEEKLY)
     send_weekday: Mapped[int] = mapped_column(default=0)  # Monday
     send_hour: Mapped[int] = mapped_column(default=9)
-    sender_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    sender_name: Mapped[str] = mapped_column(String(NAME_MAX), default="", info=NOT_PERSONAL)
     paused: Mapped[bool] = mapped_column(default=False)
     send_when_empty: Mapped[bool] = mapped_column(default=False)
     # Unchecked machine translation is only emailed when the partner chooses it (labelled).
@@ -101,9 +104,11 @@ class Subscriber(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX))
-    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
-    phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="")
+    # Null once erased (RETENTION_UNSUBSCRIBED_DAYS after unsubscribing, or when the
+    # account with this address is deleted); the row stays for the consent ledger.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), info=PERSONAL_SUBSCRIBER)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="", info=PERSONAL_SUBSCRIBER)
+    phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", info=PERSONAL_SUBSCRIBER)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[SubscriberStatus] = mapped_column(
         enum_column(SubscriberStatus, "subscriber_status"), default=SubscriberStatus.PENDING)
@@ -117,6 +122,11 @@ class Subscriber(db.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.status == SubscriberStatus.CONFIRMED
+
+    @property
+    def is_erased(self) -> bool:
+        """The address, name and phone are gone; the row stays for the consent ledger."""
+        return self.email is None
 
 
 class ConsentRecord(db.Model):
@@ -135,6 +145,9 @@ class ConsentRecord(db.Model):
     basis: Mapped[str] = mapped_column(String(500), default="")
     attested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # Set when the subscriber's address is erased: the record stays, pseudonymous, and
+    # can still be found from the address (feedback.core.addresses).
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     subscriber: Mapped[Subscriber] = relationship()
@@ -142,11 +155,13 @@ class ConsentRecord(db.Model):
 
 
 class Suppression(db.Model):
-    """An address nothing more is sent to: a permanent failure or a complaint."""
+    """An address nothing more is sent to: a permanent failure or a complaint. Only the
+    keyed hash of the address is kept (``feedback.core.addresses``), so it outlives the
+    erasure of the address itself."""
 
     __tablename__ = "suppressions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    address_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

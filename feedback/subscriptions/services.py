@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, func, select, update
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
+from feedback.core.addresses import address_hash, normalise_address
 from feedback.core.keys import link_signing_keys
 from feedback.core.languages import enabled_languages, get_language
 from feedback.core.mail import send_template_email
@@ -126,14 +127,16 @@ def recipient_language(audience: Audience, wanted: str) -> str:
 # Suppression -------------------------------------------------------------------------
 
 def is_suppressed(email: str) -> bool:
-    return bool(db.session.scalar(select(exists().where(Suppression.email == email.lower()))))
+    return bool(db.session.scalar(select(exists().where(
+        Suppression.address_hash == address_hash(email)))))
 
 
 def suppress(email: str, reason: str) -> None:
-    """Stop all mail to an address (a permanent failure or a complaint). Safe to repeat."""
+    """Stop all mail to an address (a permanent failure or a complaint). Safe to repeat.
+    Only the keyed hash of the address is kept."""
     if not is_suppressed(email):
         with db.session.begin_nested():
-            db.session.add(Suppression(email=email.lower(), reason=reason[:200]))
+            db.session.add(Suppression(address_hash=address_hash(email), reason=reason[:200]))
 
 
 # Public sign-up ----------------------------------------------------------------------
@@ -270,6 +273,48 @@ def unsubscribe(subscriber: Subscriber, source: str) -> None:
                Delivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELLED, last_error="unsubscribed"))
     db.session.flush()
+
+
+def erase_subscriber(subscriber: Subscriber, source: str) -> None:
+    """Erase one subscriber's address, name and phone. Someone still subscribed is
+    unsubscribed first. The row and its consent ledger stay, pseudonymous: the ledger
+    records get the keyed hash of the address, so a question about that address can
+    still be answered. Safe to repeat."""
+    if subscriber.is_erased:
+        return
+    if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
+        unsubscribe(subscriber, source)
+    db.session.flush()
+    db.session.execute(update(ConsentRecord).where(
+        ConsentRecord.subscriber_id == subscriber.id).values(
+        address_hash=address_hash(subscriber.email)))
+    subscriber.email = None
+    subscriber.name = ""
+    subscriber.phone = ""
+    subscriber.confirm_token_hash = None
+    db.session.flush()
+
+
+def erase_address(email: str, source: str) -> int:
+    """Erase every subscription of ``email`` (on every audience). Returns how many."""
+    rows = db.session.scalars(select(Subscriber).where(
+        Subscriber.email == normalise_address(email))).all()
+    for subscriber in rows:
+        erase_subscriber(subscriber, source)
+    return len(rows)
+
+
+def erase_unsubscribed(now=None) -> int:
+    """Erase the personal data of people who unsubscribed more than
+    ``RETENTION_UNSUBSCRIBED_DAYS`` ago. Returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=current_app.config[
+        "RETENTION_UNSUBSCRIBED_DAYS"])
+    rows = db.session.scalars(select(Subscriber).where(
+        Subscriber.status == SubscriberStatus.UNSUBSCRIBED, Subscriber.email.is_not(None),
+        Subscriber.unsubscribed_at < cutoff)).all()
+    for subscriber in rows:
+        erase_subscriber(subscriber, "retention")
+    return len(rows)
 
 
 def purge_unconfirmed(now=None) -> int:

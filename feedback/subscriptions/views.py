@@ -97,6 +97,8 @@ def _subscriber_or_410(token: str):
 @bp.route("/subscriptions/manage/<token>", methods=["GET", "POST"])
 def manage(token: str):
     subscriber = _subscriber_or_410(token)
+    if subscriber.is_erased:  # nothing left to manage; unsubscribing still answers
+        abort(410)
     audience = subscriber.audience
     form = PreferencesForm(obj=subscriber, cadence=audience.cadence.value,
                            topics=audience.topics, areas=audience.areas,

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
-from feedback.core.models import UTCDateTime, utcnow
+from feedback.core.models import NOT_PERSONAL, UTCDateTime, utcnow
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ class Term(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[TermKind] = mapped_column(enum_column(TermKind, "term_kind"))
     slug: Mapped[str] = mapped_column(String(SLUG_MAX))
-    name: Mapped[str] = mapped_column(String(TERM_MAX))
+    name: Mapped[str] = mapped_column(String(TERM_MAX), info=NOT_PERSONAL)
     approved: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 

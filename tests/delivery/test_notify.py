@@ -9,6 +9,7 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from feedback.core.addresses import address_hash
 from feedback.core.models import utcnow
 from feedback.delivery.channels import notify_token, seconds_until_uk_midnight
 from feedback.delivery.models import Delivery, DeliveryStatus
@@ -111,7 +112,8 @@ def test_receipts_need_the_bearer_token_and_are_safe_twice(app, client, notify_a
         assert response.status_code == 200 and response.json == {"recorded": True}
     db.session.refresh(delivery)
     assert delivery.receipt_status == "permanent-failure"
-    assert db.session.scalars(select(Suppression.email)).all() == ["reader0@example.org"]
+    assert db.session.scalars(select(Suppression.address_hash)).all() == [
+        address_hash("reader0@example.org")]
 
 
 def test_the_daily_limit_pauses_sending_until_uk_midnight(app, notify_api):
