@@ -180,7 +180,8 @@ def shortlist_versions(round_: PriorityRound) -> Sequence[ShortlistVersion]:
 
 def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
     return db.session.scalar(
-        select(ShortlistVersion).options(selectinload(ShortlistVersion.entries))
+        select(ShortlistVersion).options(selectinload(ShortlistVersion.entries)
+                                         .selectinload(ShortlistEntry.priority))
         .where(ShortlistVersion.round_id == round_.id)
         .order_by(ShortlistVersion.number.desc()).limit(1))
 
