@@ -108,13 +108,18 @@ def segments_of(update: dict[str, str]) -> set[str]:
             *markdown_segments(update["body"])}
 
 
-def per_language(requests: list[dict]) -> dict[str, dict[str, int]]:
-    """Calls and characters the provider received, by target language."""
+def per_language(requests: list[dict], targets: list) -> dict[str, dict[str, int]]:
+    """Calls and characters the provider received, by target language. Languages sent
+    under one provider code (pa-Guru and pa-Arab are both "pa") are reported together."""
+    names: dict[str, list[str]] = {}
+    for language in targets:
+        names.setdefault(language.machine_code, []).append(language.code)
     found: dict[str, dict[str, int]] = {}
     for request in requests:
         body = request["body"]
         texts = body["q"] if isinstance(body["q"], list) else [body["q"]]
-        entry = found.setdefault(body["target"], {"calls": 0, "characters": 0})
+        key = "+".join(names.get(body["target"], [body["target"]]))
+        entry = found.setdefault(key, {"calls": 0, "characters": 0})
         entry["calls"] += 1
         entry["characters"] += sum(len(text) for text in texts)
     return dict(sorted(found.items()))
@@ -203,8 +208,9 @@ def main() -> None:
             "rerun_calls": server.counter.calls - first_calls,
             "rerun_characters": server.counter.characters - first_characters,
             "rerun_minimum_characters": sum(len(text) for text in new) * len(targets),
-            "per_language": per_language(server.counter.requests[:first_requests]),
-            "rerun_per_language": per_language(server.counter.requests[first_requests:]),
+            "per_language": per_language(server.counter.requests[:first_requests], targets),
+            "rerun_per_language": per_language(server.counter.requests[first_requests:],
+                                               targets),
             "seconds": round(first_seconds, 2), "rerun_seconds": round(rerun_seconds, 2),
         }, ensure_ascii=False))
 
