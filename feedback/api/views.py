@@ -116,6 +116,12 @@ class _Translator:
         result = self.field(obj, name, key)
         return result.text if result is not None else getattr(obj, name)
 
+    def description(self, obj: Any) -> dict[str, str]:
+        """The original Markdown, and with a language its translated HTML."""
+        result = self.field(obj, "description")
+        return {"description": obj.description,
+                **({"description_html": str(result.html)} if result is not None else {})}
+
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
         if self.language is not None:
             data["translation"] = {"language": self.language.code,
@@ -128,23 +134,17 @@ class _Translator:
 
 def organisation_json(org: Organisation, language: Language | None = None) -> dict[str, Any]:
     tr = _Translator(language)
-    description = tr.field(org, "description")
     return tr.apply({
         "slug": org.slug, "name": tr.text(org, "name"), "kind": org.kind.value,
         "area": org.area, "ods_code": org.ods_code, "website": org.website,
-        "description": org.description,
-        **({"description_html": str(description.html)} if description else {}),
-        "verified": org.verified,
+        **tr.description(org), "verified": org.verified,
         "url": _absolute("organisations.organisation", slug=org.slug)})
 
 
 def dataset_json(dataset: Dataset, language: Language | None = None) -> dict[str, Any]:
     tr = _Translator(language)
-    description = tr.field(dataset, "description")
     return tr.apply({
-        "slug": dataset.slug, "name": tr.text(dataset, "name"),
-        "description": dataset.description,
-        **({"description_html": str(description.html)} if description else {}),
+        "slug": dataset.slug, "name": tr.text(dataset, "name"), **tr.description(dataset),
         "link": dataset.link, "organisation": dataset.organisation.slug,
         "custodian": dataset.custodian_label,
         "url": _absolute("organisations.dataset", slug=dataset.slug)})
@@ -152,12 +152,9 @@ def dataset_json(dataset: Dataset, language: Language | None = None) -> dict[str
 
 def service_json(service: Service, language: Language | None = None) -> dict[str, Any]:
     tr = _Translator(language)
-    description = tr.field(service, "description")
     return tr.apply({
         "slug": service.slug, "name": tr.text(service, "name"), "area": service.area,
-        "description": service.description,
-        **({"description_html": str(description.html)} if description else {}),
-        "organisation": service.organisation.slug,
+        **tr.description(service), "organisation": service.organisation.slug,
         "url": _absolute("organisations.service", slug=service.slug)})
 
 
