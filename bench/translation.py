@@ -3,8 +3,27 @@
 Publishes N real updates (their saving queues the segments), runs the translation job
 against a local LibreTranslate-compatible server that counts
 calls and characters, over N updates in L languages; edits 10% of the updates and runs
-the job again. Prints JSON. The job should send exactly the minimum: every unique
-untranslated segment once per language, and on the re-run only the edited segments.
+the job again. Prints one line of JSON. The job should send exactly the minimum: every
+unique untranslated segment once per language, and on the re-run only the edited
+segments.
+
+The minimum is computed here, independently of the application's splitter
+(``feedback.translation.segments``), so a splitter that sends too much cannot agree with
+itself. The rule:
+
+1. Plain fields (an update's title and summary, an edit's change note, the
+   organisation's and dataset's names) are one segment each: the text with surrounding
+   white space removed.
+2. A Markdown body is cut into blocks at blank lines. A block whose lines all start with
+   "- " is a list: each item is a segment. A block starting with "#" is a heading: the
+   text after the hashes is a segment. Any other block is a paragraph segment.
+3. Body segments are what a provider's HTML mode must receive: "&", "<" and ">" escaped
+   as entities, ``**x**`` as ``<strong>x</strong>`` and ``[t](u)`` as
+   ``<a href="u">t</a>``. Nothing else (no block tags, no attributes but ``href``).
+4. Segments are unique by their exact text across every field and update (the same
+   sentence is translated once), and each is sent once per language.
+
+Characters are Python string lengths (code points), as the providers bill them.
 
     .venv/bin/python bench/translation.py --updates 1000 --languages 8
 """
@@ -12,8 +31,10 @@ untranslated segment once per language, and on the re-run only the edited segmen
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -24,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from feedback import create_app
 from feedback.core.languages import DEFAULT_LANGUAGES
 from feedback.extensions import db
-from feedback.translation.segments import split
 from feedback.translation.tasks import translate_pending
 from tests.translation.provider_servers import LibreTranslateHandler, serve
 
@@ -54,9 +74,55 @@ def make_update(number: int, rng: random.Random) -> dict[str, str]:
     }
 
 
-def segments_of(update: dict[str, str]):
-    return (split(update["title"], "text") + split(update["summary"], "text")
-            + split(update["body"], "markdown"))
+# The bench's own fixed texts that the application also translates (rule 1).
+OTHER_TEXTS = ["Bench Trust", "Bench dataset"]
+CHANGE_NOTE = "The report link was updated."
+
+
+def _inline(text: str) -> str:
+    """Rule 3: a Markdown block's text as the provider's HTML mode receives it."""
+    text = html.escape(text.strip(), quote=False)
+    text = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r'<a href="\2">\1</a>', text)
+
+
+def markdown_segments(body: str) -> list[str]:
+    """Rule 2."""
+    found = []
+    for block in re.split(r"\n\s*\n", body.strip()):
+        lines = [line for line in block.splitlines() if line.strip()]
+        if not lines:
+            continue
+        if all(line.startswith("- ") for line in lines):
+            found += [_inline(line[2:]) for line in lines]
+        elif lines[0].startswith("#"):
+            found.append(_inline(" ".join(lines).lstrip("#")))
+        else:
+            found.append(_inline(" ".join(lines)))
+    return found
+
+
+def segments_of(update: dict[str, str]) -> set[str]:
+    """Rules 1 and 2 for one update's fields."""
+    return {update["title"].strip(), update["summary"].strip(),
+            *markdown_segments(update["body"])}
+
+
+def per_language(requests: list[dict], targets: list) -> dict[str, dict[str, int]]:
+    """Calls and characters the provider received, by target language. Languages sent
+    under one provider code (pa-Guru and pa-Arab are both "pa") are reported together."""
+    names: dict[str, list[str]] = {}
+    for language in targets:
+        names.setdefault(language.machine_code, []).append(language.code)
+    found: dict[str, dict[str, int]] = {}
+    for request in requests:
+        body = request["body"]
+        texts = body["q"] if isinstance(body["q"], list) else [body["q"]]
+        key = "+".join(names.get(body["target"], [body["target"]]))
+        entry = found.setdefault(key, {"calls": 0, "characters": 0})
+        entry["calls"] += 1
+        entry["characters"] += sum(len(text) for text in texts)
+    return dict(sorted(found.items()))
 
 
 def publish_updates(contents: list[dict[str, str]]) -> list:
@@ -109,12 +175,13 @@ def main() -> None:
             upgrade()
             contents = [make_update(n, rng) for n in range(args.updates)]
             updates = publish_updates(contents)
-            unique = {s.hash: s for u in contents for s in segments_of(u)}
+            unique = set(OTHER_TEXTS).union(*(segments_of(u) for u in contents))
             started = time.perf_counter()
             translate_pending()
             first_seconds = time.perf_counter() - started
             first_calls, first_characters = server.counter.calls, server.counter.characters
-            minimum = sum(len(s.text) for s in unique.values()) * len(targets)
+            first_requests = len(server.counter.requests)
+            minimum = sum(len(text) for text in unique) * len(targets)
 
             from feedback.updates import services as update_services
 
@@ -123,10 +190,10 @@ def main() -> None:
                     "Read [the full report]", "Read [the full report, updated]")
                 update_services.update_update(None, updates[number],
                                               {"body": contents[number]["body"]},
-                                              change_note="The report link was updated.")
+                                              change_note=CHANGE_NOTE)
             db.session.commit()
-            edited = {s.hash: s for u in contents for s in segments_of(u)}
-            new = [s for digest, s in edited.items() if digest not in unique]
+            edited = set(OTHER_TEXTS).union({CHANGE_NOTE}, *(segments_of(u) for u in contents))
+            new = edited - unique
             started = time.perf_counter()
             translate_pending()
             rerun_seconds = time.perf_counter() - started
@@ -140,9 +207,12 @@ def main() -> None:
             "minimum_characters": minimum,
             "rerun_calls": server.counter.calls - first_calls,
             "rerun_characters": server.counter.characters - first_characters,
-            "rerun_minimum_characters": sum(len(s.text) for s in new) * len(targets),
+            "rerun_minimum_characters": sum(len(text) for text in new) * len(targets),
+            "per_language": per_language(server.counter.requests[:first_requests], targets),
+            "rerun_per_language": per_language(server.counter.requests[first_requests:],
+                                               targets),
             "seconds": round(first_seconds, 2), "rerun_seconds": round(rerun_seconds, 2),
-        }))
+        }, ensure_ascii=False))
 
 
 if __name__ == "__main__":

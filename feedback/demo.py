@@ -166,6 +166,6 @@ def seed() -> int:
     created += priorities_demo.seed()
     created += updates_demo.seed()
     created += digests_demo.seed()
-    created += translation_demo.seed()
     created += accountability_demo.seed()
+    created += translation_demo.seed()  # last: it translates all the demo content above
     return created

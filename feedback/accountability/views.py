@@ -165,11 +165,13 @@ def print_priority(priority_id: int):
 @bp.get("/print/editions/<int:edition_id>")
 def print_edition(edition_id: int):
     from feedback.digests import services as digests
+    from feedback.digests.rendering import labelled_title
     from feedback.translation.display import localised_text
 
     language = _print_language()
     edition = digests.public_edition(edition_id)
-    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
+    items = [dict(item, title=labelled_title(item.get("label"), localised_text(
+                      item.get("title", ""), language).text, language.code),
                   summary=localised_text(item.get("summary", ""), language).text)
              for item in edition.items]
     version = edition.version(language.code)

@@ -109,6 +109,19 @@ UPDATE_INPUT_PROPERTIES: dict[str, Any] = {
 }
 
 
+TRANSLATION_STATUSES = ["original", "approved", "machine", "partial", "untranslated"]
+TRANSLATION = {
+    "type": "object", "required": ["language", "direction", "fields"],
+    "description": "Only with ?lang=: the language of the translated fields, and each "
+                   "field's status (machine text is unreviewed; partial is part original)",
+    "properties": {"language": STRING, "direction": {"type": "string",
+                                                     "enum": ["ltr", "rtl"]},
+                   "fields": {"type": "object", "additionalProperties": {
+                       "type": "string", "enum": TRANSLATION_STATUSES}}}}
+DESCRIPTION_HTML = {"type": "string", "description": "Only with ?lang=: the description, "
+                                                     "translated, as sanitised HTML"}
+
+
 def _schemas() -> dict[str, Any]:
     named_list = {"type": "array", "items": {
         "type": "object", "required": ["slug", "name"],
@@ -151,6 +164,7 @@ def _schemas() -> dict[str, Any]:
                     "type": "object", "required": ["number", "created_at", "change_note"],
                     "properties": {"number": {"type": "integer"}, "created_at": DATE_TIME,
                                    "change_note": STRING}}},
+                "translation": TRANSLATION,
             },
         },
         "UpdateCreate": {
@@ -180,15 +194,20 @@ def _schemas() -> dict[str, Any]:
                                                  "enum": [k.value for k in OrganisationKind]},
                                         "area": STRING, "ods_code": NULLABLE_STRING,
                                         "website": STRING, "description": STRING,
-                                        "verified": {"type": "boolean"}, "url": STRING}},
+                                        "verified": {"type": "boolean"}, "url": STRING,
+                                        "description_html": DESCRIPTION_HTML,
+                                        "translation": TRANSLATION}},
         "Dataset": {"type": "object", "required": ["slug", "name", "organisation", "url"],
                     "properties": {"slug": STRING, "name": STRING, "description": STRING,
                                    "link": STRING, "organisation": STRING,
-                                   "custodian": STRING, "url": STRING}},
+                                   "custodian": STRING, "url": STRING,
+                                   "description_html": DESCRIPTION_HTML,
+                                   "translation": TRANSLATION}},
         "Service": {"type": "object", "required": ["slug", "name", "organisation", "url"],
                     "properties": {"slug": STRING, "name": STRING, "area": STRING,
                                    "description": STRING, "organisation": STRING,
-                                   "url": STRING}},
+                                   "url": STRING, "description_html": DESCRIPTION_HTML,
+                                   "translation": TRANSLATION}},
     }
 
 
@@ -213,6 +232,16 @@ def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str
 SLUG_QUERY = {"type": "string", "maxLength": 80, "pattern": ONE_LINE}
 PER_PAGE = _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100})
 PAGE = _query("page", {"type": "integer", "minimum": 1, "maximum": 100_000})
+
+
+def _lang() -> dict[str, Any]:
+    """``?lang=``: one of the site's languages (read when the document is served)."""
+    from feedback.core.languages import enabled_languages
+
+    return _query("lang", {"type": "string",
+                           "enum": [language.code for language in enabled_languages()]},
+                  "Translate the content into this language; each field's status is in "
+                  "`translation`")
 UPDATE_ID = {"name": "update_id", "in": "path", "required": True,
              "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 SLUG_PATH = {"name": "slug", "in": "path", "required": True,
@@ -253,9 +282,10 @@ def openapi_document() -> dict[str, Any]:
                "Research priority id"),
         _query("cursor", {"type": "string", "pattern": "^[0-9]{1,16}-[0-9]{1,12}$"},
                "The next_cursor of the previous page"),
-        PER_PAGE,
+        PER_PAGE, _lang(),
     ]
-    org_filter = [_query("organisation", SLUG_QUERY, "Organisation slug"), PAGE, PER_PAGE]
+    org_filter = [_query("organisation", SLUG_QUERY, "Organisation slug"), PAGE, PER_PAGE,
+                  _lang()]
     document = {
         "openapi": "3.1.0",
         "info": {"title": f"{current_app.config['SERVICE_NAME']} API", "version": "1.0.0",
@@ -285,6 +315,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [UPDATE_ID],
                 "get": {"operationId": "getUpdate", "summary": "One update with its "
                         "revisions (drafts only with the owner's token)",
+                        "parameters": [_lang()],
                         "responses": {"200": _ok(_data("Update")),
                                       "404": _error_response("No such update")}},
                 "patch": {"operationId": "editUpdate", "summary": "Edit an update; once "
@@ -315,11 +346,12 @@ def openapi_document() -> dict[str, Any]:
             "/organisations": {"get": {
                 "operationId": "listOrganisations", "summary": "Organisations",
                 "parameters": [_query("kind", {"type": "string", "enum": [
-                    k.value for k in OrganisationKind]}), PAGE, PER_PAGE],
+                    k.value for k in OrganisationKind]}), PAGE, PER_PAGE, _lang()],
                 "responses": {"200": _ok(_page_list("Organisation")),
                               "400": _error_response("A filter value is not valid")}}},
             "/organisations/{slug}": {"parameters": [SLUG_PATH], "get": {
-                "operationId": "getOrganisation", "summary": "One organisation",
+                "operationId": "getOrganisation", "parameters": [_lang()],
+                "summary": "One organisation",
                 "responses": {"200": _ok(_data("Organisation")),
                               "404": _error_response("No such organisation")}}},
             "/datasets": {"get": {
@@ -328,7 +360,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _ok(_page_list("Dataset")),
                               "400": _error_response("A filter value is not valid")}}},
             "/datasets/{slug}": {"parameters": [SLUG_PATH], "get": {
-                "operationId": "getDataset", "summary": "One dataset",
+                "operationId": "getDataset", "parameters": [_lang()], "summary": "One dataset",
                 "responses": {"200": _ok(_data("Dataset")),
                               "404": _error_response("No such dataset")}}},
             "/services": {"get": {
@@ -337,7 +369,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _ok(_page_list("Service")),
                               "400": _error_response("A filter value is not valid")}}},
             "/services/{slug}": {"parameters": [SLUG_PATH], "get": {
-                "operationId": "getService", "summary": "One service",
+                "operationId": "getService", "parameters": [_lang()], "summary": "One service",
                 "responses": {"200": _ok(_data("Service")),
                               "404": _error_response("No such service")}}},
         },

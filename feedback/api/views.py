@@ -16,12 +16,20 @@ from sqlalchemy.orm import joinedload
 
 from feedback.api import tokens
 from feedback.api.openapi import input_schema, openapi_document
+from feedback.core.languages import Language, enabled_languages, get_language, source_language
 from feedback.core.models import utcnow
 from feedback.core.pagination import paginate
 from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db
 from feedback.organisations.models import Dataset, Organisation, OrganisationKind, Service
+from feedback.translation.display import (
+    Localised,
+    field_status,
+    localise,
+    prefetch_translations,
+)
+from feedback.translation.registry import translatable_fields
 from feedback.updates import services
 from feedback.updates.models import MAX_ID, Update
 from feedback.updates.services import UpdateFilters, UpdateLocked
@@ -61,48 +69,129 @@ def validation_error(error: ValidationError):
     return api_error(ApiError(status, error.message, error.field))
 
 
+# Languages ----------------------------------------------------------------------------
+# ``?lang=ur`` returns each translatable field in that language (approved translations
+# and labelled machine drafts, segment by segment; the original where there is neither)
+# and a ``translation`` object giving the language and each field's status: original,
+# approved, machine, partial (some still in the original) or untranslated. Markdown
+# fields keep their original Markdown; their ``_html`` twin is translated.
+
+def requested_language() -> Language | None:
+    """The language asked for with ``?lang=`` (None: the original), or a 400."""
+    code = request.args.get("lang", "")
+    if not code:
+        return None
+    language = get_language(code)
+    if language is None:
+        codes = ", ".join(language.code for language in enabled_languages())
+        raise ApiError(400, f"lang must be one of: {codes}.", "lang")
+    return None if language.code == source_language().code else language
+
+
+class _Translator:
+    """Translates one object's fields for the response, collecting their statuses."""
+
+    def __init__(self, language: Language | None):
+        self.language = language
+        self.statuses: dict[str, str] = {}
+
+    def field(self, obj: Any, name: str, key: str | None = None) -> Localised | None:
+        if self.language is None:
+            return None
+        kind = translatable_fields(obj).get(name, "text")
+        result = localise(getattr(obj, name, None), kind, self.language)
+        status = field_status(result)
+        key = key or name
+        # Several objects under one key (the datasets' names): the weakest status wins.
+        order = ["untranslated", "partial", "machine", "approved", "original"]
+        if key in self.statuses:
+            status = min(status, self.statuses[key], key=order.index)
+        self.statuses[key] = status
+        return result
+
+    def text(self, obj: Any, name: str, key: str | None = None) -> str:
+        result = self.field(obj, name, key)
+        return result.text if result is not None else getattr(obj, name)
+
+    def description(self, obj: Any) -> dict[str, str]:
+        """The original Markdown, and with a language its translated HTML."""
+        result = self.field(obj, "description")
+        return {"description": obj.description,
+                **({"description_html": str(result.html)} if result is not None else {})}
+
+    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.language is not None:
+            data["translation"] = {"language": self.language.code,
+                                   "direction": self.language.direction,
+                                   "fields": self.statuses}
+        return data
+
+
 # Serialising --------------------------------------------------------------------------
 
-def organisation_json(org: Organisation) -> dict[str, Any]:
-    return {"slug": org.slug, "name": org.name, "kind": org.kind.value, "area": org.area,
-            "ods_code": org.ods_code, "website": org.website, "description": org.description,
-            "verified": org.verified,
-            "url": external_url("organisations.organisation", slug=org.slug)}
+def organisation_json(org: Organisation, language: Language | None = None) -> dict[str, Any]:
+    tr = _Translator(language)
+    return tr.apply({
+        "slug": org.slug, "name": tr.text(org, "name"), "kind": org.kind.value,
+        "area": org.area, "ods_code": org.ods_code, "website": org.website,
+        **tr.description(org), "verified": org.verified,
+        "url": external_url("organisations.organisation", slug=org.slug)})
 
 
-def dataset_json(dataset: Dataset) -> dict[str, Any]:
-    return {"slug": dataset.slug, "name": dataset.name, "description": dataset.description,
-            "link": dataset.link, "organisation": dataset.organisation.slug,
-            "custodian": dataset.custodian_label,
-            "url": external_url("organisations.dataset", slug=dataset.slug)}
+def dataset_json(dataset: Dataset, language: Language | None = None) -> dict[str, Any]:
+    tr = _Translator(language)
+    return tr.apply({
+        "slug": dataset.slug, "name": tr.text(dataset, "name"), **tr.description(dataset),
+        "link": dataset.link, "organisation": dataset.organisation.slug,
+        "custodian": dataset.custodian_label,
+        "url": external_url("organisations.dataset", slug=dataset.slug)})
 
 
-def service_json(service: Service) -> dict[str, Any]:
-    return {"slug": service.slug, "name": service.name, "area": service.area,
-            "description": service.description, "organisation": service.organisation.slug,
-            "url": external_url("organisations.service", slug=service.slug)}
+def service_json(service: Service, language: Language | None = None) -> dict[str, Any]:
+    tr = _Translator(language)
+    return tr.apply({
+        "slug": service.slug, "name": tr.text(service, "name"), "area": service.area,
+        **tr.description(service), "organisation": service.organisation.slug,
+        "url": external_url("organisations.service", slug=service.slug)})
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def update_json(update: Update, revisions: bool = False) -> dict[str, Any]:
+def _update_parts(update: Update, revisions: bool = False) -> list[Any]:
+    """Every object whose text an update's JSON shows (for one prefetch)."""
+    return [update, update.organisation, *update.datasets, *update.services, *update.terms,
+            *update.evidence_links, *(update.revisions if revisions else [])]
+
+
+def update_json(update: Update, revisions: bool = False,
+                language: Language | None = None) -> dict[str, Any]:
+    tr = _Translator(language)
+    body = tr.field(update, "body")
     data = {
         "id": update.id, "slug": update.slug,
         "url": external_url("updates.update", slug=update.slug),
-        "title": update.title, "summary": update.summary, "body": update.body,
-        "body_html": services.rendered_body(update.body),
+        "title": tr.text(update, "title"), "summary": tr.text(update, "summary"),
+        "body": update.body,
+        "body_html": str(body.html) if body else services.rendered_body(update.body),
         "kind": update.kind.value, "status": update.status.value,
-        "organisation": {"slug": update.organisation.slug, "name": update.organisation.name},
-        "datasets": [{"slug": d.slug, "name": d.name} for d in update.datasets],
-        "services": [{"slug": s.slug, "name": s.name} for s in update.services],
-        "topics": [t.name for t in update.topics], "areas": [t.name for t in update.areas],
-        "community_tags": [t.name for t in update.community_tags],
-        "what_changed": update.what_changed, "who_benefits": update.who_benefits,
-        "evidence_links": [{"title": link.title, "url": link.url}
+        "organisation": {"slug": update.organisation.slug,
+                         "name": tr.text(update.organisation, "name", "organisation")},
+        "datasets": [{"slug": d.slug, "name": tr.text(d, "name", "datasets")}
+                     for d in update.datasets],
+        "services": [{"slug": s.slug, "name": tr.text(s, "name", "services")}
+                     for s in update.services],
+        "topics": [tr.text(t, "name", "topics") for t in update.topics],
+        "areas": [tr.text(t, "name", "areas") for t in update.areas],
+        "community_tags": [tr.text(t, "name", "community_tags")
+                           for t in update.community_tags],
+        "what_changed": tr.text(update, "what_changed"),
+        "who_benefits": tr.text(update, "who_benefits"),
+        "evidence_links": [{"title": tr.text(link, "title", "evidence_links")
+                            if link.title else link.title, "url": link.url}
                            for link in update.evidence_links],
-        "purpose": update.purpose, "legal_basis": update.legal_basis,
+        "purpose": tr.text(update, "purpose"), "legal_basis": tr.text(update, "legal_basis"),
         "opt_out_applied": update.opt_out_applied.value,
         "content_checked_on": _iso(update.content_checked_on),
         "next_check_due": _iso(update.next_check_due),
@@ -113,8 +202,9 @@ def update_json(update: Update, revisions: bool = False) -> dict[str, Any]:
     }
     if revisions:
         data["revisions"] = [{"number": r.number, "created_at": _iso(r.created_at),
-                              "change_note": r.change_note} for r in update.revisions]
-    return data
+                              "change_note": tr.text(r, "change_note", "revisions")}
+                             for r in update.revisions]
+    return tr.apply(data)
 
 
 # Reading ------------------------------------------------------------------------------
@@ -145,11 +235,16 @@ def openapi():
 @bp.get("/updates")
 def list_updates():
     filters = UpdateFilters.from_args(request.args)
+    language = requested_language()
     page = services.list_published_updates(filters, cursor=request.args.get("cursor") or None,
                                            per_page=_per_page(), details=True)
+    lang = {"lang": language.code} if language else {}
     next_link = (external_url("api.list_updates", **filters.as_args(), cursor=page.next_cursor,
-                           per_page=_per_page()) if page.next_cursor else None)
-    return jsonify({"data": [update_json(u) for u in page.items],
+                           per_page=_per_page(), **lang) if page.next_cursor else None)
+    if language is not None:
+        prefetch_translations([part for u in page.items for part in _update_parts(u)],
+                              language)
+    return jsonify({"data": [update_json(u, language=language) for u in page.items],
                     "links": {"next": next_link}, "next_cursor": page.next_cursor})
 
 
@@ -164,13 +259,25 @@ def _update_for_reading(update_id: int) -> Update:
 
 @bp.get("/updates/<int:update_id>")
 def get_update(update_id: int):
-    return jsonify({"data": update_json(_update_for_reading(update_id), revisions=True)})
+    language = requested_language()
+    update = _update_for_reading(update_id)
+    if language is not None:
+        prefetch_translations(_update_parts(update, revisions=True), language)
+    return jsonify({"data": update_json(update, revisions=True, language=language)})
 
 
 def _listing(statement, serialise):
+    language = requested_language()
     page = paginate(statement, _page_number(), _per_page(50))
-    return jsonify({"data": [serialise(item) for item in page.items],
+    if language is not None:
+        prefetch_translations(page.items, language)
+    return jsonify({"data": [serialise(item, language) for item in page.items],
                     "page": page.page, "has_next": page.has_next})
+
+
+def _one(item: Any, serialise):
+    language = requested_language()
+    return jsonify({"data": serialise(item, language)})
 
 
 def _org_filter(statement, model):
@@ -198,7 +305,7 @@ def get_organisation(slug: str):
     org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
         raise ApiError(404, "There is no organisation with that name.")
-    return jsonify({"data": organisation_json(org)})
+    return _one(org, organisation_json)
 
 
 @bp.get("/datasets")
@@ -215,7 +322,7 @@ def get_dataset(slug: str):
                              .where(Dataset.slug == slug))
     if item is None:
         raise ApiError(404, "There is no dataset with that name.")
-    return jsonify({"data": dataset_json(item)})
+    return _one(item, dataset_json)
 
 
 @bp.get("/services")
@@ -231,7 +338,7 @@ def get_service(slug: str):
                              .where(Service.slug == slug))
     if item is None:
         raise ApiError(404, "There is no service with that name.")
-    return jsonify({"data": service_json(item)})
+    return _one(item, service_json)
 
 
 # Writing ------------------------------------------------------------------------------

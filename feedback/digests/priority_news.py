@@ -21,19 +21,21 @@ def _window(column, since: datetime | None, until: datetime):
 def round_news(since: datetime | None, until: datetime) -> list[dict]:
     """News items whose moment falls in ``(since, until]``."""
     items: list[dict] = []
+    # ``title`` is the content's own title, so its translation is found; ``label`` says
+    # which words the rendering puts around it, in the reader's language.
     moments = (
-        ("voting", PriorityRound.voting_opens_at, Phase.VOTING, "Voting is open: {}"),
-        ("results", PriorityRound.voting_closes_at, Phase.RESULTS, "Results: {}"),
+        ("voting", PriorityRound.voting_opens_at, Phase.VOTING),
+        ("results", PriorityRound.voting_closes_at, Phase.RESULTS),
     )
-    for kind, column, phase, title in moments:
+    for kind, column, phase in moments:
         for round_ in db.session.scalars(select(PriorityRound).where(
                 _window(column, since, until))):
             if not round_.phase_at_least(phase):
                 continue
             moment = getattr(round_, column.key)
             items.append({
-                "kind": f"round-{kind}", "id": round_.id, "title": title.format(round_.title),
-                "summary": round_.scope,
+                "kind": f"round-{kind}", "id": round_.id, "title": round_.title,
+                "label": kind, "summary": round_.scope,
                 "url": external_url("priorities.round_page", slug=round_.slug),
                 "published_at": moment.isoformat(), "organisation": "",
                 "organisation_id": None, "topics": [], "areas": [], "language": "en",
@@ -42,7 +44,8 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
     for priority in db.session.scalars(responses):
         items.append({
             "kind": "priority-response", "id": priority.id,
-            "title": f"Response: {priority.title}", "summary": priority.response_text,
+            "title": priority.title, "label": "response",
+            "summary": priority.response_text,
             "url": external_url("priorities.priority", priority_id=priority.id),
             "published_at": priority.response_published_at.isoformat(), "organisation": "",
             "organisation_id": None, "topics": [], "areas": [], "language": "en",

@@ -60,6 +60,20 @@ class RenderedVersion:
     missing_translations: list[str]
 
 
+def labelled_title(label: str | None, title: str, language: str) -> str:
+    """A priority-news title with its label, in the reader's language."""
+    if not label:
+        return title
+    with force_locale((get_language(language) or get_language("en")).babel_locale):
+        if label == "response":
+            return _("Response: %(title)s", title=title)
+        if label == "results":
+            return _("Results: %(title)s", title=title)
+        if label == "voting":
+            return _("Voting is open: %(title)s", title=title)
+    return title
+
+
 def _localise_items(items: list[dict], language: str,
                     allow_machine: bool) -> tuple[list[dict], list[str]]:
     missing: list[str] = []
@@ -75,6 +89,7 @@ def _localise_items(items: list[dict], language: str,
             copy[f"{name}_machine"] = result.machine
             if result.missing:
                 missing.append(f"{item.get('kind')} “{item.get('title')}”: {name}")
+        copy["title"] = labelled_title(item.get("label"), copy["title"], language)
         localised.append(copy)
     return localised, missing
 

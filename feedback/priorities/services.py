@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, has_request_context
+from flask import abort, has_request_context
 from flask_babel import gettext
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -180,7 +180,8 @@ def shortlist_versions(round_: PriorityRound) -> Sequence[ShortlistVersion]:
 
 def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
     return db.session.scalar(
-        select(ShortlistVersion).options(selectinload(ShortlistVersion.entries))
+        select(ShortlistVersion).options(selectinload(ShortlistVersion.entries)
+                                         .selectinload(ShortlistEntry.priority))
         .where(ShortlistVersion.round_id == round_.id)
         .order_by(ShortlistVersion.number.desc()).limit(1))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -40,6 +41,13 @@ from feedback.priorities.models import (
     SuggestionStatus,
     VotingMethod,
 )
+from feedback.translation.display import (
+    inline_html,
+    prefetch_texts,
+    prefetch_translations,
+    translated_field,
+    translated_text,
+)
 
 bp = Blueprint("priorities", __name__, url_prefix="/priorities")
 
@@ -63,15 +71,25 @@ def _visible_round(slug: str) -> PriorityRound:
     return round_
 
 
-def _shortlist_choices(round_: PriorityRound) -> list[tuple[str, str]]:
+def _shortlist_choices(round_: PriorityRound, markup: bool = True) -> list[tuple[str, Any]]:
+    """The current shortlist's titles in the reader's language (one lookup). Checkbox
+    labels are marked with the language they are in; ``<option>`` text cannot be."""
     shortlist = services.current_shortlist(round_)
-    return [(str(e.priority_id), e.title) for e in shortlist.entries] if shortlist else []
+    if shortlist is None:
+        return []
+    prefetch_translations(shortlist.entries)
+    choices = []
+    for entry in shortlist.entries:
+        title = translated_field(entry, "title")
+        choices.append((str(entry.priority_id), inline_html(title) if markup else title.text))
+    return choices
 
 
 
 def _ballot_form(round_: PriorityRound, base: type) -> Any:
-    choices = _shortlist_choices(round_)
-    if round_.voting_method == VotingMethod.RANK:
+    rank = round_.voting_method == VotingMethod.RANK
+    choices = _shortlist_choices(round_, markup=not rank)
+    if rank:
         form = forms.add_rank_fields(base, round_.max_choices)()
         for n in range(1, round_.max_choices + 1):
             getattr(form, f"rank_{n}").choices = forms.choice_list([("", _("No choice")),
@@ -274,8 +292,12 @@ def results(slug: str):
     if not round_.results_visible:
         return render_template("priorities/results_hidden.html", round=round_)
     outcome = tallies.compute_results(round_)
+    # The chart's labels in the reader's language; the table marks each with its own.
+    prefetch_texts(tally.title for tally in outcome.tallies)
+    labelled = replace(outcome, tallies=[replace(tally, title=translated_text(tally.title).text)
+                                         for tally in outcome.tallies])
     return render_template("priorities/results.html", round=round_, results=outcome,
-                           chart=tallies.chart_rows(outcome))
+                           chart=tallies.chart_rows(labelled))
 
 
 @bp.get("/rounds/<slug>/results.csv")

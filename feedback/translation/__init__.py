@@ -12,8 +12,10 @@ def init_app(app: Flask) -> None:
     from feedback.translation.content import register_content
     from feedback.translation.display import (
         localised_text,
+        prefetch_texts,
         prefetch_translations,
         translated_field,
+        translated_text,
     )
     from feedback.translation.registry import init_queueing
     from feedback.translation.segments import clean_inline_html
@@ -21,8 +23,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(translated_field=translated_field,
+                                 translated_text=translated_text,
                                  localised_text=localised_text,
-                                 prefetch_translations=prefetch_translations)
+                                 prefetch_translations=prefetch_translations,
+                                 prefetch_texts=prefetch_texts)
     from flask_babel import format_decimal
 
     app.jinja_env.filters.setdefault("number", format_decimal)

@@ -80,7 +80,8 @@ def register_content() -> None:
         Answer, body="text",
         owner=lambda answer: by_update(_related(answer, "question", Question,
                                                 "question_id")),
-        when=lambda answer: answer.status == AnswerStatus.PUBLISHED)
+        # A new answer's status is empty until inserted: published is its default.
+        when=lambda answer: answer.status in (None, AnswerStatus.PUBLISHED))
     # Topics, areas and community tags are shared by every organisation.
     register_translatable(Term, name="text")
     register_translatable(Organisation, owner=lambda org: [org.id], name="text",
@@ -98,7 +99,8 @@ def register_content() -> None:
     register_translatable(
         Suggestion, owner=by_round, question="text", why_it_matters="text",
         public_reason="text",
-        when=lambda suggestion: suggestion.status not in (SuggestionStatus.PENDING,
-                                                          SuggestionStatus.REMOVED))
+        when=lambda suggestion: suggestion.status in (
+            SuggestionStatus.PUBLISHED, SuggestionStatus.MERGED,
+            SuggestionStatus.OUT_OF_SCOPE, SuggestionStatus.ANSWERED))
     register_translatable(Audience, owner=lambda audience: [audience.organisation_id],
                           intro="markdown", outro="markdown")

@@ -90,6 +90,16 @@ def prefetch_translations(objects: Iterable[Any], language: Language | None = No
     return ""
 
 
+def prefetch_texts(sources: Iterable[str | None], kind: str = "text",
+                   language: Language | None = None) -> str:
+    """Like ``prefetch_translations``, for copies of registered text (a shortlist's
+    titles in a results table, a digest's items). Returns ""."""
+    language = language or current_language()
+    if language.code != source_language().code:
+        lookup([segment for source in sources for segment in split(source, kind)], language)
+    return ""
+
+
 def localise(source: str | None, kind: str, language: Language | None = None,
              allow_machine: bool = True) -> Localised:
     """``source`` (a ``text`` or ``markdown`` field) in ``language`` (default: the
@@ -151,3 +161,28 @@ def translated_field(obj: Any, name: str, allow_machine: bool = True) -> Localis
     """A registered field of ``obj`` in the reader's language (a template global)."""
     kind = translatable_fields(obj).get(name, "text")
     return localise(getattr(obj, name, None), kind, allow_machine=allow_machine)
+
+
+def translated_text(source: str | None, kind: str = "text",
+                    allow_machine: bool = True) -> Localised:
+    """A copy of registered text (same words, same translation) in the reader's language
+    (a template global)."""
+    return localise(source, kind, allow_machine=allow_machine)
+
+
+def inline_html(result: Localised) -> Markup:
+    """A plain-text field as a ``span`` marked with the language it is in (for form
+    labels and other places a template macro cannot reach)."""
+    return Markup('<span lang="{}" dir="{}">{}</span>').format(result.lang, result.dir,
+                                                                result.html)
+
+
+def field_status(result: Localised) -> str:
+    """For the API: ``original`` (the reader asked for the source language, or nothing to
+    translate), ``approved``, ``machine`` (some unreviewed machine text), ``partial``
+    (some still in the original) or ``untranslated``."""
+    if not result.translated:
+        return "untranslated" if result.fallback else "original"
+    if result.machine:
+        return "machine"
+    return "partial" if result.fallback else "approved"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from feedback.core.languages import source_language, target_languages
@@ -111,7 +112,7 @@ def queue_segments(session: Session, segments: Iterable[Segment]) -> int:
 
 def record_owners(session: Session, owned: Iterable[tuple[str, int | None]]) -> int:
     """Record that each (source hash, organisation id or None) pair is owned, where not
-    yet recorded. One SELECT per 500 hashes; the caller's flush saves the rows."""
+    yet recorded: one SELECT per 500 hashes, and one INSERT ... ON CONFLICT DO NOTHING."""
     wanted = set(owned) - session.info.setdefault("translation_owned", set())
     if not wanted:
         return 0
@@ -123,8 +124,14 @@ def record_owners(session: Session, owned: Iterable[tuple[str, int | None]]) -> 
                 select(SegmentOwner.source_hash, SegmentOwner.organisation_id)
                 .where(SegmentOwner.source_hash.in_(hashes[start:start + 500]))))
     added = sorted(wanted - existing, key=lambda pair: (pair[0], pair[1] or 0))
-    for digest, organisation_id in added:
-        session.add(SegmentOwner(source_hash=digest, organisation_id=organisation_id))
+    if added:
+        # Two requests may own the same new segment at once: the second insert is a no-op.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        for start in range(0, len(added), 500):
+            session.execute(dialect.insert(SegmentOwner).values(
+                [{"source_hash": digest, "organisation_id": organisation_id}
+                 for digest, organisation_id in added[start:start + 500]])
+                .on_conflict_do_nothing())
     session.info["translation_owned"].update(wanted)
     return len(added)
 
@@ -163,8 +170,7 @@ def _queue_on_flush(session: Session, flush_context, instances) -> None:
 
 
 def _own_after_flush(session: Session, flush_context) -> None:
-    # New objects have their ids (and so their owners) only now. The rows added here
-    # are saved by the next flush: commit flushes until nothing is left.
+    # New objects have their ids (and so their owners) only now.
     to_own = session.info.pop("translation_to_own", None)
     if not to_own:
         return

@@ -7,22 +7,45 @@ from collections.abc import Sequence
 from feedgen.feed import FeedGenerator
 from flask import current_app
 
+from feedback.core.languages import Language
 from feedback.core.urls import external_url
+from feedback.translation.display import localise, prefetch_translations
 from feedback.updates.models import Update
 from feedback.updates.services import UpdateFilters, rendered_body
 
 
-def atom_feed(updates: Sequence[Update], filters: UpdateFilters) -> bytes:
+def atom_feed(updates: Sequence[Update], filters: UpdateFilters,
+              language: Language | None = None) -> bytes:
     """An Atom document of ``updates`` (newest first). Text is escaped by feedgen; the
-    body is the sanitised Markdown rendering, sent as escaped HTML content."""
+    body is the sanitised Markdown rendering, sent as escaped HTML content.
+
+    With ``language`` (``?lang=``), titles, summaries, bodies, organisation names and
+    topics use approved translations only: a feed reader shows no "machine translated"
+    label. Untranslated parts stay in the original, and the body's blocks carry their
+    own ``lang``."""
     args = filters.as_args()
+    if language is not None:
+        args["lang"] = language.code
+        prefetch_translations([part for update in updates for part in
+                               (update, update.organisation, *update.topics)], language)
+
+    def text(obj, name: str) -> str:
+        if language is None:
+            return getattr(obj, name)
+        return localise(getattr(obj, name), "text", language, allow_machine=False).text
+
+    def body(update: Update) -> str:
+        if language is None:
+            return rendered_body(update.body)
+        return str(localise(update.body, "markdown", language, allow_machine=False).html)
+
     service_name = current_app.config["SERVICE_NAME"]
     generator = FeedGenerator()
     generator.id(external_url("updates.feed", **args))
     generator.title(f"{service_name}: updates" + (" (filtered)" if args else ""))
     generator.link(href=external_url("updates.list_updates", **args), rel="alternate")
     generator.link(href=external_url("updates.feed", **args), rel="self")
-    generator.language("en")
+    generator.language(language.code if language is not None else "en")
     generator.subtitle("What patient data led to: updates from NHS organisations.")
     latest = max((u.updated_at for u in updates), default=None)
     if latest is not None:
@@ -31,13 +54,13 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters) -> bytes:
         entry = generator.add_entry()
         link = external_url("updates.update", slug=update.slug)
         entry.id(link)
-        entry.title(update.title)
+        entry.title(text(update, "title"))
         entry.link(href=link)
-        entry.summary(update.summary)
-        entry.content(rendered_body(update.body), type="html")
+        entry.summary(text(update, "summary"))
+        entry.content(body(update), type="html")
         entry.published(update.published_at)
         entry.updated(update.updated_at)
-        entry.author(name=update.organisation.name)
+        entry.author(name=text(update.organisation, "name"))
         for term in update.topics:
-            entry.category(term=term.slug, label=term.name)
+            entry.category(term=term.slug, label=text(term, "name"))
     return generator.atom_str(pretty=False)

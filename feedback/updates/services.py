@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, delete, exists, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload

@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 
 from feedback.accounts.permissions import can_edit_org, require_moderator, require_org_editor
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
+from feedback.core.languages import get_language, source_language
 from feedback.core.markdown import render_markdown
 from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit, report_rate_limit
@@ -32,6 +33,7 @@ from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
+from feedback.translation.display import translated_field
 from feedback.updates import feeds, history, questions, services, tasks, topics
 from feedback.updates.forms import (
     AnswerForm,
@@ -106,8 +108,16 @@ def list_updates():
 @bp.get("/updates.atom")
 def feed():
     filters = _filters()
+    language = None
+    if request.args.get("lang"):
+        language = get_language(request.args["lang"])
+        if language is None:
+            abort(400, description=_("Choose a language this site offers."))
+        if language.code == source_language().code:
+            language = None
     page = services.list_published_updates(filters, per_page=50, details=True)
-    return Response(feeds.atom_feed(page.items, filters), mimetype="application/atom+xml")
+    return Response(feeds.atom_feed(page.items, filters, language),
+                    mimetype="application/atom+xml")
 
 
 def _visible_update(slug: str) -> Update:
@@ -118,11 +128,14 @@ def _visible_update(slug: str) -> Update:
 
 
 def share_links(update: Update, link: str) -> dict[str, str]:
-    text = f"{update.title} {link}"
+    """WhatsApp and email links carrying the title and summary in the reader's
+    language (approved or machine, as the page shows them)."""
+    title = translated_field(update, "title").text
+    summary = translated_field(update, "summary").text
     return {
-        "whatsapp": "https://wa.me/?" + urlencode({"text": text}, quote_via=quote),
-        "email": "mailto:?" + urlencode({"subject": update.title,
-                                         "body": f"{update.summary}\n\n{link}"},
+        "whatsapp": "https://wa.me/?" + urlencode({"text": f"{title} {link}"},
+                                                  quote_via=quote),
+        "email": "mailto:?" + urlencode({"subject": title, "body": f"{summary}\n\n{link}"},
                                         quote_via=quote),
     }
 

@@ -107,7 +107,7 @@ def test_queueing_takes_the_same_few_statements_for_3_or_600_followers(
         assert time.perf_counter() - started < 10
         assert len([s for s in statements if "notifications" in s]) == 1  # INSERT ... SELECT
         # Publishing also queues its new text for translation, which varies with the text.
-        counts[followers] = len([s for s in statements if "translation_segments" not in s])
+        counts[followers] = len([s for s in statements if "translation_segment" not in s])
     assert counts[3] == counts[600] <= 12
     assert len(notifications()) == 3 + 603  # the first followers follow both
 

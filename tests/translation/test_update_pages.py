@@ -70,7 +70,8 @@ def test_drafts_are_not_sent_for_translation(make_update):
 
 
 def test_an_update_in_urdu_machine_labelled_then_reviewed(make_update, urdu_client,
-                                                          make_translator, libretranslate):
+                                                          make_translator, libretranslate,
+                                                          make_user):
     update = make_update()
     # title, summary, heading, paragraph, what changed, who benefits, purpose, legal basis
     assert len(_segments(SegmentStatus.PENDING, of=update)) == 8
@@ -94,6 +95,10 @@ def test_an_update_in_urdu_machine_labelled_then_reviewed(make_update, urdu_clie
     for segment in _segments(SegmentStatus.MACHINE_DRAFT, of=update):
         services.review_segment(translator, segment,
                                 segment.text.replace("[ur] ", "[ur, checked] "), approve=True)
+    # The names of the trust, its dataset and service, and the shared topics.
+    admin = make_user(role="admin")
+    for segment in _segments(SegmentStatus.MACHINE_DRAFT):
+        services.review_segment(admin, segment, segment.text, approve=True)
     db.session.commit()
     page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
     assert "[ur, checked] Faster pain relief" in page
@@ -187,3 +192,47 @@ def test_the_email_block_marks_languages_labels_machine_text_and_says_what_is_co
     assert f'<p lang="ur" dir="rtl" class="app-language-note">{URDU_NOTE}' in fallback
     assert '<p lang="ur" dir="rtl">[ur] New clinics.</p>' in machine
     assert "مشینی ترجمہ" in machine and 'href="https://example.org/u"' in machine
+
+
+def _approve(admin, source: str, text: str) -> None:
+    from feedback.translation.segments import hash_segment
+
+    row = db.session.scalar(select(TranslationSegment).where(
+        TranslationSegment.source_hash == hash_segment(source),
+        TranslationSegment.target_language == "ur"))
+    services.review_segment(admin, row, text, approve=True)
+    db.session.commit()
+
+
+def test_every_field_of_an_update_page_the_api_and_the_feed_in_urdu(
+        make_update, urdu_client, make_user, client):
+    update = make_update()
+    admin = make_user(role="admin")
+    _approve(admin, update.title, "سکل سیل کے درد میں جلد آرام")
+    _approve(admin, update.what_changed, "سکل سیل کے درد کے لیے تیز راستہ۔")
+    _approve(admin, "Sickle cell", "سکل سیل")
+    _approve(admin, update.datasets[0].name, "ہسپتال کا ریکارڈ")
+    page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+    assert "<title>سکل سیل کے درد میں جلد آرام" in page
+    assert 'lang="ur" dir="rtl">سکل سیل کے درد کے لیے تیز راستہ۔</dd>' in page
+    assert '<span lang="ur" dir="rtl">سکل سیل</span>' in page
+    assert '<span lang="ur" dir="rtl">ہسپتال کا ریکارڈ</span>' in page
+    assert f'lang="en" dir="ltr">{update.who_benefits}</dd>' in page  # not yet translated
+    assert URDU_NOTE in page
+
+    data = client.get(f"/api/v1/updates/{update.id}?lang=ur").json["data"]
+    assert data["title"] == "سکل سیل کے درد میں جلد آرام"
+    assert data["who_benefits"] == update.who_benefits
+    assert "سکل سیل" in data["topics"]
+    fields = data["translation"]["fields"]
+    assert (data["translation"]["language"], data["translation"]["direction"]) == ("ur", "rtl")
+    assert fields["title"] == "approved" and fields["who_benefits"] == "untranslated"
+    assert fields["datasets"] == "approved" and fields["topics"] == "untranslated"
+    assert "translation" not in client.get(f"/api/v1/updates/{update.id}").json["data"]
+    refused = client.get(f"/api/v1/updates/{update.id}?lang=xx")
+    assert refused.status_code == 400 and refused.json["error"]["field"] == "lang"
+
+    feed = client.get("/updates.atom?lang=ur").get_data(as_text=True)
+    assert "<title>سکل سیل کے درد میں جلد آرام</title>" in feed
+    assert 'xml:lang="ur"' in feed
+    assert client.get("/updates.atom?lang=xx").status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from feedback.extensions import db
@@ -53,14 +54,20 @@ def add_updates(make_update, make_dataset, make_service, make_user, editor, trus
     return made
 
 
+@pytest.mark.parametrize("language", ["en", "ur"])
 def test_pages_run_the_same_number_of_queries_for_few_and_many_results(
-        client, make_update, make_dataset, make_service, make_user, editor, trust):
+        client, make_update, make_dataset, make_service, make_user, editor, trust, language):
+    # In Urdu every translatable text is looked up too: one query per page, not per item.
+    client.get(f"/language?code={language}")
     first = add_updates(make_update, make_dataset, make_service, make_user, editor, trust,
                         0, 2)[0]
     paths = ["/", "/updates", "/updates?topic=shared", "/updates?q=update",
              "/updates.atom", "/updates.atom?topic=shared", "/api/v1/updates",
              "/api/v1/updates?topic=shared", f"/api/v1/updates/{first.id}",
-             f"/updates/{first.slug}", f"/organisations/{trust.slug}"]
+             f"/updates/{first.slug}", f"/organisations/{trust.slug}",
+             f"/updates.atom?lang={language}", f"/api/v1/updates?lang={language}",
+             f"/api/v1/updates/{first.id}?lang={language}", "/organisations",
+             "/datasets", "/services"]
     few = {path: queries_for(client, path) for path in paths}
 
     add_updates(make_update, make_dataset, make_service, make_user, editor, trust, 2, 10)
