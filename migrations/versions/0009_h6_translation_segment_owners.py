@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_h6'
-down_revision = '0008'
+down_revision = '0009_h3'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from alembic import op
 import feedback.core.models
 
 revision = '0009_lead'
-down_revision = '0008'
+down_revision = '0009_h8'
 branch_labels = None
 depends_on = None
 
