@@ -118,6 +118,9 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/priorities/paper/<int:paper_id>/<action>": (OWNER, "/priorities/paper/{paper}/discard"),
     "/priorities/<int:priority_id>/edit": (OWNER, "/priorities/{priority}/edit"),
     "/priorities/<int:priority_id>/respond": (OWNER, "/priorities/{priority}/respond"),
+    # Only an admin of the invited organisation (the owner admins partner B) may answer.
+    "/priorities/invitations/<int:invitation_id>/<any(accept, decline):decision>":
+        (OWNER, "/priorities/invitations/{invitation}/accept"),
     "/priorities/suggestions/<int:suggestion_id>/merge":
         (OWNER, "/priorities/suggestions/{suggestion}/merge"),
     "/priorities/suggestions/<int:suggestion_id>/moderate":
@@ -196,7 +199,8 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     draft = updates.create_update(None, trust_b, update_data(dataset, service, title="A draft"))
     question = questions.ask_question(people["member"], update, "What about my records?")
     db.session.flush()
-    round_ = priorities.create_round(owner, [trust_b, partner_b], {
+    # Started by an editor of B, so the partner's admin (the owner) has yet to accept.
+    round_ = priorities.create_round(colleague, [trust_b, partner_b], {
         "title": "B round", "scope": "What should research using patient data look at?",
         "topics": "sickle cell", "area": "Birmingham", "groups": ["patients"]})
     priority = priorities.create_priority(owner, round_, {"title": "Priority one",
@@ -231,6 +235,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
         "priority": priority.id, "suggestion": suggestion.id, "paper": paper.id,
         "edition": edition.id, "grant": grant.id, "segment": segment.id,
         "membership": colleague.memberships[0].id,
+        "invitation": priorities.round_invitations(round_)[0].id,
     }
     api_paths = {"update": update.id, "draft": draft.id}
     secret_b, _ = tokens.create_token(None, trust_b, "matrix")

@@ -53,8 +53,10 @@ VOTING_METHOD_CHOICES = [(m.value, label) for m, label in VOTING_METHOD_LABELS.i
 class RoundForm(FlaskForm):
     organisation = SelectField(_l("Organisation running the round"), choices=[],
                                validate_choice=False)
-    partners = MultiCheckboxField(_l("Other organisations running it with you (optional)"),
-                                  choices=[], validate_choice=False)
+    partners = MultiCheckboxField(
+        _l("Invite other organisations to run it with you (optional)"),
+        description=_l("Each is named on the round, and can help run it, only after one "
+                       "of its admins accepts."), choices=[], validate_choice=False)
     title = StringField(_l("Title"), description=_l("For example: Sickle cell research "
                                                     "priorities 2026"))
     scope = TextAreaField(_l("The question the round asks, in plain English"),

@@ -148,6 +148,12 @@ round_organisations = Table(
 )
 
 
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class PriorityRound(db.Model):
     """One priority-setting exercise, run by one or more organisations."""
 
@@ -175,6 +181,9 @@ class PriorityRound(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
 
+    # The organisations running the round: the one that started it, and each invited one
+    # once an admin of it has accepted (``RoundInvitation``). Only these are listed,
+    # counted in accountability figures and given organisers' powers.
     organisations: Mapped[list[Organisation]] = relationship(secondary=round_organisations,
                                                              order_by="Organisation.name")
 
@@ -198,6 +207,35 @@ class PriorityRound(db.Model):
         """Counts are published after voting, or during it when the round shows them."""
         return self.phase_at_least(Phase.RESULTS) or (
             self.phase == Phase.VOTING and not self.hide_counts)
+
+
+class RoundInvitation(db.Model):
+    """An organisation asked to run a round with its organisers. It becomes a co-organiser
+    only when one of its admins accepts; until then it is not named anywhere public."""
+
+    __tablename__ = "priority_round_invitations"
+    __table_args__ = (UniqueConstraint("round_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("priority_rounds.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    invited_by_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"))
+    status: Mapped[InvitationStatus] = mapped_column(
+        enum_column(InvitationStatus, "round_invitation_status"),
+        default=InvitationStatus.PENDING)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    round: Mapped[PriorityRound] = relationship()
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    invited_by_organisation: Mapped[Organisation | None] = relationship(
+        foreign_keys=[invited_by_organisation_id])
 
 
 class Suggestion(db.Model):

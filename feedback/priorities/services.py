@@ -20,8 +20,8 @@ from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from feedback.accounts.models import User
-from feedback.accounts.permissions import PermissionDenied, can_edit_org
+from feedback.accounts.models import OrgRole, User
+from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
 from feedback.audit import services as audit
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
@@ -49,6 +49,7 @@ from feedback.priorities.models import (
     BallotCodeBatch,
     BallotMethod,
     Group,
+    InvitationStatus,
     PaperBallot,
     PaperStatus,
     Phase,
@@ -56,6 +57,7 @@ from feedback.priorities.models import (
     PriorityFollower,
     PriorityRound,
     ResponseStatus,
+    RoundInvitation,
     ShortlistEntry,
     ShortlistVersion,
     Suggester,
@@ -261,11 +263,14 @@ def _clean_round(data: dict[str, Any]) -> dict[str, Any]:
 
 def create_round(actor: Any, organisations: Sequence[Organisation],
                  data: dict[str, Any]) -> PriorityRound:
-    """Start a round (as a draft). The actor must be an editor of the first organisation;
-    the others run it with them."""
+    """Start a round (as a draft). The actor must be an editor of the first organisation,
+    which runs it. Each other organisation is invited (``invite_organisation``) and runs
+    it only once one of its admins accepts; an actor who is an admin of it accepts by
+    starting the round. The demo seed and the CLI (``actor=None``) add them at once."""
     if not organisations:
         raise ValidationError(_("Choose the organisation running the round."), "organisation")
-    if actor is not None and not can_edit_org(actor, organisations[0].id):
+    lead, *others = list(dict.fromkeys(organisations))
+    if actor is not None and not can_edit_org(actor, lead.id):
         raise PermissionDenied(_("Only editors of this organisation can start a round for it."))
     cleaned = _clean_round(data)
     slug = slugify(cleaned["title"])
@@ -274,12 +279,107 @@ def create_round(actor: Any, organisations: Sequence[Organisation],
         number += 1
         slug = f"{base}-{number}"
     round_ = PriorityRound(slug=slug, created_by_id=getattr(actor, "id", None), **cleaned)
-    round_.organisations = list(dict.fromkeys(organisations))
+    round_.organisations = [lead] + (others if actor is None else [])
     db.session.add(round_)
     db.session.flush()
-    audit.record("priority_round.created", actor=actor, organisation=organisations[0],
+    audit.record("priority_round.created", actor=actor, organisation=lead,
                  target=round_, summary=f"Started the round {round_.title}")
+    if actor is not None:
+        for organisation in others:
+            invitation = invite_organisation(actor, round_, organisation, lead)
+            if _speaks_for(actor, organisation.id):
+                decide_invitation(actor, invitation, accept=True)
     return round_
+
+
+# Co-organisers: invited, and running the round only once they accept ------------------
+
+def _speaks_for(user: Any, organisation_id: int) -> bool:
+    """Only the organisation's own admins can agree for it (not platform admins)."""
+    return org_role(user, organisation_id) == OrgRole.ADMIN
+
+
+def invite_organisation(actor: Any, round_: PriorityRound, organisation: Organisation,
+                        inviting: Organisation | None = None) -> RoundInvitation:
+    """Ask ``organisation`` to run the round too. Nothing public changes until one of its
+    admins accepts. Audited for both organisations. Asking again after a decline asks
+    again; asking an organisation already running it does nothing."""
+    require_organiser(actor, round_)
+    inviting = inviting or _first_org_of(actor, round_)
+    invitation = db.session.scalar(select(RoundInvitation).where(
+        RoundInvitation.round_id == round_.id,
+        RoundInvitation.organisation_id == organisation.id))
+    if invitation is not None and invitation.status == InvitationStatus.PENDING:
+        return invitation
+    if organisation in round_.organisations:
+        raise ValidationError(_("That organisation already runs this round."), "partners")
+    invitation = invitation or RoundInvitation(round_id=round_.id,
+                                               organisation_id=organisation.id)
+    invitation.status = InvitationStatus.PENDING
+    invitation.invited_by_id = getattr(actor, "id", None)
+    invitation.invited_by_organisation_id = getattr(inviting, "id", None)
+    invitation.invited_at = utcnow()
+    invitation.decided_by_id = invitation.decided_at = None
+    db.session.add(invitation)
+    db.session.flush()
+    summary = f"{round_.title}: {organisation.name} invited to run it with " \
+              f"{getattr(inviting, 'name', 'the organisers')}"
+    for side in (inviting, organisation):
+        audit.record("priority_round.co_organiser_invited", actor=actor, organisation=side,
+                     target=invitation, summary=summary, round_id=round_.id,
+                     invited_organisation_id=organisation.id)
+    return invitation
+
+
+def pending_invitations(user: Any) -> Sequence[RoundInvitation]:
+    """Invitations waiting for an answer from an organisation ``user`` is an admin of."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    admin_of = [m.organisation_id for m in user.memberships
+                if _speaks_for(user, m.organisation_id)]
+    if not admin_of:
+        return []
+    return db.session.scalars(
+        select(RoundInvitation).options(selectinload(RoundInvitation.round),
+                                        selectinload(RoundInvitation.organisation),
+                                        selectinload(RoundInvitation.invited_by_organisation))
+        .where(RoundInvitation.organisation_id.in_(admin_of),
+               RoundInvitation.status == InvitationStatus.PENDING)
+        .order_by(RoundInvitation.invited_at)).all()
+
+
+def round_invitations(round_: PriorityRound) -> Sequence[RoundInvitation]:
+    """A round's invitations that are waiting or were declined (for its organisers)."""
+    return db.session.scalars(
+        select(RoundInvitation).options(selectinload(RoundInvitation.organisation))
+        .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.status != InvitationStatus.ACCEPTED)
+        .order_by(RoundInvitation.invited_at)).all()
+
+
+def decide_invitation(actor: Any, invitation: RoundInvitation, *,
+                      accept: bool) -> RoundInvitation:
+    """An admin of the invited organisation accepts (it then runs the round: it is named
+    on it, counted in its figures and gets organisers' powers) or declines."""
+    organisation = invitation.organisation
+    if not _speaks_for(actor, organisation.id):
+        raise PermissionDenied(_("Only admins of the invited organisation can answer."))
+    if invitation.status != InvitationStatus.PENDING:
+        raise ValidationError(_("This invitation has already been answered."))
+    round_ = invitation.round
+    invitation.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    invitation.decided_by_id = getattr(actor, "id", None)
+    invitation.decided_at = utcnow()
+    if accept and organisation not in round_.organisations:
+        round_.organisations.append(organisation)
+    db.session.flush()
+    action = "accepted" if accept else "declined"
+    summary = f"{round_.title}: {organisation.name} {action} the invitation to run it"
+    for side in dict.fromkeys([organisation, invitation.invited_by_organisation]):
+        audit.record(f"priority_round.co_organiser_{action}", actor=actor, organisation=side,
+                     target=invitation, summary=summary, round_id=round_.id,
+                     invited_organisation_id=organisation.id)
+    return invitation
 
 
 def update_round(actor: Any, round_: PriorityRound, data: dict[str, Any]) -> PriorityRound:

@@ -33,6 +33,7 @@ from feedback.priorities.models import (
     Phase,
     Priority,
     PriorityRound,
+    RoundInvitation,
     Suggestion,
     SuggestionStatus,
     VotingMethod,
@@ -92,6 +93,7 @@ def _chosen(round_: PriorityRound, form: Any) -> list[Any]:
 def rounds():
     return render_template("priorities/rounds.html",
                            rounds=services.list_rounds(current_user),
+                           invitations=len(services.pending_invitations(current_user)),
                            can_start=current_user.is_authenticated and any(
                                can_edit_org(current_user, m.organisation_id)
                                for m in current_user.memberships))
@@ -315,7 +317,33 @@ def new_round():
         return response
     flash(_("Round started as a draft. Open it for suggestions when you are ready."),
           "success")
+    if services.round_invitations(created):
+        flash(_("The other organisations are invited. Each is named on the round only once "
+                "one of its admins accepts."), "info")
     return redirect(url_for("priorities.manage", slug=created.slug))
+
+
+@bp.get("/invitations")
+@login_required
+def invitations():
+    """Rounds other organisations asked one of the person's organisations to run."""
+    return render_template("priorities/invitations.html",
+                           invitations=services.pending_invitations(current_user))
+
+
+@bp.post("/invitations/<int:invitation_id>/<any(accept, decline):decision>")
+@login_required
+def answer_invitation(invitation_id: int, decision: str):
+    invitation = db.session.get(RoundInvitation, invitation_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accept = decision == "accept"
+    return act_and_redirect(
+        lambda: services.decide_invitation(current_user, invitation, accept=accept),
+        _("You now run this round with its other organisers.") if accept
+        else _("Invitation declined. Your organisation is not named on the round."),
+        url_for("priorities.manage", slug=invitation.round.slug) if accept
+        else url_for("priorities.invitations"), url_for("priorities.invitations"))
 
 
 @bp.route("/rounds/<slug>/edit", methods=["GET", "POST"])
@@ -358,7 +386,8 @@ def manage(slug: str):
         merge_form=merge_form, priority_form=priority_form, shortlist_form=shortlist_form,
         priorities=priorities, shortlist=shortlist, code_form=forms.CodeBatchForm(),
         batches=services.code_batches(round_), papers=services.paper_ballots(round_),
-        confirm_form=ConfirmForm(), on_behalf_form=forms.OnBehalfForm())
+        confirm_form=ConfirmForm(), on_behalf_form=forms.OnBehalfForm(),
+        invitations=services.round_invitations(round_))
 
 
 def _back_to_manage(round_: PriorityRound, anchor: str = ""):

@@ -50,6 +50,7 @@ def hostile_pages(live_server):
         from feedback.accounts.services import add_member
 
         add_member(None, org, editor, "editor")
+        add_member(None, partner, editor, "admin")  # so the partner runs the round too
         round_ = priorities.create_round(editor, [org, partner], {
             "title": f"Round {ATTACKS[1]}", "scope": text, "topics": "pain",
             "area": "Birmingham", "groups": ["patients"]})

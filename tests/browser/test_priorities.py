@@ -38,6 +38,8 @@ def people(live_server):
             "title": "Sickle cell research priorities",
             "scope": "What should research about sickle cell look at first?",
             "groups": ["patients", "carers", "community"], "max_choices": 2})
+        for invitation in services.round_invitations(round_):  # the partner agrees
+            services.decide_invitation(staff, invitation, accept=True)
         round_.phase = services.Phase.SUGGESTIONS
         db.session.commit()
         slug = round_.slug

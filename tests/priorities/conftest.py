@@ -30,13 +30,16 @@ def partner_staff(make_user, partner):
 
 
 @pytest.fixture
-def make_round(app, trust, partner, organiser):
+def make_round(app, trust, partner, organiser, partner_staff):
+    """A round the trust started, which the partner accepted to run with it."""
     def make(phase: str = "suggestions", priorities: int = 4, **data):
         round_ = services.create_round(organiser, [trust, partner], {
             "title": data.pop("title", "Sickle cell research priorities"),
             "scope": "What should research using patient data about sickle cell look at?",
             "topics": "sickle cell, pain, emergency care", "area": "Birmingham",
             "groups": ["patients", "carers", "community"], **data})
+        for invitation in services.round_invitations(round_):
+            services.decide_invitation(partner_staff, invitation, accept=True)
         created = []
         for number in range(1, priorities + 1):
             created.append(services.create_priority(organiser, round_, {

@@ -28,7 +28,8 @@ def test_create_round_defaults_and_validation(organiser, trust, partner):
         "look at?", "groups": ["patients", "staff"]})
     db.session.commit()
     assert round_.phase == Phase.DRAFT and round_.max_choices == 3
-    assert {o.name for o in round_.organisations} == {trust.name, partner.name}
+    assert {o.name for o in round_.organisations} == {trust.name}  # the partner is invited
+    assert [i.organisation_id for i in services.round_invitations(round_)] == [partner.id]
     assert round_.slug == "maternity-research-priorities"
     with pytest.raises(ValidationError, match="200 characters or fewer"):
         services.create_round(organiser, [trust], {"title": "x" * 201, "scope": "s",

@@ -85,6 +85,8 @@ def partner(live_server, libretranslate) -> dict:
             "title": "Sickle cell research priorities",
             "scope": "What should research about sickle cell look at first?",
             "groups": ["patients", "carers", "community"], "max_choices": 1})
+        for invitation in priorities.round_invitations(round_):  # Apna agrees to run it
+            priorities.decide_invitation(staff, invitation, accept=True)
         shortlisted = [priorities.create_priority(trust_editor, round_, {"title": title})
                        for title in (PAIN, TRANSITION)]
         priorities.publish_shortlist(trust_editor, round_, [p.id for p in shortlisted])
