@@ -408,6 +408,8 @@ class BallotCode(db.Model):
         ForeignKey("priority_code_batches.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account signed in when the code was first used: the code is theirs from then on.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Ballot(db.Model):

@@ -696,8 +696,9 @@ def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any]) -> list[in
 
 
 def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
-                  chosen: list[int]) -> tuple[Ballot, bool]:
-    """Insert the ballot, or replace the person's earlier one. Returns (ballot, replaced)."""
+                  chosen: list[int], *, replaceable: bool = True) -> tuple[Ballot, bool]:
+    """Insert the ballot, or replace the person's earlier one (unless ``replaceable`` is
+    false: a code used without an account votes once). Returns (ballot, replaced)."""
     existing = db.session.scalar(select(Ballot).where(Ballot.round_id == round_.id,
                                                       Ballot.voter_key == key)
                                  .with_for_update())
@@ -718,7 +719,7 @@ def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
         except IntegrityError:
             existing = db.session.scalar(select(Ballot).where(
                 Ballot.round_id == round_.id, Ballot.voter_key == key).with_for_update())
-    if method == BallotMethod.CODE or existing.method == BallotMethod.CODE:
+    if not replaceable:
         raise ValidationError(_(CODE_USED_MESSAGE), "code")
     db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
     db.session.expire(existing, ["choices"])
@@ -741,8 +742,10 @@ def cast_online_ballot(user: User, round_: PriorityRound,
                          chosen)
 
 
-def _claim_code(round_: PriorityRound, code: str) -> BallotCode:
-    """Lock the code's row and mark it used, or say clearly why it cannot be used."""
+def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> BallotCode:
+    """Lock the code's row and mark it used, or say clearly why it cannot be used. Used
+    by someone signed in (``account``), the code is bound to their account: it stays
+    theirs, so they alone can use it again (to change their ballot)."""
     if len(normalise_code(code)) != CODE_LENGTH:
         raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
     row = db.session.scalar(select(BallotCode).where(BallotCode.code_hash == hash_code(code),
@@ -750,21 +753,33 @@ def _claim_code(round_: PriorityRound, code: str) -> BallotCode:
                             .with_for_update())
     if row is None:
         raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
-    if row.used_at is not None:
+    owner = getattr(account, "id", None)
+    if row.used_at is not None and (owner is None or row.user_id != owner):
         raise ValidationError(_(CODE_USED_MESSAGE), "code")
-    row.used_at = utcnow()
+    row.used_at = row.used_at or utcnow()
+    row.user_id = row.user_id or owner
     return row
 
 
-def cast_code_ballot(round_: PriorityRound, code: str,
-                     priority_ids: Sequence[Any]) -> Ballot:
-    """Vote with a one-time ballot code. The code is used up only if the ballot is taken."""
+def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[Any],
+                     user: Any = None) -> tuple[Ballot, bool]:
+    """Vote with a one-time ballot code. The code is used up only if the ballot is taken.
+
+    One person, one ballot across channels: someone signed in (``user``) votes under
+    their account's voter key whichever way they vote, so a code they use replaces their
+    online ballot, and a later online ballot (or another code) replaces it in turn; the
+    unique (round, voter key) constraint keeps this true under concurrent requests. The
+    code is bound to their account. Without an account the code itself is the voter,
+    once. Returns (ballot, replaced)."""
     check_voting_open(round_)
     chosen = clean_choices(round_, priority_ids)
-    row = _claim_code(round_, code)
-    ballot, _replaced = _write_ballot(round_, voter_key(round_.id, f"code:{row.code_hash}"),
-                                      BallotMethod.CODE, chosen)
-    return ballot
+    account = user if getattr(user, "is_authenticated", False) else None
+    row = _claim_code(round_, code, account)
+    if account is not None:
+        return _write_ballot(round_, voter_key(round_.id, f"user:{account.id}"),
+                             BallotMethod.CODE, chosen)
+    return _write_ballot(round_, voter_key(round_.id, f"code:{row.code_hash}"),
+                         BallotMethod.CODE, chosen, replaceable=False)
 
 
 def create_code_batch(actor: Any, round_: PriorityRound, size: Any,

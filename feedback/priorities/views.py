@@ -229,12 +229,15 @@ def vote_with_code(slug: str):
     round_ = _visible_round(slug)
     form = _ballot_form(round_, forms.CodeBallotForm)
     done, response = save_form(
-        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form)),
+        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form),
+                                                user=current_user),
         "priorities/vote.html", round=round_, method="code")
     if response:
         return response
-    return _ballot_done(round_, done.id, _("Thank you. Your ballot has been recorded. Your "
-                                           "code has now been used."))
+    ballot, replaced = done
+    return _ballot_done(round_, ballot.id, _("Your ballot has been changed.") if replaced
+                        else _("Thank you. Your ballot has been recorded. Your code has now "
+                               "been used."))
 
 
 @bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])

@@ -100,3 +100,43 @@ def test_300_voters_at_once_and_100_reuse_attempts(app, voting_round, organiser,
     methods = dict(db.session.execute(select(Ballot.method, func.count()).where(
         Ballot.round_id == round_id).group_by(Ballot.method)).all())
     assert methods == {BallotMethod.ONLINE: ONLINE_VOTERS, BallotMethod.CODE: CODE_VOTERS}
+
+
+def test_members_voting_online_and_with_a_code_at_once_keep_one_ballot_each(
+        app, voting_round, organiser, make_user):
+    """Issue 13 item 18: 40 signed-in members each send an online ballot and a code
+    ballot at the same moment. Each ends with one ballot; each code is bound to them."""
+    members = 40
+    round_id, slug = voting_round.id, voting_round.slug
+    ids = [e.priority_id for e in services.current_shortlist(voting_round).entries]
+    people = [make_user() for _ in range(members)]
+    _batch, codes = services.create_code_batch(organiser, voting_round, members)
+    db.session.commit()
+    people_ids = [p.id for p in people]
+    signed_in = [SignedIn(p.get_id()) for p in people]
+    db.session.remove()
+    start = threading.Barrier(20)
+
+    def attempt(number: int, kind: str, person: int):
+        client = app.test_client()
+        login(client, signed_in[person])
+        if number < 20:
+            start.wait(timeout=60)
+        choice = {"choices": [str(ids[number % len(ids)])]}
+        if kind == "online":
+            response = client.post(f"/priorities/rounds/{slug}/vote", data=choice)
+        else:
+            response = client.post(f"/priorities/rounds/{slug}/vote/code",
+                                   data={"code": codes[person], **choice})
+        return response.status_code
+
+    attempts = [a for n in range(members) for a in (("online", n), ("code", n))]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = [f.result(timeout=300) for f in
+                    [pool.submit(attempt, n, *a) for n, a in enumerate(attempts)]]
+    assert statuses == [302] * len(attempts)
+    keys = db.session.scalars(select(Ballot.voter_key).where(Ballot.round_id == round_id)).all()
+    assert sorted(keys) == sorted(services.voter_key(round_id, f"user:{i}")
+                                  for i in people_ids)  # one each: none lost, none extra
+    assert sorted(db.session.scalars(select(BallotCode.user_id).where(
+        BallotCode.round_id == round_id))) == sorted(people_ids)

@@ -121,8 +121,8 @@ def test_codes_are_stored_hashed_work_once_and_say_so_clearly(voting_round, orga
     stored = db.session.scalars(select(BallotCode.code_hash)).all()
     assert all(services.normalise_code(c) not in stored for c in codes)
     ids = _ids(voting_round)
-    ballot = services.cast_code_ballot(voting_round, codes[0].lower().replace("-", " "),
-                                       ids[:2])
+    ballot, _ = services.cast_code_ballot(voting_round, codes[0].lower().replace("-", " "),
+                                          ids[:2])
     db.session.commit()
     assert ballot.method == BallotMethod.CODE
     with pytest.raises(ValidationError) as error:
