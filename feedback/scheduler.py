@@ -45,6 +45,8 @@ JOBS: tuple[tuple[str, str, dict], ...] = (
      {"trigger": "interval", "seconds": 15}),
     ("retry-failures", "feedback.delivery.tasks:retry_failures",
      {"trigger": "interval", "minutes": 5}),
+    ("run-contact-imports", "feedback.subscriptions.tasks:run_contact_imports",
+     {"trigger": "interval", "seconds": 5}),
     ("purge-unconfirmed", "feedback.subscriptions.tasks:purge_unconfirmed",
      {"trigger": "interval", "hours": 1}),
     ("purge-personal-data", "feedback.privacy.tasks:purge_personal_data",

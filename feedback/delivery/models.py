@@ -60,3 +60,18 @@ class Delivery(Queued, db.Model):
 
     edition: Mapped[Edition] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class Confirmation(Queued, db.Model):
+    """A double opt-in email for a contact a partner imported: queued with the contact,
+    sent by the delivery workers at the delivery rate. The link's token is made when it
+    is sent (only its hash is kept, on the subscriber)."""
+
+    __tablename__ = "subscription_confirmations"
+    __table_args__ = (Index("ix_subscription_confirmations_claim", "status",
+                            "next_attempt_at"),)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True)
+
+    subscriber: Mapped[Subscriber] = relationship()

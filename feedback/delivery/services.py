@@ -1,8 +1,9 @@
 """The outbox: starting an edition, claiming rows, sending, retrying, receipts, progress.
 
-The worker sends two queues with the same claim, retry and receipt code: digest and
-newsletter rows (``Delivery``) and follower notifications
-(``feedback.notifications``, queued when an update or a priority response is published).
+The worker sends three queues with the same claim, retry and receipt code: digest and
+newsletter rows (``Delivery``), follower notifications (``feedback.notifications``,
+queued when an update or a priority response is published) and confirmation emails for
+contacts a partner imported (``Confirmation``, ``feedback.subscriptions.sending``).
 
 Delivery guarantee. A row is marked ``sent`` only after the provider accepted the
 message, and sent marks are committed once per claimed batch. A worker killed mid-batch
@@ -50,7 +51,7 @@ from feedback.delivery.channels import (
     open_channel,
 )
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Delivery, DeliveryStatus, Queued
+from feedback.delivery.models import Confirmation, Delivery, DeliveryStatus, Queued
 from feedback.digests.models import Edition, EditionStatus
 from feedback.digests.rendering import personalise
 from feedback.extensions import db
@@ -334,13 +335,14 @@ class DigestQueue(Queue):
 
 
 class Worker:
-    """Claims batches from each queue in turn (digests, then follower notifications) and
-    sends them through one channel connection."""
+    """Claims batches from each queue in turn (digests, follower notifications, then
+    import confirmations) and sends them through one channel connection."""
 
     def __init__(self, channel=None):
         # Imported here: notifications render updates and priorities, whose services
         # queue notifications in turn.
         from feedback.notifications.sending import NotificationQueue
+        from feedback.subscriptions.sending import ConfirmationQueue
 
         self.channel = channel or open_channel()
         config = current_app.config
@@ -349,7 +351,8 @@ class Worker:
         self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
         self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
         self.base_url = base_url()
-        self.queues: list[Queue] = [DigestQueue(self), NotificationQueue(self)]
+        self.queues: list[Queue] = [DigestQueue(self), NotificationQueue(self),
+                                    ConfirmationQueue(self)]
         self.sent = 0
 
     def run_batch(self) -> int:
@@ -474,7 +477,7 @@ def release_expired_claims(now: datetime | None = None) -> int:
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
     released = 0
-    for model in (Delivery, Notification):
+    for model in (Delivery, Notification, Confirmation):
         result = db.session.execute(update(model).where(
             model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease)
             .values(status=DeliveryStatus.PENDING, claim_token=None)
@@ -487,6 +490,7 @@ def release_expired_claims(now: datetime | None = None) -> int:
 
 PERMANENT_RECEIPTS = {"permanent-failure"}
 NOTIFICATION_REFERENCE = "notification-"
+CONFIRMATION_REFERENCE = "confirmation-"
 
 
 def record_receipt(payload: dict) -> bool:
@@ -499,6 +503,8 @@ def record_receipt(payload: dict) -> bool:
     model: type[Queued] = Delivery
     if reference.startswith(NOTIFICATION_REFERENCE):
         model, reference = Notification, reference.removeprefix(NOTIFICATION_REFERENCE)
+    elif reference.startswith(CONFIRMATION_REFERENCE):
+        model, reference = Confirmation, reference.removeprefix(CONFIRMATION_REFERENCE)
     if not reference.isdigit():
         return False
     row = db.session.get(model, int(reference))
@@ -508,7 +514,7 @@ def record_receipt(payload: dict) -> bool:
     row.receipt_status = status
     if payload.get("id"):
         row.provider_id = str(payload["id"])[:64]
-    email = row.subscriber.email if model is Delivery else row.user.email
+    email = row.user.email if model is Notification else row.subscriber.email
     if status in PERMANENT_RECEIPTS and email:
         subscriptions.suppress(email, f"Notify: {status}")
     db.session.flush()

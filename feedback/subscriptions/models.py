@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false
@@ -165,3 +165,43 @@ class Suppression(db.Model):
     address_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"  # checked, waiting for the job
+    RUNNING = "running"  # some chunks saved
+    DONE = "done"
+
+
+class ContactImport(db.Model):
+    """A partner's CSV of contacts, checked in the request and then saved by a job in
+    chunks (``feedback.subscriptions.services.run_pending_imports``). Each chunk's contacts,
+    consent records and queued confirmation emails commit together with ``processed``, so
+    a job that dies resumes where it stopped. The contacts themselves (``rows``) are
+    erased once the import is done; the counts and problems stay for the report."""
+
+    __tablename__ = "contact_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"),
+                                             index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
+                                                                 ondelete="SET NULL"))
+    attested: Mapped[bool] = mapped_column(default=False)
+    basis: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus, "import_status"),
+                                                 default=ImportStatus.QUEUED)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    problems: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)  # [line, reason]
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    added: Mapped[int] = mapped_column(default=0)
+    already: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    audience: Mapped[Audience] = relationship()
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == ImportStatus.DONE

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +36,8 @@ from feedback.subscriptions.models import (
     Channel,
     ConsentAction,
     ConsentRecord,
+    ContactImport,
+    ImportStatus,
     Subscriber,
     SubscriberStatus,
     Suppression,
@@ -374,20 +375,12 @@ def save_partner_audience(user, organisation, data: dict[str, Any]) -> Audience:
     return audience
 
 
-@dataclass
-class ImportReport:
-    added: int = 0
-    already: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-
-def _add_contact(audience: Audience, email: str, name: str, language: str, *,
-                 attested: bool, basis: str, user) -> bool:
-    """Add one contact; False when the address is already on the list."""
-    existing = db.session.scalar(select(Subscriber).where(
-        Subscriber.audience_id == audience.id, Subscriber.email == email))
-    if existing is not None:
-        return False
+def _new_contact(audience: Audience, email: str, name: str, language: str, *,
+                 attested: bool, basis: str, user, queue: bool) -> Subscriber:
+    """A contact not yet on the list, with its consent record (no flush). Someone who has
+    not agreed yet is sent a confirmation email: with ``queue`` through the outbox (a
+    ``Confirmation`` row the delivery workers send after the commit), else by the
+    caller at once."""
     subscriber = Subscriber(audience=audience, email=email, name=name, language=language)
     db.session.add(subscriber)
     source = f"partner:{audience.organisation.slug}"
@@ -395,10 +388,34 @@ def _add_contact(audience: Audience, email: str, name: str, language: str, *,
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.confirmed_at = utcnow()
         _record(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
+    elif queue:
+        from feedback.delivery.models import Confirmation
+
+        _record(subscriber, ConsentAction.REQUESTED, source)
+        db.session.add(Confirmation(subscriber=subscriber))
+    return subscriber
+
+
+def _add_contact(audience: Audience, email: str, name: str, language: str, *,
+                 attested: bool, basis: str, user) -> bool:
+    """Add one contact; False when the address is already on the list."""
+    existing = db.session.scalar(select(Subscriber.id).where(
+        Subscriber.audience_id == audience.id, Subscriber.email == email))
+    if existing is not None:
+        return False
+    subscriber = _new_contact(audience, email, name, language, attested=attested,
+                              basis=basis, user=user, queue=False)
+    if attested:
         db.session.flush()
     else:
-        _send_confirmation(subscriber, source, audience_name=audience.name)
+        _send_confirmation(subscriber, f"partner:{audience.organisation.slug}",
+                           audience_name=audience.name)
     return True
+
+
+def confirm_url(token: str) -> str:
+    """The double opt-in link for a confirmation token (no request context needed)."""
+    return external_url("subscriptions.confirm", token=token)
 
 
 def _clean_basis(attested: bool, basis: str | None) -> str:
@@ -425,50 +442,150 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     return added
 
 
-def import_contacts(user, audience: Audience, csv_text: str, *, attested: bool,
-                    basis: str | None) -> ImportReport:
-    """Import ``email,name,language`` rows (a header row is optional). Every bad row is
-    reported with its line number and reason; good rows are added."""
+# Importing contacts from CSV: checked in the request, saved by a job ----------------
+
+HEADER_CELLS = {"email", "email address", "e-mail"}
+IMPORT_CHUNK = 200
+
+
+def read_csv(csv_text: str) -> Iterator[tuple[int, list[str]]]:
+    """Each record with the line it starts on. Anything the csv module cannot read (a
+    quote mark never closed, a cell over its 131,072-character limit) is a
+    ``ValidationError`` naming that line, never a crash."""
+    reader = csv.reader(io.StringIO(csv_text.lstrip("\ufeff")), strict=True)
+    count = 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise ValidationError(_(
+                "Line %(line)s of the file cannot be read as CSV. Check it for a quote mark "
+                "(\") that is never closed, or a very long cell, then save the file as CSV "
+                "(UTF-8) and try again.", line=line), "file") from None
+        count += 1
+        if count > CSV_MAX_ROWS:
+            raise ValidationError(_("Import at most %(n)s rows at a time.",
+                                    n=f"{CSV_MAX_ROWS:,}"), "file")
+        yield line, row
+
+
+def clean_import_row(audience: Audience, cells: list[str]) -> dict[str, str]:
+    """One row's contact, checked; ``ValidationError`` with the reason otherwise. Each
+    column is one line here (a new one, such as a phone number, is one more)."""
+    if len(cells) > 3:
+        raise ValidationError(_("Too many columns: expected email, name, language."))
+    email, name, language = [*cells, "", ""][:3]
+    contact = {
+        "email": clean_email(email),
+        "name": clean_text(name, label="the name", max_length=NAME_MAX),
+    }
+    code = get_language(language or audience_languages(audience)[0])
+    if code is None:
+        raise ValidationError(_("Unknown language “%(code)s”.", code=language))
+    contact["language"] = recipient_language(audience, code.code)
+    return contact
+
+
+def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
+                 basis: str | None) -> ContactImport:
+    """Check a CSV of ``email,name,language`` rows (a header row is optional) and queue
+    the good rows for the import job. A file that cannot be read as CSV is refused
+    whole; each bad row is reported with its line number and reason."""
     require_org_editor(user, audience.organisation_id)
     basis_text = _clean_basis(attested, basis)
-    report = ImportReport()
+    contacts: list[dict[str, Any]] = []
+    problems: list[list[Any]] = []
     seen: set[str] = set()
-    rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
-    if len(rows) > CSV_MAX_ROWS:
-        raise ValidationError(_("Import at most %(n)s rows at a time.", n=f"{CSV_MAX_ROWS:,}"),
-                              "file")
-    for line, row in enumerate(rows, start=1):
+    for line, row in read_csv(csv_text):
         cells = [cell.strip() for cell in row]
         if not any(cells):
             continue
-        if line == 1 and cells[0].lower() in {"email", "email address", "e-mail"}:
+        if line == 1 and cells[0].lower() in HEADER_CELLS:
             continue
-        if len(cells) > 3:
-            report.errors.append((line, _("Too many columns: expected email, name, language.")))
-            continue
-        email, name, language = [*cells, "", ""][:3]
         try:
-            email = clean_email(email)
-            name = clean_text(name, label="the name", max_length=NAME_MAX)
-            code = get_language(language or audience_languages(audience)[0])
-            if code is None:
-                raise ValidationError(_("Unknown language “%(code)s”.", code=language))
+            contact = clean_import_row(audience, cells)
         except ValidationError as error:
-            report.errors.append((line, error.message))
+            problems.append([line, error.message])
             continue
-        if email in seen:
-            report.errors.append((line, _("This address appears earlier in the file.")))
+        if contact["email"] in seen:
+            problems.append([line, _("This address appears earlier in the file.")])
             continue
-        seen.add(email)
-        if _add_contact(audience, email, name, recipient_language(audience, code.code),
-                        attested=attested, basis=basis_text, user=user):
-            report.added += 1
-        else:
-            report.already += 1
-    audit.record("newsletter.contacts_imported", actor=user, organisation=audience.organisation,
-                 target=audience, summary=f"Imported {report.added} contacts "
-                 f"({len(report.errors)} rows with problems)", attested=attested)
-    return report
+        seen.add(contact["email"])
+        contacts.append(contact)
+    job = ContactImport(audience_id=audience.id, created_by_id=getattr(user, "id", None),
+                        attested=attested, basis=basis_text, rows=contacts,
+                        total=len(contacts), problems=problems)
+    db.session.add(job)
+    db.session.flush()
+    audit.record("newsletter.contacts_import_started", actor=user,
+                 organisation=audience.organisation, target=job,
+                 summary=f"Importing {job.total} contacts ({len(problems)} rows with "
+                 "problems)", attested=attested)
+    return job
+
+
+def get_import(audience: Audience, import_id: int) -> ContactImport | None:
+    job = db.session.get(ContactImport, import_id)
+    return job if job is not None and job.audience_id == audience.id else None
+
+
+def import_next_chunk(job: ContactImport) -> bool:
+    """Save the next chunk of an import (the caller commits it). True while more remain."""
+    from feedback.accounts.models import User
+
+    audience = job.audience
+    user = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    chunk = job.rows[job.processed:job.processed + IMPORT_CHUNK]
+    on_list = set(db.session.scalars(select(Subscriber.email).where(
+        Subscriber.audience_id == audience.id,
+        Subscriber.email.in_([contact["email"] for contact in chunk]))))
+    for contact in chunk:
+        if contact["email"] in on_list:
+            job.already += 1
+            continue
+        _new_contact(audience, contact["email"], contact["name"], contact["language"],
+                     attested=job.attested, basis=job.basis, user=user, queue=True)
+        job.added += 1
+    job.processed += len(chunk)
+    job.status = ImportStatus.RUNNING
+    if job.processed >= job.total:
+        job.status = ImportStatus.DONE
+        job.finished_at = utcnow()
+        job.rows = []  # the contacts are on the list now; keep no second copy
+        audit.record("newsletter.contacts_imported", actor=user,
+                     organisation=audience.organisation, target=job,
+                     summary=f"Imported {job.added} contacts ({len(job.problems)} rows with "
+                     "problems)", attested=job.attested, already=job.already)
+    db.session.flush()
+    return job.status != ImportStatus.DONE
+
+
+def run_pending_imports() -> int:
+    """The import job: save every waiting import, a chunk per transaction (resumable).
+    Two runners never work on one import (a row lock; SQLite has one writer). Returns
+    how many imports it finished."""
+    finished = 0
+    waiting = select(ContactImport.id).where(ContactImport.status != ImportStatus.DONE) \
+        .order_by(ContactImport.id)
+    for import_id in db.session.scalars(waiting).all():
+        while True:
+            lock = select(ContactImport).where(ContactImport.id == import_id,
+                                               ContactImport.status != ImportStatus.DONE)
+            if db.engine.dialect.name == "postgresql":
+                lock = lock.with_for_update(skip_locked=True)
+            job = db.session.scalar(lock)
+            if job is None:
+                db.session.rollback()
+                break
+            more = import_next_chunk(job)
+            db.session.commit()
+            if not more:
+                finished += 1
+                break
+    return finished
 
 
 def count_subscribers(audience_id: int) -> dict[str, int]:

@@ -15,3 +15,12 @@ def purge_unconfirmed() -> int:
         db.session.rollback()
         raise
     return purged
+
+
+def run_contact_imports() -> int:
+    """Save the partners' waiting CSV imports, a chunk per transaction."""
+    try:
+        return services.run_pending_imports()
+    except Exception:
+        db.session.rollback()
+        raise

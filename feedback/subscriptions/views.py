@@ -140,7 +140,7 @@ def _partner(slug: str):
 
 
 def _newsletter_page(organisation, audience, *, form=None, contact_form=None,
-                     import_form=None, report=None, status=200):
+                     import_form=None, status=200):
     from feedback.digests import services as digests
 
     if form is None:
@@ -158,7 +158,7 @@ def _newsletter_page(organisation, audience, *, form=None, contact_form=None,
     return render_template(
         "subscriptions/newsletter.html", organisation=organisation, audience=audience,
         form=form, contact_form=contact_form, import_form=import_form or ImportForm(),
-        confirm_form=ConfirmForm(), report=report,
+        confirm_form=ConfirmForm(),
         counts=services.count_subscribers(audience.id) if audience else None,
         editions=digests.list_editions(audience.id) if audience else []), status
 
@@ -227,13 +227,23 @@ def import_contacts(slug: str):
             except UnicodeDecodeError:
                 raise ValidationError(_("Save the file as CSV (UTF-8) and try again."),
                                       "file") from None
-            report = services.import_contacts(current_user, audience, text,
-                                              attested=form.attested.data,
-                                              basis=form.basis.data)
+            job = services.start_import(current_user, audience, text,
+                                        attested=form.attested.data, basis=form.basis.data)
         except ValidationError as error:
             db.session.rollback()
             show_validation_error(form, error)
         else:
             db.session.commit()
-            return _newsletter_page(organisation, audience, report=report)
+            return redirect(url_for("subscriptions.import_progress", slug=slug,
+                                    import_id=job.id), 303)
     return _newsletter_page(organisation, audience, import_form=form, status=400)
+
+
+@bp.get("/partners/<slug>/newsletter/imports/<int:import_id>")
+@login_required
+def import_progress(slug: str, import_id: int):
+    """The import job's progress bar (progress.js refreshes it), then its report."""
+    organisation = _partner(slug)
+    audience = _audience_or_404(organisation)
+    job = services.get_import(audience, import_id) or abort(404)
+    return render_template("subscriptions/import.html", organisation=organisation, job=job)

@@ -1,6 +1,8 @@
-// An edition that is sending: fetch its page again every few seconds and copy the new
-// figures into the progress bar, the status text (a polite live region) and the status
-// word, until nothing is waiting. Without JavaScript, reloading the page does the same.
+// An edition that is sending, or a contact import being saved: fetch its page again
+// every few seconds and copy the new figures into the progress bar, the status text (a
+// polite live region) and the status word, until nothing is waiting. Without JavaScript,
+// reloading the page does the same. Pages mark the parts with data-progress,
+// data-progress-text and data-progress-status (the edition page has its own names).
 const section = document.querySelector("[data-refresh-seconds]");
 
 function copy(from, selector, update) {
@@ -17,12 +19,13 @@ async function refresh() {
     return false;
   }
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
-  copy(page, "[data-testid=sending] progress", (source, target) => {
+  copy(page, "[data-testid=sending] progress, [data-progress] progress", (source, target) => {
     target.max = source.max;
     target.value = source.value;
     target.textContent = source.textContent;
   });
-  for (const selector of ["#sending-progress", "[data-testid=edition-status]"]) {
+  for (const selector of ["#sending-progress", "[data-testid=edition-status]",
+    "[data-progress-text]", "[data-progress-status]"]) {
     copy(page, selector, (source, target) => {
       if (target.textContent !== source.textContent) {
         target.textContent = source.textContent;
@@ -43,6 +46,8 @@ if (section) {
     }
     if (again) {
       window.setTimeout(tick, seconds * 1000);
+    } else if (section.hasAttribute("data-reload-when-done")) {
+      window.location.reload(); // the finished page has more to show (a report)
     } else {
       section.removeAttribute("data-refresh-seconds");
     }

@@ -1,0 +1,77 @@
+"""Sending queued confirmation emails: the delivery worker's queue for contacts a partner
+imported. They go at the delivery rate, with the same claim, retry and receipt code as
+digests; a contact who confirmed, unsubscribed or was suppressed in the meantime is
+skipped. The link's token is made as the email is rendered, and its hash is saved with
+the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.utils import formataddr, parseaddr
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import Row, exists, select, update
+
+from feedback.core.languages import enabled_languages, get_language
+from feedback.core.tokens import new_token
+from feedback.delivery.channels import Outgoing
+from feedback.delivery.mime import Skeleton
+from feedback.delivery.models import Confirmation
+from feedback.delivery.services import CONFIRMATION_REFERENCE, Queue, domain
+from feedback.extensions import db
+from feedback.subscriptions.models import Audience, Subscriber, SubscriberStatus, Suppression
+from feedback.subscriptions.services import UNCONFIRMED_DAYS, confirm_url
+from feedback.updates.tasks import request_context
+
+
+class ConfirmationQueue(Queue):
+    """One row per imported contact waiting to confirm."""
+
+    model = Confirmation
+
+    def __init__(self, worker):
+        super().__init__(worker)
+        sender = parseaddr(current_app.config["MAIL_FROM"])
+        self.sender, self.envelope_from = formataddr(sender), sender[1]
+        self.host = domain(worker.base_url)
+
+    def claimed(self, token: str) -> Sequence[Row]:
+        return db.session.execute(
+            select(Confirmation.id, Confirmation.subscriber_id, Confirmation.attempts,
+                   Subscriber.email, Subscriber.language, Audience.name.label("audience"))
+            .join(Subscriber, Subscriber.id == Confirmation.subscriber_id)
+            .join(Audience, Audience.id == Subscriber.audience_id)
+            .where(Confirmation.claim_token == token).order_by(Confirmation.id)).all()
+
+    def still_wanted(self, row: Row) -> bool:
+        """Still waiting to confirm, and the address not suppressed."""
+        return bool(db.session.scalar(select(exists().where(
+            Subscriber.id == row.subscriber_id, Subscriber.status == SubscriberStatus.PENDING,
+            ~exists().where(Suppression.email == Subscriber.email)))))
+
+    def outgoing(self, row: Row) -> Outgoing:
+        token, token_hash = new_token()
+        db.session.execute(update(Subscriber).where(Subscriber.id == row.subscriber_id)
+                           .values(confirm_token_hash=token_hash)
+                           .execution_options(synchronize_session=False))
+        language = (get_language(row.language)
+                    or get_language(current_app.config["DEFAULT_LANGUAGE"])
+                    or enabled_languages()[0])
+        with request_context(), force_locale(language.babel_locale):
+            subject = _("Confirm your subscription to %(service)s",
+                        service=current_app.config["SERVICE_NAME"])
+            text = render_template("email/subscription_confirm.txt",
+                                   link=confirm_url(token),
+                                   audience_name=row.audience, days=UNCONFIRMED_DAYS)
+        identifier = f"<confirmation.{row.id}.{row.attempts}@{self.host}>"
+        skeleton = Skeleton([("From", self.sender), ("Subject", subject),
+                             ("Content-Language", language.code)])
+        return Outgoing(
+            delivery_id=row.id, reference=f"{CONFIRMATION_REFERENCE}{row.id}", to=row.email,
+            subject=subject, text=text, html=None,
+            headers={"Content-Language": language.code}, message_id=identifier,
+            unsubscribe_url="", envelope_from=self.envelope_from,
+            raw=skeleton.message(to=row.email, message_id=identifier, unsubscribe_url=None,
+                                 text=text, html=None))
