@@ -69,6 +69,10 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    if app.config["PSEUDO_LOCALE"]:
+        from feedback.core.pseudo import register_babel_locale
+
+        register_babel_locale()
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PROJECT_ROOT / "feedback" /
                                                        "translations"))
