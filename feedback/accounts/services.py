@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from feedback.accounts.models import (
     DISPLAY_NAME_MAX,
+    ORG_ROLE_LABELS,
     Invitation,
     Membership,
     OrgRole,
@@ -185,6 +186,7 @@ def invite_member(actor: Any, organisation: Any, email: str, role: OrgRole) -> I
         "invitation",
         organisation=organisation,
         role=role,
+        role_label=ORG_ROLE_LABELS[role],
         link=url_for("accounts.accept_invitation", token=token, _external=True),
         days=INVITATION_DAYS,
     )

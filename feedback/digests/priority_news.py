@@ -1,6 +1,10 @@
 """Priority-round news for digests: voting opening, results, and organisers' responses.
 Used when the priorities domain is installed; every audience gets it, whatever its
-filters (``priority`` is True)."""
+filters (``priority`` is True).
+
+Titles are the round's or priority's own (content, translated like any other); ``news``
+says what happened ("voting", "results" or "response"), and the renderer words it in
+each reader's language (``rendering.NEWS_LABELS``)."""
 
 from __future__ import annotations
 
@@ -23,17 +27,17 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
     base = current_app.config["BASE_URL"].rstrip("/")
     items: list[dict] = []
     moments = (
-        ("voting", PriorityRound.voting_opens_at, Phase.VOTING, "Voting is open: {}"),
-        ("results", PriorityRound.voting_closes_at, Phase.RESULTS, "Results: {}"),
+        ("voting", PriorityRound.voting_opens_at, Phase.VOTING),
+        ("results", PriorityRound.voting_closes_at, Phase.RESULTS),
     )
-    for kind, column, phase, title in moments:
+    for kind, column, phase in moments:
         for round_ in db.session.scalars(select(PriorityRound).where(
                 _window(column, since, until))):
             if not round_.phase_at_least(phase):
                 continue
             moment = getattr(round_, column.key)
             items.append({
-                "kind": f"round-{kind}", "id": round_.id, "title": title.format(round_.title),
+                "kind": f"round-{kind}", "id": round_.id, "title": round_.title, "news": kind,
                 "summary": round_.scope, "url": f"{base}/priorities/rounds/{round_.slug}",
                 "published_at": moment.isoformat(), "organisation": "",
                 "organisation_id": None, "topics": [], "areas": [], "language": "en",
@@ -42,7 +46,7 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
     for priority in db.session.scalars(responses):
         items.append({
             "kind": "priority-response", "id": priority.id,
-            "title": f"Response: {priority.title}", "summary": priority.response_text,
+            "title": priority.title, "news": "response", "summary": priority.response_text,
             "url": f"{base}/priorities/{priority.id}",
             "published_at": priority.response_published_at.isoformat(), "organisation": "",
             "organisation_id": None, "topics": [], "areas": [], "language": "en",

@@ -13,7 +13,7 @@ from feedback.core.mail import send_message
 from feedback.core.security import email_rate_limit, relax_csp
 from feedback.digests import services
 from feedback.digests.models import Edition
-from feedback.digests.rendering import localised_text, personalise
+from feedback.digests.rendering import localised_text, news_label, personalise
 from feedback.extensions import db, limiter
 from feedback.subscriptions.models import Audience
 
@@ -42,7 +42,8 @@ def web_version(edition_id: int, language: str):
     version = _version(edition, language)
     chosen = get_language(language)
     items = [dict(item, title=localised_text(item.get("title", ""), language).text,
-                  summary=localised_text(item.get("summary", ""), language).text)
+                  summary=localised_text(item.get("summary", ""), language).text,
+                  news=news_label(item))
              for item in edition.items]
     return render_template("digests/web_version.html", edition=edition, version=version,
                            items=items, language=chosen,

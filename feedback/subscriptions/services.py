@@ -13,7 +13,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, exists, func, select, update
 
@@ -115,6 +117,18 @@ def platform_audience(cadence: Cadence, topics: Sequence[str] = (),
     return audience
 
 
+PLATFORM_DIGEST_NAMES = {Cadence.WEEKLY: _l("Weekly digest"),
+                         Cadence.MONTHLY: _l("Monthly digest")}
+
+
+def audience_title(audience: Audience) -> str:
+    """The audience's name for readers: a platform digest's in the current language, a
+    partner newsletter's as the partner wrote it (content, translated like any other)."""
+    if audience.is_platform:
+        return str(PLATFORM_DIGEST_NAMES.get(audience.cadence, audience.name))
+    return audience.name
+
+
 def audience_languages(audience: Audience) -> list[str]:
     """The language codes an audience is sent in (all enabled ones for platform digests)."""
     enabled = [language.code for language in enabled_languages()]
@@ -180,15 +194,16 @@ def subscribe(data: dict[str, Any], source: str) -> None:
                                  [int(i) for i in data.get("organisation_ids") or []])
     existing = find_platform_subscriber(email)
     if existing is not None and existing.status == SubscriberStatus.CONFIRMED:
-        send_template_email(email, _("You already get updates from %(service)s",
-                                     service=current_app.config["SERVICE_NAME"]),
-                            "subscription_known",
-                            manage_url=links_for(existing.id)["manage"])
+        with force_locale(_babel_locale(language)):  # the language chosen on the form
+            send_template_email(email, _("You already get updates from %(service)s",
+                                         service=current_app.config["SERVICE_NAME"]),
+                                "subscription_known",
+                                manage_url=links_for(existing.id)["manage"])
         return
     subscriber = existing or Subscriber(email=email)
     subscriber.audience = audience
     subscriber.language = language
-    subscriber.phone = clean_text(data.get("phone"), label="a mobile number",
+    subscriber.phone = clean_text(data.get("phone"), label=_l("a mobile number"),
                                   max_length=PHONE_MAX, field="phone")
     subscriber.status = SubscriberStatus.PENDING
     subscriber.unsubscribed_at = None
@@ -199,21 +214,35 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     _send_confirmation(subscriber, source)
 
 
-def _send_confirmation(subscriber: Subscriber, source: str, *, audience_name: str = "") -> None:
+def _babel_locale(code: str | None) -> str:
+    language = get_language(code) or get_language(current_app.config["DEFAULT_LANGUAGE"])
+    return (language or enabled_languages()[0]).babel_locale
+
+
+def _send_confirmation(subscriber: Subscriber, source: str, *, partner=None) -> None:
+    """Ask the person to confirm, in the language they chose on the form (or the one the
+    partner chose for them). A partner's request names the partner in the subject and
+    the first line."""
     token, token_hash = new_token()
     subscriber.confirm_token_hash = token_hash
     subscriber.created_at = utcnow()
     _record(subscriber, ConsentAction.REQUESTED, source)
     db.session.flush()
-    send_template_email(
-        subscriber.email,
-        _("Confirm your subscription to %(service)s", service=current_app.config[
-            "SERVICE_NAME"]),
-        "subscription_confirm",
-        link=_external("subscriptions.confirm", token=token),
-        audience_name=audience_name or subscriber.audience.name,
-        days=UNCONFIRMED_DAYS,
-    )
+    link = _external("subscriptions.confirm", token=token)
+    with force_locale(_babel_locale(subscriber.language)):
+        if partner is not None:
+            send_template_email(
+                subscriber.email,
+                _("%(partner)s: please confirm you want their updates", partner=partner.name),
+                "subscription_confirm_partner", link=link, partner=partner.name,
+                audience_name=subscriber.audience.name, days=UNCONFIRMED_DAYS)
+            return
+        send_template_email(
+            subscriber.email,
+            _("Confirm your subscription to %(service)s",
+              service=current_app.config["SERVICE_NAME"]),
+            "subscription_confirm", link=link, audience_name=audience_title(subscriber.audience),
+            days=UNCONFIRMED_DAYS)
 
 
 def pending_by_token(token: str) -> Subscriber:
@@ -242,7 +271,7 @@ def confirm(token: str) -> Subscriber:
 def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscriber:
     """Change language, name, cadence and filters through the signed link."""
     subscriber.language = _clean_language(data.get("language"))
-    subscriber.name = clean_text(data.get("name"), label="your name", max_length=NAME_MAX,
+    subscriber.name = clean_text(data.get("name"), label=_l("your name"), max_length=NAME_MAX,
                                  field="name")
     if subscriber.audience.is_platform:
         try:
@@ -300,13 +329,13 @@ def save_partner_audience(user, organisation, data: dict[str, Any]) -> Audience:
     """Create or change a partner's newsletter settings."""
     require_org_editor(user, organisation.id)
     audience = partner_audience(organisation.id) or Audience(organisation_id=organisation.id)
-    audience.name = clean_text(data.get("name"), label="a newsletter name",
+    audience.name = clean_text(data.get("name"), label=_l("a newsletter name"),
                                max_length=NAME_MAX, required=True, field="name")
-    audience.intro = clean_text(data.get("intro"), label="the introduction",
+    audience.intro = clean_text(data.get("intro"), label=_l("the introduction"),
                                 max_length=INTRO_MAX, field="intro", multiline=True)
-    audience.outro = clean_text(data.get("outro"), label="the closing words",
+    audience.outro = clean_text(data.get("outro"), label=_l("the closing words"),
                                 max_length=INTRO_MAX, field="outro", multiline=True)
-    audience.sender_name = clean_text(data.get("sender_name"), label="the sender name",
+    audience.sender_name = clean_text(data.get("sender_name"), label=_l("the sender name"),
                                       max_length=NAME_MAX, field="sender_name")
     languages = [code for code in data.get("languages") or [] if get_language(code)]
     if not languages:
@@ -357,12 +386,12 @@ def _add_contact(audience: Audience, email: str, name: str, language: str, *,
         _record(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
         db.session.flush()
     else:
-        _send_confirmation(subscriber, source, audience_name=audience.name)
+        _send_confirmation(subscriber, source, partner=audience.organisation)
     return True
 
 
 def _clean_basis(attested: bool, basis: str | None) -> str:
-    text = clean_text(basis, label="the consent basis", max_length=500, field="basis",
+    text = clean_text(basis, label=_l("the consent basis"), max_length=500, field="basis",
                       multiline=True)
     if attested and not text:
         raise ValidationError(_("Say how these people agreed to hear from you."), "basis")
@@ -374,7 +403,7 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     attested = bool(data.get("attested"))
     basis = _clean_basis(attested, data.get("basis"))
     email = clean_email(data.get("email"))
-    name = clean_text(data.get("name"), label="a name", max_length=NAME_MAX, field="name")
+    name = clean_text(data.get("name"), label=_l("a name"), max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
     return _add_contact(audience, email, name, language, attested=attested, basis=basis,
                         user=user)
@@ -404,7 +433,7 @@ def import_contacts(user, audience: Audience, csv_text: str, *, attested: bool,
         email, name, language = [*cells, "", ""][:3]
         try:
             email = clean_email(email)
-            name = clean_text(name, label="the name", max_length=NAME_MAX)
+            name = clean_text(name, label=_l("the name"), max_length=NAME_MAX)
             code = get_language(language or audience_languages(audience)[0])
             if code is None:
                 raise ValidationError(_("Unknown language “%(code)s”.", code=language))
