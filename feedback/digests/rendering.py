@@ -97,9 +97,9 @@ def _audience_blocks(audience, language: Language, allow_machine: bool
     """The newsletter's name and sender as content blocks: a platform digest's are ours
     (in the reader's language), a partner's are their content (translated, or marked as
     the English they wrote)."""
-    from feedback.subscriptions.services import audience_title
+    from feedback.subscriptions.services import PLATFORM_DIGEST_NAMES, audience_title
 
-    if audience.is_platform:
+    if audience.is_platform and audience.name in PLATFORM_DIGEST_NAMES:
         name = audience_title(audience)
         ours = Localised(escape(name), name, language.code, language.direction,
                          escape(name), False, False, True)

@@ -117,15 +117,17 @@ def platform_audience(cadence: Cadence, topics: Sequence[str] = (),
     return audience
 
 
-PLATFORM_DIGEST_NAMES = {Cadence.WEEKLY: _l("Weekly digest"),
-                         Cadence.MONTHLY: _l("Monthly digest")}
+# The names platform_audience gives its digests (stored in English), and how to say them.
+PLATFORM_DIGEST_NAMES = {"Weekly digest": _l("Weekly digest"),
+                         "Monthly digest": _l("Monthly digest")}
 
 
 def audience_title(audience: Audience) -> str:
-    """The audience's name for readers: a platform digest's in the current language, a
-    partner newsletter's as the partner wrote it (content, translated like any other)."""
-    if audience.is_platform:
-        return str(PLATFORM_DIGEST_NAMES.get(audience.cadence, audience.name))
+    """The audience's name for readers: a name the platform gave its digest in the
+    current language; any other (a partner's newsletter) as it was written (content,
+    translated like any other)."""
+    if audience.is_platform and audience.name in PLATFORM_DIGEST_NAMES:
+        return str(PLATFORM_DIGEST_NAMES[audience.name])
     return audience.name
 
 
