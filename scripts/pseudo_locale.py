@@ -22,12 +22,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-LOCALE = "en_XA"
-OPEN, CLOSE = "⟦", "⟧"
+from feedback.core.pseudo import ACCENTS, CLOSE, OPEN, PSEUDO_LANGUAGE
 
-_PLAIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ACCENTED = "âƀĉðêƒĝĥîĵķļɱñôþǫŕŝţûṽŵẋŷẑÂƁĈÐÊƑĜĤÎĴĶĻṀÑÔÞǪŔŜŢÛṼŴẊŶẐ"
-ACCENTS = str.maketrans(_PLAIN, _ACCENTED)
+LOCALE = PSEUDO_LANGUAGE.babel_locale
 
 # Kept as they are: Python %-placeholders, {format} fields, HTML tags and entities.
 PROTECTED = re.compile(

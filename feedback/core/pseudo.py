@@ -18,13 +18,13 @@ from feedback.core.languages import Language
 
 PSEUDO_LANGUAGE = Language(code="en-XA", name="Pseudo-locale", native_name="⟦Þŝêûðô⟧")
 OPEN, CLOSE = "⟦", "⟧"
-_ACCENTS = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+ACCENTS = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
                          "âƀĉðêƒĝĥîĵķļɱñôþǫŕŝţûṽŵẋŷẑÂƁĈÐÊƑĜĤÎĴĶĻṀÑÔÞǪŔŜŢÛṼŴẊŶẐ")
 
 
 def _bracketed(value: Any) -> Any:
     if isinstance(value, str):
-        return f"{OPEN}{value.translate(_ACCENTS)}{CLOSE}"
+        return f"{OPEN}{value.translate(ACCENTS)}{CLOSE}"
     if isinstance(value, dict):
         return {key: _bracketed(item) for key, item in value.items()}
     return value
