@@ -47,8 +47,10 @@ assets: $(STATIC_NHSUK)/.copied
 
 setup: $(BIN)/.installed assets $(TRANSLATIONS)/.compiled
 
-$(TRANSLATIONS)/.compiled: $(PO_FILES) | $(BIN)/.installed
+$(TRANSLATIONS)/.compiled: $(PO_FILES) $(TRANSLATIONS)/messages.pot scripts/pseudo_locale.py \
+		| $(BIN)/.installed
 	$(BIN)/pybabel -q compile -d $(TRANSLATIONS)
+	$(BIN)/python scripts/pseudo_locale.py
 	touch $@
 
 translations-extract: $(BIN)/.installed
@@ -63,6 +65,7 @@ translations-update: translations-extract
 
 translations-compile: $(BIN)/.installed
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+	$(BIN)/python scripts/pseudo_locale.py
 	touch $(TRANSLATIONS)/.compiled
 
 # A new language: make translations-init LOCALE=so (Babel form: pa_Guru, not pa-Guru).
@@ -91,4 +94,4 @@ lint: setup
 
 clean:
 	rm -rf $(VENV) node_modules $(STATIC_NHSUK) .pytest_cache .ruff_cache
-	find $(TRANSLATIONS) -name '*.mo' -delete; rm -f $(TRANSLATIONS)/.compiled
+	find $(TRANSLATIONS) -name '*.mo' -delete; rm -rf $(TRANSLATIONS)/.compiled $(TRANSLATIONS)/en_XA

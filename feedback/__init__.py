@@ -101,6 +101,10 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(resource_dir("migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    if app.config["PSEUDO_LOCALE"]:
+        from feedback.core.pseudo import register_babel_locale
+
+        register_babel_locale()
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     limiter.init_app(app)

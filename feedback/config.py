@@ -140,6 +140,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRANSLATION_BUDGETS", "", "Monthly character budget per provider, for example "
             "`deepl=500000,azure=2000000`. Missing or 0: no limit."),
     Setting("TRANSLATION_TIMEOUT", 30, "Seconds to wait for a translation provider.", int),
+    Setting("PSEUDO_LOCALE", None, "Offer the pseudo-locale `en-XA` (every interface message "
+            "bracketed and accented, to find text that is not translatable) at "
+            "`/language?code=en-XA`. Default: on, except in production. Never listed for "
+            "readers.", bool),
     Setting("QUESTION_REPORT_THRESHOLD", 3, "Reports after which a question or answer on an "
             "update is hidden until a moderator reviews it.", int),
     Setting("READING_AGE_WARNING", 11, "Editors are warned when an update summary's "
@@ -184,6 +188,8 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
     values["SECRET_KEY"] = values["KEYS"]["session"].hex()  # Flask: sessions and CSRF
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'feedback.db'}"
+    if values["PSEUDO_LOCALE"] is None:
+        values["PSEUDO_LOCALE"] = not production
     if not values["OUTBOX_DIR"]:
         values["OUTBOX_DIR"] = str(instance_path / "outbox")
 

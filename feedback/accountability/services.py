@@ -48,6 +48,13 @@ def quarter_of(moment: datetime) -> str:
     return f"{moment.year} Q{(moment.month - 1) // 3 + 1}"
 
 
+def quarter_label(key: str) -> str:
+    """``"2026 Q2"`` (the key in data) in the reader's language."""
+    from flask_babel import gettext
+
+    return gettext("Q%(quarter)s %(year)s", quarter=key[-1], year=key[:4])
+
+
 def quarters_between(first: str, last: str) -> list[str]:
     """Every quarter label from ``first`` to ``last`` inclusive, so empty quarters show."""
     year, quarter = int(first[:4]), int(first[-1])

@@ -67,7 +67,8 @@ def platform():
 @bp.get("/organisations/<slug>/accountability")
 def organisation(slug: str):
     record = services.organisation_record(organisations.get_organisation(slug))
-    chart = bar_rows((label, count, str(count)) for label, count in record.updates_per_quarter)
+    chart = bar_rows((services.quarter_label(label), count, str(count))
+                     for label, count in record.updates_per_quarter)
     return render_template("accountability/organisation.html", record=record,
                            organisation=record.organisation, chart=chart)
 
@@ -165,14 +166,14 @@ def print_priority(priority_id: int):
 @bp.get("/print/editions/<int:edition_id>")
 def print_edition(edition_id: int):
     from feedback.digests import services as digests
-    from feedback.digests.rendering import labelled_title
+    from feedback.digests.rendering import news_label
     from feedback.translation.display import localised_text
 
     language = _print_language()
     edition = digests.public_edition(edition_id)
-    items = [dict(item, title=labelled_title(item.get("label"), localised_text(
-                      item.get("title", ""), language).text, language.code),
-                  summary=localised_text(item.get("summary", ""), language).text)
+    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
+                  summary=localised_text(item.get("summary", ""), language).text,
+                  news=news_label(item))
              for item in edition.items]
     version = edition.version(language.code)
     if version is None and not edition.versions:

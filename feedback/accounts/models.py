@@ -36,6 +36,9 @@ class OrgRole(enum.StrEnum):
 
 
 ORG_ROLE_LABELS = {OrgRole.EDITOR: _l("Editor"), OrgRole.ADMIN: _l("Organisation admin")}
+PLATFORM_ROLE_LABELS = {PlatformRole.MEMBER: _l("Community member"),
+                        PlatformRole.MODERATOR: _l("Moderator"),
+                        PlatformRole.ADMIN: _l("Platform admin")}
 
 
 def enum_column(enum_class: type[enum.Enum], name: str) -> Enum:

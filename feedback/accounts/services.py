@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from feedback.accounts.models import (
     DISPLAY_NAME_MAX,
+    ORG_ROLE_LABELS,
     Invitation,
     Membership,
     OrgRole,
@@ -213,6 +214,7 @@ def invite_member(actor: Any, organisation: Any, email: str, role: OrgRole) -> I
         "invitation",
         organisation=organisation,
         role=role,
+        role_label=ORG_ROLE_LABELS[role],
         link=external_url("accounts.accept_invitation", token=token),
         days=INVITATION_DAYS,
     )

@@ -14,14 +14,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
 
 from feedback.accounts import services
 from feedback.accounts.forms import DeleteAccountForm, ProfileForm, SignInForm
 from feedback.accounts.services import LinkProblem
 from feedback.core.forms import ConfirmForm, show_validation_error
 from feedback.core.i18n import SESSION_KEY as LANGUAGE_KEY
-from feedback.core.languages import enabled_languages
+from feedback.core.languages import enabled_languages, language_options
 from feedback.core.redirects import safe_next
 from feedback.core.security import email_rate_limit
 from feedback.core.validation import ValidationError
@@ -29,6 +28,14 @@ from feedback.extensions import db, limiter
 from feedback.privacy import services as privacy
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.app_context_processor
+def role_labels() -> dict:
+    """Roles by their names in the reader's language, for every template."""
+    from feedback.accounts.models import ORG_ROLE_LABELS, PLATFORM_ROLE_LABELS
+
+    return {"org_role_labels": ORG_ROLE_LABELS, "platform_role_labels": PLATFORM_ROLE_LABELS}
 
 
 LINK_PROBLEM_STATUS = {"used": 410, "expired": 410, "invalid": 404}
@@ -97,8 +104,7 @@ def sign_out():
 @login_required
 def account():
     form = ProfileForm(obj=current_user)
-    form.language.choices = [SelectChoice(lang.code, lang.native_name)
-                            for lang in enabled_languages()]
+    form.language.choices = language_options(enabled_languages())
     if form.validate_on_submit():
         try:
             services.update_profile(current_user, form.display_name.data, form.language.data)

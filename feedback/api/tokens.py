@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -52,7 +53,7 @@ def create_token(actor: Any, organisation: Organisation, name: str | None = None
     """Make a token for ``organisation``. Returns the token (shown once) and its record."""
     if actor is not None:
         require_org_admin(actor, organisation.id)
-    label = clean_text(name, label="the token's name", max_length=TOKEN_NAME_MAX,
+    label = clean_text(name, label=_l("the token's name"), max_length=TOKEN_NAME_MAX,
                        field="name")
     secret, _hash = new_token()
     token = TOKEN_PREFIX + secret
@@ -84,7 +85,7 @@ def find_token(prefix_or_id: str) -> ApiToken:
         statement = statement.where(ApiToken.prefix == prefix_or_id[:10])
     record = db.session.scalar(statement)
     if record is None:
-        raise ValidationError("No such token.")
+        raise ValidationError(_l("No such token."))
     return record
 
 

@@ -48,6 +48,30 @@ class Language:
         return self.provider_code or self.primary
 
 
+def display_name(language: Language, in_locale: str | None = None) -> str:
+    """The language's name in the reader's language ("Urdu", "اردو" or "Wrdu"), from
+    CLDR; the registry's English name for languages CLDR does not know."""
+    from babel import Locale, UnknownLocaleError
+    from flask_babel import get_locale
+
+    try:
+        locale = Locale.parse(in_locale) if in_locale else get_locale()
+        name = Locale.parse(language.babel_locale).get_display_name(locale)
+    except (UnknownLocaleError, ValueError):
+        name = None
+    return name or language.name
+
+
+def language_options(languages) -> list:
+    """Select options for ``languages``: each by its own name, in its own language and
+    direction (``lang``/``dir`` on the ``<option>``), as language pickers should be."""
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(language.code, language.native_name,
+                         render_kw={"lang": language.code, "dir": language.direction})
+            for language in languages]
+
+
 def read_registry(path: Path) -> list[Language]:
     """Languages from a TOML file of ``[[language]]`` tables (see ``languages.toml``)."""
     with path.open("rb") as handle:
@@ -104,13 +128,19 @@ def enabled_languages() -> tuple[Language, ...]:
 
 
 def get_language(code: str | None) -> Language | None:
-    """The enabled language with this code (case-insensitive, ``_`` or ``-``), or None."""
+    """The enabled language with this code (case-insensitive, ``_`` or ``-``), or None.
+    The pseudo-locale is found too when ``PSEUDO_LOCALE`` is on, though never listed."""
     if not code:
         return None
     lowered = code.lower().replace("_", "-")
     for language in enabled_languages():
         if language.code.lower() == lowered:
             return language
+    if current_app.config.get("PSEUDO_LOCALE"):
+        from feedback.core.pseudo import PSEUDO_LANGUAGE
+
+        if lowered == PSEUDO_LANGUAGE.code.lower():
+            return PSEUDO_LANGUAGE
     return None
 
 

@@ -12,14 +12,60 @@ import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 
 log = logging.getLogger(__name__)
+
+
+ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
+
+
+class EncodedHeader(str):
+    """A header value that folds into RFC 2047 encoded words without losing a character.
+
+    Python 3.11's email package folds a long non-ASCII value at a space and leaves that
+    space *between* two encoded words, where every reader drops it ("سبسکرپشن کی" arrived
+    as "سبسکرپشنکی"). Here the text is split into encoded words by ``email.header.Header``,
+    which keeps every space inside them. The object is the decoded text (a ``str``); the
+    email package calls ``fold`` when it writes the message."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> EncodedHeader:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy) -> str:
+        value = str(self)
+        if "\r" in value or "\n" in value or "\u2028" in value or "\u2029" in value:
+            raise ValueError(f"line break in the {self.name} header")
+        if self.name.lower() in ADDRESS_HEADERS:  # only a display name may need encoding
+            display, address = parseaddr(value)
+            if not display or display.isascii():
+                return f"{self.name}: {value}{policy.linesep}"
+            encoded = Header(display, "utf-8", header_name=self.name).encode(
+                linesep=policy.linesep)
+            last_line = encoded.rsplit(policy.linesep, 1)[-1]
+            fold = policy.linesep if len(last_line) + len(address) + 3 > 78 else ""
+            return f"{self.name}: {encoded}{fold} <{address}>{policy.linesep}"
+        encoded = Header(value, "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+def header_value(name: str, value: str) -> str:
+    """``value`` ready to set as header ``name`` on an ``EmailMessage``: ASCII as it is,
+    anything else as an ``EncodedHeader`` (subjects, and display names in addresses). Every
+    message this service builds sets its subject and sender through here."""
+    if value.isascii():
+        return value
+    return EncodedHeader(name, value)
 
 
 def build_message(
@@ -36,13 +82,13 @@ def build_message(
     subject can never inject headers.
     """
     message = EmailMessage()
-    message["From"] = current_app.config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
+    message["From"] = header_value("From", current_app.config["MAIL_FROM"])
+    message["To"] = header_value("To", to)
+    message["Subject"] = header_value("Subject", subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id or make_msgid(domain=_mail_domain())
     for name, value in (headers or {}).items():
-        message[name] = value
+        message[name] = header_value(name, value)
     message.set_content(text)
     if html is not None:
         message.add_alternative(html, subtype="html")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -36,3 +38,13 @@ def render_markdown(text: str | None) -> Markup:
 def markdown_to_text(text: str | None) -> str:
     """Plain text of a Markdown document (for plain-text email parts and feeds)."""
     return nh3.clean(str(render_markdown(text)), tags=set()).strip()
+
+
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|tr|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
+
+
+def html_to_text(html: str | None) -> str:
+    """Sanitised HTML as plain text, for text/plain email parts: a line for each block, no
+    tags, entities decoded ("&amp;" is "&" again)."""
+    lines = (Markup(part).striptags() for part in _BLOCK_END.split(str(html or "")))  # noqa: S704
+    return "\n".join(line for line in lines if line)

@@ -10,8 +10,8 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from feedback.core.i18n import current_language
-from feedback.core.languages import enabled_languages
-from feedback.core.markdown import render_markdown
+from feedback.core.languages import display_name, enabled_languages
+from feedback.core.markdown import html_to_text, render_markdown
 from feedback.core.suppression import suppress_count
 from feedback.core.urls import external_url
 
@@ -52,6 +52,7 @@ def add_nav_item(app: Flask, endpoint: str, label) -> None:
 def init_templates(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown,
+        plain_text=html_to_text,
         date=_date,
         datetime=_datetime,
         suppressed=lambda n: str(suppress_count(n)),
@@ -73,4 +74,6 @@ def init_templates(app: Flask) -> None:
             "current_path": _current_path,
             "csrf_token": generate_csrf,
             "nav_items": current_app.extensions.get("feedback_nav", []),
+            "language_name": display_name,
+
         }

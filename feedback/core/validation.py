@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlparse
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,12 +16,22 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class ValidationError(ValueError):
-    """Input that breaks a rule. ``field`` names the form field when there is one."""
+    """Input that breaks a rule. ``field`` names the form field when there is one.
 
-    def __init__(self, message: str, field: str | None = None):
+    Services raise it with ``lazy_gettext`` messages: ``message`` is translated when it
+    is read, so each response (web page, API, CLI) gets the reader's language."""
+
+    def __init__(self, message: Any, field: str | None = None):
         super().__init__(message)
-        self.message = message
+        self._message = message
         self.field = field
+
+    @property
+    def message(self) -> str:
+        return str(self._message)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def clean_text(

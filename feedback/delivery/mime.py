@@ -15,9 +15,11 @@ from email.utils import format_datetime
 
 def encode_headers(pairs: list[tuple[str, str]]) -> bytes:
     """RFC 5322 header lines (RFC 2047-encoded where needed), CRLF-terminated."""
+    from feedback.core.mail import header_value
+
     message = EmailMessage(policy=email.policy.SMTP)
     for name, value in pairs:
-        message[name] = value
+        message[name] = header_value(name, value)
     return bytes(message).split(b"\r\n\r\n", 1)[0] + b"\r\n"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +21,18 @@ class EditionStatus(enum.StrEnum):
     PAUSED = "paused"
     SENT = "sent"
     SKIPPED = "skipped"  # nothing to say, and the audience did not ask for empty editions
+
+    @property
+    def label(self) -> str:
+        """The status in the reader's language."""
+        return str(EDITION_STATUS_LABELS[self])
+
+
+EDITION_STATUS_LABELS = {
+    EditionStatus.DRAFT: _l("Draft"), EditionStatus.SENDING: _l("Sending"),
+    EditionStatus.PAUSED: _l("Paused"), EditionStatus.SENT: _l("Sent"),
+    EditionStatus.SKIPPED: _l("Skipped: nothing new"),
+}
 
 
 class Edition(db.Model):

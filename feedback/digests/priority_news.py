@@ -1,6 +1,10 @@
 """Priority-round news for digests: voting opening, results, and organisers' responses.
 Used when the priorities domain is installed; every audience gets it, whatever its
-filters (``priority`` is True)."""
+filters (``priority`` is True).
+
+Titles are the round's or priority's own (content, translated like any other); ``news``
+says what happened ("voting", "results" or "response"), and the renderer words it in
+each reader's language (``rendering.NEWS_LABELS``)."""
 
 from __future__ import annotations
 
@@ -34,8 +38,8 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
                 continue
             moment = getattr(round_, column.key)
             items.append({
-                "kind": f"round-{kind}", "id": round_.id, "title": round_.title,
-                "label": kind, "summary": round_.scope,
+                "kind": f"round-{kind}", "id": round_.id, "title": round_.title, "news": kind,
+                "summary": round_.scope,
                 "url": external_url("priorities.round_page", slug=round_.slug),
                 "published_at": moment.isoformat(), "organisation": "",
                 "organisation_id": None, "topics": [], "areas": [], "language": "en",
@@ -44,8 +48,7 @@ def round_news(since: datetime | None, until: datetime) -> list[dict]:
     for priority in db.session.scalars(responses):
         items.append({
             "kind": "priority-response", "id": priority.id,
-            "title": priority.title, "label": "response",
-            "summary": priority.response_text,
+            "title": priority.title, "news": "response", "summary": priority.response_text,
             "url": external_url("priorities.priority", priority_id=priority.id),
             "published_at": priority.response_published_at.isoformat(), "organisation": "",
             "organisation_id": None, "topics": [], "areas": [], "language": "en",

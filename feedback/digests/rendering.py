@@ -15,10 +15,12 @@ import css_inline
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 from feedback.core.languages import Language, get_language
-from feedback.core.markdown import render_markdown
 from feedback.core.urls import base_url
+from feedback.translation.display import Localised
 from feedback.translation.display import localised_text as translate
 
 GREETING = "@@GREETING@@"
@@ -50,6 +52,11 @@ def localised_text(text: str, language: str, *, source_language: str = "en",
                          html=str(result.html) if kind == "markdown" else None)
 
 
+# What a priority-news item is about (``priority_news``), said in the reader's language.
+NEWS_LABELS = {"voting": _l("Voting is open"), "results": _l("Results of the vote"),
+               "response": _l("Response to a research priority")}
+
+
 @dataclass
 class RenderedVersion:
     language: str
@@ -60,64 +67,72 @@ class RenderedVersion:
     missing_translations: list[str]
 
 
-def labelled_title(label: str | None, title: str, language: str) -> str:
-    """A priority-news title with its label, in the reader's language."""
-    if not label:
-        return title
-    with force_locale((get_language(language) or get_language("en")).babel_locale):
-        if label == "response":
-            return _("Response: %(title)s", title=title)
-        if label == "results":
-            return _("Results: %(title)s", title=title)
-        if label == "voting":
-            return _("Voting is open: %(title)s", title=title)
-    return title
+def news_label(item: dict) -> str:
+    """What a priority-news item is about, in the current language ("" for updates)."""
+    label = NEWS_LABELS.get(item.get("news") or "")
+    return str(label) if label else ""
 
 
-def _localise_items(items: list[dict], language: str,
+def _localise_items(items: list[dict], language: Language,
                     allow_machine: bool) -> tuple[list[dict], list[str]]:
+    """Each item's title, summary and organisation as ``Localised`` blocks (shown by the
+    ``email_block`` macro: lang/dir, machine label, "translation coming" note), and a
+    list of what still waits for a checked translation."""
     missing: list[str] = []
     localised = []
     for item in items:
         copy = dict(item)
-        for name in ("title", "summary"):
-            result = localised_text(item.get(name) or "", language,
-                                    source_language=item.get("language") or "en",
-                                    key=f"{item.get('kind')}:{item.get('id')}:{name}",
-                                    allow_machine=allow_machine)
-            copy[name] = result.text
-            copy[f"{name}_machine"] = result.machine
-            if result.missing:
+        for name in ("title", "summary", "organisation"):
+            result = translate(item.get(name) or "", language, allow_machine=allow_machine,
+                               kind="text")
+            copy[name] = result if result.text else None
+            if result.fallback and name != "organisation":
                 missing.append(f"{item.get('kind')} “{item.get('title')}”: {name}")
-        copy["title"] = labelled_title(item.get("label"), copy["title"], language)
+        copy["news"] = news_label(item)
         localised.append(copy)
     return localised, missing
+
+
+def _audience_blocks(audience, language: Language, allow_machine: bool
+                     ) -> tuple[Localised, Localised | None]:
+    """The newsletter's name and sender as content blocks: a platform digest's are ours
+    (in the reader's language), a partner's are their content (translated, or marked as
+    the English they wrote)."""
+    from feedback.subscriptions.services import PLATFORM_DIGEST_NAMES, audience_title
+
+    if audience.is_platform and audience.name in PLATFORM_DIGEST_NAMES:
+        name = audience_title(audience)
+        ours = Localised(escape(name), name, language.code, language.direction,
+                         escape(name), False, False, True)
+        return ours, None
+    name = translate(audience.name, language, allow_machine=allow_machine, kind="text")
+    sender = (translate(audience.sender_name, language, allow_machine=allow_machine,
+                        kind="text") if audience.sender_name else None)
+    return name, sender
 
 
 def render_version(audience, edition, items: list[dict], language_code: str) -> RenderedVersion:
     """Render one language version of an edition, with recipient placeholders."""
     language: Language = get_language(language_code) or get_language("en")
     allow_machine = audience.allow_machine_translation
-    localised_items, missing = _localise_items(items, language.code, allow_machine)
-    intro = localised_text(audience.intro, language.code, key=f"audience:{audience.id}:intro",
-                           kind="markdown", allow_machine=allow_machine)
-    outro = localised_text(audience.outro, language.code, key=f"audience:{audience.id}:outro",
-                           kind="markdown", allow_machine=allow_machine)
-    for label, part in (("introduction", intro), ("closing words", outro)):
-        if part.missing:
-            missing.append(f"newsletter {label}")
     env = current_app.jinja_env
     base = base_url()
     with force_locale(language.babel_locale):
-        subject = _("%(name)s, %(period)s", name=audience.name,
+        localised_items, missing = _localise_items(items, language, allow_machine)
+        intro, outro = (translate(text, language, allow_machine=allow_machine)
+                        if (text or "").strip() else None
+                        for text in (audience.intro, audience.outro))
+        for label, part in (("introduction", intro), ("closing words", outro)):
+            if part is not None and part.fallback:
+                missing.append(f"newsletter {label}")
+        name, sender = _audience_blocks(audience, language, allow_machine)
+        subject = _("%(name)s, %(period)s", name=name.text,
                     period=period_label(audience, edition.until))
         context: dict[str, Any] = {
             "audience": audience, "edition": edition, "items": localised_items,
             "language": language, "subject": subject, "service_name":
             current_app.config["SERVICE_NAME"], "base_url": base,
-            "intro_html": intro.html or render_markdown(intro.text),
-            "outro_html": outro.html or render_markdown(outro.text),
-            "intro_text": intro.text, "outro_text": outro.text,
+            "intro": intro, "outro": outro, "name": name, "sender": sender,
             "greeting": GREETING, "unsubscribe_url": UNSUBSCRIBE_URL,
             "manage_url": MANAGE_URL,
             "web_url": f"{base}/digests/editions/{edition.id}/{language.code}",

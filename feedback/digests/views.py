@@ -14,7 +14,7 @@ from feedback.core.security import email_rate_limit, relax_csp
 from feedback.core.urls import external_url
 from feedback.digests import services
 from feedback.digests.models import Edition
-from feedback.digests.rendering import labelled_title, localised_text, personalise
+from feedback.digests.rendering import localised_text, news_label, personalise
 from feedback.extensions import db, limiter
 from feedback.subscriptions.models import Audience
 
@@ -42,9 +42,9 @@ def web_version(edition_id: int, language: str):
     edition = services.public_edition(edition_id)
     version = _version(edition, language)
     chosen = get_language(language)
-    items = [dict(item, title=labelled_title(item.get("label"), localised_text(
-                      item.get("title", ""), language).text, language),
-                  summary=localised_text(item.get("summary", ""), language).text)
+    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
+                  summary=localised_text(item.get("summary", ""), language).text,
+                  news=news_label(item))
              for item in edition.items]
     return render_template("digests/web_version.html", edition=edition, version=version,
                            items=items, language=chosen,

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import abort, has_request_context
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -72,11 +73,12 @@ CODE_LENGTH = 12
 MAX_BATCH = 500
 
 # The clear messages people see when a ballot cannot be taken.
-CODE_USED_MESSAGE = ("This ballot code has already been used to vote. Each code works only "
-                     "once. If you did not use it, ask the organisation that gave you the code "
-                     "for a new one.")
-CODE_UNKNOWN_MESSAGE = ("We do not recognise that ballot code. Check it against your code "
-                        "sheet: it has 12 letters and numbers, like ABCD-EFGH-JK23.")
+# Lazy, so each is translated when it is shown, in the reader's language.
+CODE_USED_MESSAGE = _l("This ballot code has already been used to vote. Each code works "
+                       "only once. If you did not use it, ask the organisation that gave you "
+                       "the code for a new one.")
+CODE_UNKNOWN_MESSAGE = _l("We do not recognise that ballot code. Check it against your code "
+                          "sheet: it has 12 letters and numbers, like ABCD-EFGH-JK23.")
 
 
 def _(text: str, **values: Any) -> str:
@@ -721,7 +723,7 @@ def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
             existing = db.session.scalar(select(Ballot).where(
                 Ballot.round_id == round_.id, Ballot.voter_key == key).with_for_update())
     if not replaceable:
-        raise ValidationError(_(CODE_USED_MESSAGE), "code")
+        raise ValidationError(CODE_USED_MESSAGE, "code")
     db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
     db.session.expire(existing, ["choices"])
     for rank, priority_id in enumerate(chosen, start=1):
@@ -748,15 +750,15 @@ def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> Ballot
     by someone signed in (``account``), the code is bound to their account: it stays
     theirs, so they alone can use it again (to change their ballot)."""
     if len(normalise_code(code)) != CODE_LENGTH:
-        raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
+        raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
     row = db.session.scalar(select(BallotCode).where(BallotCode.code_hash == hash_code(code),
                                                      BallotCode.round_id == round_.id)
                             .with_for_update())
     if row is None:
-        raise ValidationError(_(CODE_UNKNOWN_MESSAGE), "code")
+        raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
     owner = getattr(account, "id", None)
     if row.used_at is not None and (owner is None or row.user_id != owner):
-        raise ValidationError(_(CODE_USED_MESSAGE), "code")
+        raise ValidationError(CODE_USED_MESSAGE, "code")
     row.used_at = row.used_at or utcnow()
     row.user_id = row.user_id or owner
     return row

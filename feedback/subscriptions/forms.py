@@ -19,7 +19,7 @@ try:  # wtforms 3.3 deprecates (value, label) tuples in favour of SelectChoice
 except ImportError:  # pragma: no cover - older wtforms
     SelectChoice = None
 
-from feedback.core.languages import enabled_languages
+from feedback.core.languages import display_name, enabled_languages, language_options
 from feedback.extensions import db
 from feedback.subscriptions.models import CADENCE_LABELS
 
@@ -65,11 +65,9 @@ def organisation_choices() -> list[tuple[str, str]]:
     return as_choices((str(row.id), row.name) for row in rows)
 
 
-def language_choices() -> list[tuple[str, str]]:
-    return as_choices((language.code, language.native_name
-                       if language.native_name == language.name
-                       else f"{language.native_name} ({language.name})")
-                      for language in enabled_languages())
+def language_choices() -> list:
+    """Each language by its own name, marked with its language (``lang`` on the option)."""
+    return language_options(enabled_languages())
 
 
 class FilterFields:
@@ -134,7 +132,8 @@ class NewsletterForm(FlaskForm):
                        "note saying a checked translation is coming."))
 
     def fill_choices(self) -> None:
-        self.languages.choices = language_choices()
+        self.languages.choices = [(language.code, display_name(language))
+                                  for language in enabled_languages()]
         self.topics.choices = topic_choices()
         self.areas.choices = area_choices()
         self.organisation_ids.choices = organisation_choices()

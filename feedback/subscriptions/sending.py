@@ -11,9 +11,9 @@ from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import Row, exists, select, update
 
+from feedback.core.addresses import address_hash_sql
 from feedback.core.languages import enabled_languages, get_language
 from feedback.core.tokens import new_token
 from feedback.delivery.channels import Outgoing
@@ -22,7 +22,7 @@ from feedback.delivery.models import Confirmation
 from feedback.delivery.services import CONFIRMATION_REFERENCE, Queue, domain
 from feedback.extensions import db
 from feedback.subscriptions.models import Audience, Subscriber, SubscriberStatus, Suppression
-from feedback.subscriptions.services import UNCONFIRMED_DAYS, confirm_url
+from feedback.subscriptions.services import confirm_url, confirmation_email
 from feedback.updates.tasks import request_context
 
 
@@ -40,7 +40,7 @@ class ConfirmationQueue(Queue):
     def claimed(self, token: str) -> Sequence[Row]:
         return db.session.execute(
             select(Confirmation.id, Confirmation.subscriber_id, Confirmation.attempts,
-                   Subscriber.email, Subscriber.language, Audience.name.label("audience"))
+                   Subscriber.email, Subscriber.language, Subscriber.audience_id)
             .join(Subscriber, Subscriber.id == Confirmation.subscriber_id)
             .join(Audience, Audience.id == Subscriber.audience_id)
             .where(Confirmation.claim_token == token).order_by(Confirmation.id)).all()
@@ -49,7 +49,7 @@ class ConfirmationQueue(Queue):
         """Still waiting to confirm, and the address not suppressed."""
         return bool(db.session.scalar(select(exists().where(
             Subscriber.id == row.subscriber_id, Subscriber.status == SubscriberStatus.PENDING,
-            ~exists().where(Suppression.email == Subscriber.email)))))
+            ~exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email))))))
 
     def outgoing(self, row: Row) -> Outgoing:
         token, token_hash = new_token()
@@ -59,12 +59,10 @@ class ConfirmationQueue(Queue):
         language = (get_language(row.language)
                     or get_language(current_app.config["DEFAULT_LANGUAGE"])
                     or enabled_languages()[0])
+        audience = db.session.get(Audience, row.audience_id)  # one per batch, remembered
         with request_context(), force_locale(language.babel_locale):
-            subject = _("Confirm your subscription to %(service)s",
-                        service=current_app.config["SERVICE_NAME"])
-            text = render_template("email/subscription_confirm.txt",
-                                   link=confirm_url(token),
-                                   audience_name=row.audience, days=UNCONFIRMED_DAYS)
+            subject, template, values = confirmation_email(audience, confirm_url(token))
+            text = render_template(f"email/{template}.txt", **values)
         identifier = f"<confirmation.{row.id}.{row.attempts}@{self.host}>"
         skeleton = Skeleton([("From", self.sender), ("Subject", subject),
                              ("Content-Language", language.code)])

@@ -12,7 +12,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, exists, func, select, update
 
@@ -112,6 +114,20 @@ def platform_audience(cadence: Cadence, topics: Sequence[str] = (),
     return audience
 
 
+# The names platform_audience gives its digests (stored in English), and how to say them.
+PLATFORM_DIGEST_NAMES = {"Weekly digest": _l("Weekly digest"),
+                         "Monthly digest": _l("Monthly digest")}
+
+
+def audience_title(audience: Audience) -> str:
+    """The audience's name for readers: a name the platform gave its digest in the
+    current language; any other (a partner's newsletter) as it was written (content,
+    translated like any other)."""
+    if audience.is_platform and audience.name in PLATFORM_DIGEST_NAMES:
+        return str(PLATFORM_DIGEST_NAMES[audience.name])
+    return audience.name
+
+
 def audience_languages(audience: Audience) -> list[str]:
     """The language codes an audience is sent in (all enabled ones for platform digests)."""
     enabled = [language.code for language in enabled_languages()]
@@ -179,15 +195,16 @@ def subscribe(data: dict[str, Any], source: str) -> None:
                                  [int(i) for i in data.get("organisation_ids") or []])
     existing = find_platform_subscriber(email)
     if existing is not None and existing.status == SubscriberStatus.CONFIRMED:
-        send_template_email(email, _("You already get updates from %(service)s",
-                                     service=current_app.config["SERVICE_NAME"]),
-                            "subscription_known",
-                            manage_url=links_for(existing.id)["manage"])
+        with force_locale(_babel_locale(language)):  # the language chosen on the form
+            send_template_email(email, _("You already get updates from %(service)s",
+                                         service=current_app.config["SERVICE_NAME"]),
+                                "subscription_known",
+                                manage_url=links_for(existing.id)["manage"])
         return
     subscriber = existing or Subscriber(email=email)
     subscriber.audience = audience
     subscriber.language = language
-    subscriber.phone = clean_text(data.get("phone"), label="a mobile number",
+    subscriber.phone = clean_text(data.get("phone"), label=_l("a mobile number"),
                                   max_length=PHONE_MAX, field="phone")
     subscriber.status = SubscriberStatus.PENDING
     subscriber.unsubscribed_at = None
@@ -198,21 +215,37 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     _send_confirmation(subscriber, source)
 
 
-def _send_confirmation(subscriber: Subscriber, source: str, *, audience_name: str = "") -> None:
+def _babel_locale(code: str | None) -> str:
+    language = get_language(code) or get_language(current_app.config["DEFAULT_LANGUAGE"])
+    return (language or enabled_languages()[0]).babel_locale
+
+
+def confirmation_email(audience: Audience, link: str) -> tuple[str, str, dict[str, Any]]:
+    """The confirmation email's subject, template and values, in the current locale. A
+    partner's names the partner in the subject and the first line. Used by the request
+    (one person subscribing) and by the delivery workers (contacts a partner imported)."""
+    values = {"link": link, "audience_name": audience_title(audience),
+              "days": UNCONFIRMED_DAYS}
+    if not audience.is_platform and audience.organisation is not None:
+        partner = audience.organisation.name
+        return (_("%(partner)s: please confirm you want their updates", partner=partner),
+                "subscription_confirm_partner", {**values, "partner": partner})
+    return (_("Confirm your subscription to %(service)s",
+              service=current_app.config["SERVICE_NAME"]), "subscription_confirm", values)
+
+
+def _send_confirmation(subscriber: Subscriber, source: str) -> None:
+    """Ask the person to confirm, in the language they chose on the form (or the one the
+    partner chose for them)."""
     token, token_hash = new_token()
     subscriber.confirm_token_hash = token_hash
     subscriber.created_at = utcnow()
     _record(subscriber, ConsentAction.REQUESTED, source)
     db.session.flush()
-    send_template_email(
-        subscriber.email,
-        _("Confirm your subscription to %(service)s", service=current_app.config[
-            "SERVICE_NAME"]),
-        "subscription_confirm",
-        link=external_url("subscriptions.confirm", token=token),
-        audience_name=audience_name or subscriber.audience.name,
-        days=UNCONFIRMED_DAYS,
-    )
+    with force_locale(_babel_locale(subscriber.language)):
+        subject, template, values = confirmation_email(subscriber.audience,
+                                                       confirm_url(token))
+        send_template_email(subscriber.email, subject, template, **values)
 
 
 def pending_by_token(token: str) -> Subscriber:
@@ -241,7 +274,7 @@ def confirm(token: str) -> Subscriber:
 def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscriber:
     """Change language, name, cadence and filters through the signed link."""
     subscriber.language = _clean_language(data.get("language"))
-    subscriber.name = clean_text(data.get("name"), label="your name", max_length=NAME_MAX,
+    subscriber.name = clean_text(data.get("name"), label=_l("your name"), max_length=NAME_MAX,
                                  field="name")
     if subscriber.audience.is_platform:
         try:
@@ -341,13 +374,13 @@ def save_partner_audience(user, organisation, data: dict[str, Any]) -> Audience:
     """Create or change a partner's newsletter settings."""
     require_org_editor(user, organisation.id)
     audience = partner_audience(organisation.id) or Audience(organisation_id=organisation.id)
-    audience.name = clean_text(data.get("name"), label="a newsletter name",
+    audience.name = clean_text(data.get("name"), label=_l("a newsletter name"),
                                max_length=NAME_MAX, required=True, field="name")
-    audience.intro = clean_text(data.get("intro"), label="the introduction",
+    audience.intro = clean_text(data.get("intro"), label=_l("the introduction"),
                                 max_length=INTRO_MAX, field="intro", multiline=True)
-    audience.outro = clean_text(data.get("outro"), label="the closing words",
+    audience.outro = clean_text(data.get("outro"), label=_l("the closing words"),
                                 max_length=INTRO_MAX, field="outro", multiline=True)
-    audience.sender_name = clean_text(data.get("sender_name"), label="the sender name",
+    audience.sender_name = clean_text(data.get("sender_name"), label=_l("the sender name"),
                                       max_length=NAME_MAX, field="sender_name")
     languages = [code for code in data.get("languages") or [] if get_language(code)]
     if not languages:
@@ -408,8 +441,7 @@ def _add_contact(audience: Audience, email: str, name: str, language: str, *,
     if attested:
         db.session.flush()
     else:
-        _send_confirmation(subscriber, f"partner:{audience.organisation.slug}",
-                           audience_name=audience.name)
+        _send_confirmation(subscriber, f"partner:{audience.organisation.slug}")
     return True
 
 
@@ -419,7 +451,7 @@ def confirm_url(token: str) -> str:
 
 
 def _clean_basis(attested: bool, basis: str | None) -> str:
-    text = clean_text(basis, label="the consent basis", max_length=500, field="basis",
+    text = clean_text(basis, label=_l("the consent basis"), max_length=500, field="basis",
                       multiline=True)
     if attested and not text:
         raise ValidationError(_("Say how these people agreed to hear from you."), "basis")
@@ -431,7 +463,7 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     attested = bool(data.get("attested"))
     basis = _clean_basis(attested, data.get("basis"))
     email = clean_email(data.get("email"))
-    name = clean_text(data.get("name"), label="a name", max_length=NAME_MAX, field="name")
+    name = clean_text(data.get("name"), label=_l("a name"), max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
     added = _add_contact(audience, email, name, language, attested=attested, basis=basis,
                          user=user)

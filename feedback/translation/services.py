@@ -6,14 +6,21 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from feedback.accounts.models import OrgRole, PlatformRole, User
 from feedback.accounts.permissions import PermissionDenied, require_org_admin
 from feedback.audit import services as audit
-from feedback.core.languages import Language, get_language, target_languages
+from feedback.core.languages import (
+    Language,
+    get_language,
+    source_language,
+    target_languages,
+)
 from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
 from feedback.core.pagination import Page, paginate
@@ -59,7 +66,7 @@ def can_review(user: Any, language_code: str) -> bool:
 
 def require_translator(user: Any, language_code: str) -> User:
     if not can_review(user, language_code):
-        raise PermissionDenied("Only translators for this language can review it.")
+        raise PermissionDenied(_l("Only translators for this language can review it."))
     return user
 
 
@@ -159,7 +166,7 @@ def grant_translator(actor: Any, organisation: Any, user: User,
     require_org_admin(actor, organisation.id)
     membership = user.membership_of(organisation.id)
     if membership is None or membership.role not in (OrgRole.EDITOR, OrgRole.ADMIN):
-        raise ValidationError("Choose someone from your organisation.", "user_id")
+        raise ValidationError(_l("Choose someone from your organisation."), "user_id")
     codes = _language_codes(languages)
     existing = {grant.language for grant in list_grants(organisation.id)
                 if grant.user_id == user.id}
@@ -183,7 +190,7 @@ def revoke_translator(actor: Any, organisation: Any, grant_id: int) -> None:
     require_org_admin(actor, organisation.id)
     grant = db.session.get(TranslatorGrant, grant_id)
     if grant is None or grant.organisation_id != organisation.id:
-        raise ValidationError("That translator role no longer exists.")
+        raise ValidationError(_l("That translator role no longer exists."))
     audit.record("translation.revoke", actor=actor, organisation=organisation,
                  target=grant.user, summary=f"No longer translator for {grant.language}",
                  language=grant.language)
@@ -235,12 +242,12 @@ def get_segment(segment_id: int, language_code: str) -> TranslationSegment:
 
 
 def _clean_translation(segment: TranslationSegment, text: str | None) -> str:
-    cleaned = clean_text(text, label="the translation", max_length=SEGMENT_MAX,
+    cleaned = clean_text(text, label=_l("the translation"), max_length=SEGMENT_MAX,
                          required=True, field="text", multiline=True)
     if segment.text_format == HTML:
         cleaned = clean_inline_html(cleaned)
         if not cleaned:
-            raise ValidationError("Enter the translation.", "text")
+            raise ValidationError(_l("Enter the translation."), "text")
     return cleaned
 
 
@@ -354,6 +361,9 @@ def notify_admins(provider: str, reason: str) -> None:
                                                    User.deleted_at.is_(None),
                                                    User.email.is_not(None))).all()
     for admin in admins:
-        send_template_email(admin.email, f"Translation stopped: {provider}",
-                            "translation_stopped", provider=provider, reason=reason,
-                            service=current_app.config["SERVICE_NAME"])
+        language = get_language(admin.language) or source_language()
+        with force_locale(language.babel_locale):  # each admin's own language
+            send_template_email(admin.email,
+                                _("Translation stopped: %(provider)s", provider=provider),
+                                "translation_stopped", provider=provider, reason=reason,
+                                service=current_app.config["SERVICE_NAME"])

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from feedback.accounts.models import OrgRole, User
 from feedback.accounts.permissions import PermissionDenied, require_org_admin
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
-from feedback.core.languages import enabled_languages, get_language, target_languages
+from feedback.core.languages import (
+    display_name,
+    enabled_languages,
+    get_language,
+    target_languages,
+)
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
 from feedback.organisations import services as organisations
 from feedback.organisations.models import Organisation, OrganisationKind
 from feedback.translation import services
-from feedback.translation.catalogs import catalog_coverage, catalog_statuses
+from feedback.translation.catalogs import catalog_coverage, catalog_statuses, recorded_leaks
 from feedback.translation.forms import GrantForm, ReviewForm
 
 bp = Blueprint("translation", __name__)
@@ -32,6 +38,7 @@ def languages():
                     if m.role == OrgRole.ADMIN]
     return render_template("translation/languages.html", languages=enabled_languages(),
                            statuses=catalog_statuses(), coverage=catalog_coverage(),
+                           leaks=recorded_leaks().get("interface_leaks", 0),
                            partners=partners,
                            reviewable=services.reviewable_languages(current_user),
                            administered=administered)
@@ -42,7 +49,7 @@ def languages():
 def review_index():
     languages = services.reviewable_languages(current_user)
     if not languages:
-        raise PermissionDenied("Only translators can review translations.")
+        raise PermissionDenied(_l("Only translators can review translations."))
     usage = (services.provider_usage(utcnow().strftime("%Y-%m"))
              if current_user.is_admin else [])
     return render_template("translation/review_index.html", languages=languages,
@@ -98,8 +105,7 @@ def _grant_form(org: Organisation) -> GrantForm:
     people = [m.user for m in org.memberships
               if m.role in (OrgRole.EDITOR, OrgRole.ADMIN) and not m.user.is_deleted]
     form.user_id.choices = [(person.id, person.public_name) for person in people]
-    form.languages.choices = [(lang.code, f"{lang.native_name} ({lang.name})")
-                              for lang in target_languages()]
+    form.languages.choices = [(lang.code, display_name(lang)) for lang in target_languages()]
     return form
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -39,7 +40,7 @@ from feedback.updates.models import (
 
 def _signed_in(user: Any) -> Any:
     if not getattr(user, "is_authenticated", False) or getattr(user, "id", None) is None:
-        raise PermissionDenied("Sign in to do that.")
+        raise PermissionDenied(_l("Sign in to do that."))
     return user
 
 
@@ -53,7 +54,7 @@ def can_moderate(user: Any, update: Update) -> bool:
 
 def require_moderation_rights(user: Any, update: Update) -> Any:
     if not can_moderate(user, update):
-        raise PermissionDenied("Only moderators and this organisation's editors can do that.")
+        raise PermissionDenied(_l("Only moderators and this organisation's editors can do that."))
     return user
 
 
@@ -78,8 +79,8 @@ def ask_question(user: Any, update: Update, body: str | None) -> Question:
     """A signed-in person asks a question; it waits for moderation."""
     _signed_in(user)
     if not update.is_published:
-        raise ValidationError("You can only ask about a published update.", "body")
-    text = clean_text(body, label="your question", max_length=QUESTION_MAX, required=True,
+        raise ValidationError(_l("You can only ask about a published update."), "body")
+    text = clean_text(body, label=_l("your question"), max_length=QUESTION_MAX, required=True,
                       field="body", multiline=True)
     question = Question(update_id=update.id, author_id=user.id, body=text)
     db.session.add(question)
@@ -97,7 +98,7 @@ def moderate_question(actor: Any, question: Question, approve: bool) -> Question
     reviewable = question.status in (QuestionStatus.PENDING, QuestionStatus.HIDDEN) or (
         question.status == QuestionStatus.PUBLISHED and reasons)
     if not reviewable:
-        raise ValidationError("This question has already been moderated.")
+        raise ValidationError(_l("This question has already been moderated."))
     if reasons or question.status == QuestionStatus.HIDDEN:
         _resolve_reports(ReportTarget.QUESTION, question.id)
         question.report_count = 0
@@ -118,8 +119,8 @@ def answer_question(actor: Any, question: Question, body: str | None) -> Answer:
     """The owning organisation answers a published question (or edits its answer)."""
     require_org_editor(actor, question.update.organisation_id)
     if question.status != QuestionStatus.PUBLISHED:
-        raise ValidationError("Approve the question before answering it.", "body")
-    text = clean_text(body, label="your answer", max_length=ANSWER_MAX, required=True,
+        raise ValidationError(_l("Approve the question before answering it."), "body")
+    text = clean_text(body, label=_l("your answer"), max_length=ANSWER_MAX, required=True,
                       field="body", multiline=True)
     if question.answer is None:
         question.answer = Answer(author_id=actor.id, body=text)
@@ -140,11 +141,11 @@ def report(user: Any, target_type: str, target_id: int, reason: str | None) -> R
     try:
         kind = ReportTarget(target_type)
     except ValueError:
-        raise ValidationError("Choose what to report.") from None
+        raise ValidationError(_l("Choose what to report.")) from None
     try:
         why = ReportReason(reason)
     except ValueError:
-        raise ValidationError("Choose a reason for reporting it.", "reason") from None
+        raise ValidationError(_l("Choose a reason for reporting it."), "reason") from None
     model = Question if kind == ReportTarget.QUESTION else Answer
     item = db.session.get(model, target_id) if 0 < target_id <= MAX_ID else None
     if item is None or item.status != "published":
@@ -152,7 +153,7 @@ def report(user: Any, target_type: str, target_id: int, reason: str | None) -> R
     already = db.session.scalar(select(exists().where(
         Report.target_type == kind, Report.target_id == item.id, Report.user_id == user.id)))
     if already:
-        raise ValidationError("You have already reported this. A moderator will look at it.",
+        raise ValidationError(_l("You have already reported this. A moderator will look at it."),
                               "reason")
     entry = Report(target_type=kind, target_id=item.id, user_id=user.id, reason=why)
     db.session.add(entry)
@@ -246,7 +247,7 @@ def moderation_queue(actor: Any) -> ModerationQueue:
     if not getattr(actor, "is_moderator", False):
         org_ids = [m.organisation_id for m in actor.memberships]
         if not org_ids:
-            raise PermissionDenied("Only moderators and organisation editors can moderate.")
+            raise PermissionDenied(_l("Only moderators and organisation editors can moderate."))
     questions = (select(Question).join(Question.update)
                  .options(joinedload(Question.update).joinedload(Update.organisation),
                           joinedload(Question.author))

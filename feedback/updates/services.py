@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, delete, exists, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
@@ -106,14 +107,14 @@ class UpdateFilters:
             try:
                 values["kind"] = UpdateKind(kind)
             except ValueError:
-                raise ValidationError(("Unknown kind of update."), "kind") from None
+                raise ValidationError(_l("Unknown kind of update."), "kind") from None
         q = (args.get("q") or "").strip()
         if q:
-            values["q"] = clean_text(q, label="the search", max_length=200, field="q")
+            values["q"] = clean_text(q, label=_l("the search"), max_length=200, field="q")
         priority = (args.get("priority") or "").strip()
         if priority:
             if not priority.isdigit() or int(priority) > MAX_ID:
-                raise ValidationError(("Unknown research priority."), "priority")
+                raise ValidationError(_l("Unknown research priority."), "priority")
             values["priority"] = int(priority)
         return cls(**values)
 
@@ -194,7 +195,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return (datetime.fromtimestamp(int(stamp) / 1_000_000, UTC),
                 min(int(update_id), MAX_ID))
     except (ValueError, OverflowError, OSError):
-        raise ValidationError(("That page link is not valid. Go back to the first page."),
+        raise ValidationError(_l("That page link is not valid. Go back to the first page."),
                               "cursor") from None
 
 
@@ -300,9 +301,9 @@ def _split(value: Any) -> list[str]:
                 if part]
     if isinstance(value, list | tuple):
         if not all(isinstance(item, str) for item in value):
-            raise ValidationError("Tags must be text.")
+            raise ValidationError(_l("Tags must be text."))
         return [item.strip() for item in value if item.strip()]
-    raise ValidationError("Tags must be a list of text.")
+    raise ValidationError(_l("Tags must be a list of text."))
 
 
 def _terms(kind: TermKind, value: Any, field: str, actor: Any = None) -> list[Term]:
@@ -310,10 +311,10 @@ def _terms(kind: TermKind, value: Any, field: str, actor: Any = None) -> list[Te
     suggestion for the moderators; from the operator's tools it is on the list at once."""
     names = _split(value)
     if len(names) > MAX_TERMS:
-        raise ValidationError(f"Use at most {MAX_TERMS} tags.", field)
+        raise ValidationError(_l("Use at most %(count)s tags.", count=MAX_TERMS), field)
     terms: dict[str, Term] = {}
     for raw in names:
-        name = clean_text(raw, label="each tag", max_length=TERM_MAX, field=field)
+        name = clean_text(raw, label=_l("each tag"), max_length=TERM_MAX, field=field)
         if kind == TermKind.TOPIC:
             name = topics.normalise_name(name)
         slug = slugify(name)
@@ -335,24 +336,25 @@ def _catalogue(model: type, value: Any, field: str, label: str) -> list:
     if value is None or value == "":
         return []
     items = value if isinstance(value, list | tuple) else [value]
+    wrong = _l("Choose %(label)s from the catalogue.", label=label)
     ids: set[int] = set()
     slugs: set[str] = set()
     for item in items:
         if isinstance(item, bool):
-            raise ValidationError(f"Choose {label} from the catalogue.", field)
+            raise ValidationError(wrong, field)
         if isinstance(item, int) or (isinstance(item, str) and item.isdigit()
                                      and len(item) < 12):
             if not 0 < int(item) <= MAX_ID:
-                raise ValidationError(f"Choose {label} from the catalogue.", field)
+                raise ValidationError(wrong, field)
             ids.add(int(item))
         elif isinstance(item, str) and 0 < len(item) <= 80:
             slugs.add(item)
         else:
-            raise ValidationError(f"Choose {label} from the catalogue.", field)
+            raise ValidationError(wrong, field)
     found = db.session.scalars(select(model).where(
         or_(model.id.in_(ids), model.slug.in_(slugs)))).all()
     if len(found) != len(ids) + len(slugs):
-        raise ValidationError(f"Choose {label} from the catalogue.", field)
+        raise ValidationError(wrong, field)
     return list(found)
 
 
@@ -368,7 +370,8 @@ def _date(value: Any, label: str, field: str) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValidationError(f"Enter {label} as a real date, like 2027-03-31.", field)
+    raise ValidationError(_l("Enter %(label)s as a real date, like 2027-03-31.", label=label),
+                          field)
 
 
 def _evidence(value: Any) -> list[tuple[str, str]]:
@@ -385,19 +388,20 @@ def _evidence(value: Any) -> list[tuple[str, str]]:
     elif isinstance(value, list | tuple):
         entries = list(value)
     else:
-        raise ValidationError("Evidence links must be a list.", "evidence_links")
+        raise ValidationError(_l("Evidence links must be a list."), "evidence_links")
     if len(entries) > MAX_EVIDENCE_LINKS:
-        raise ValidationError(f"Give at most {MAX_EVIDENCE_LINKS} evidence links.",
+        raise ValidationError(_l("Give at most %(count)s evidence links.",
+                                 count=MAX_EVIDENCE_LINKS),
                               "evidence_links")
     links = []
     for entry in entries:
         if not isinstance(entry, Mapping):
-            raise ValidationError("Each evidence link needs a web address.", "evidence_links")
+            raise ValidationError(_l("Each evidence link needs a web address."), "evidence_links")
         url = clean_url(entry.get("url") if isinstance(entry.get("url"), str) else None,
-                        label="each evidence link", field="evidence_links", required=True)
+                        label=_l("each evidence link"), field="evidence_links", required=True)
         title_value = entry.get("title")
         title = clean_text(title_value if isinstance(title_value, str) else None,
-                           label="the evidence link's title", max_length=LINK_TITLE_MAX,
+                           label=_l("the evidence link's title"), max_length=LINK_TITLE_MAX,
                            field="evidence_links")
         links.append((title, url))
     return links
@@ -406,7 +410,7 @@ def _evidence(value: Any) -> list[tuple[str, str]]:
 def _text(data: Mapping[str, Any], name: str) -> Any:
     value = data.get(name)
     if value is not None and not isinstance(value, str):
-        raise ValidationError(f"{name.replace('_', ' ').capitalize()} must be text.", name)
+        raise ValidationError(_l("%(field)s must be text.", field=name), name)
     return value
 
 
@@ -414,50 +418,50 @@ def clean_update(data: Mapping[str, Any], actor: Any = None) -> dict[str, Any]:
     """Check a whole update. Over-long text is rejected with a message, never cut. New
     topics from ``actor`` (an editor) become suggestions for the moderators."""
     cleaned: dict[str, Any] = {
-        "title": clean_text(_text(data, "title"), label="a title", max_length=TITLE_MAX,
+        "title": clean_text(_text(data, "title"), label=_l("a title"), max_length=TITLE_MAX,
                             required=True, field="title"),
-        "summary": clean_text(_text(data, "summary"), label="a summary",
+        "summary": clean_text(_text(data, "summary"), label=_l("a summary"),
                               max_length=SUMMARY_MAX, required=True, field="summary",
                               multiline=True),
-        "body": clean_text(_text(data, "body"), label="the full story", max_length=BODY_MAX,
+        "body": clean_text(_text(data, "body"), label=_l("the full story"), max_length=BODY_MAX,
                            field="body", multiline=True),
-        "what_changed": clean_text(_text(data, "what_changed"), label="what changed",
+        "what_changed": clean_text(_text(data, "what_changed"), label=_l("what changed"),
                                    max_length=LONG_TEXT_MAX, field="what_changed",
                                    multiline=True),
-        "who_benefits": clean_text(_text(data, "who_benefits"), label="who benefits",
+        "who_benefits": clean_text(_text(data, "who_benefits"), label=_l("who benefits"),
                                    max_length=LONG_TEXT_MAX, field="who_benefits",
                                    multiline=True),
-        "purpose": clean_text(_text(data, "purpose"), label="the purpose",
+        "purpose": clean_text(_text(data, "purpose"), label=_l("the purpose"),
                               max_length=LONG_TEXT_MAX, field="purpose", multiline=True),
-        "legal_basis": clean_text(_text(data, "legal_basis"), label="the legal basis",
+        "legal_basis": clean_text(_text(data, "legal_basis"), label=_l("the legal basis"),
                                   max_length=LEGAL_BASIS_MAX, field="legal_basis",
                                   multiline=True),
     }
     try:
         cleaned["kind"] = UpdateKind(data.get("kind"))
     except ValueError:
-        raise ValidationError(("Choose what kind of update this is."), "kind") from None
+        raise ValidationError(_l("Choose what kind of update this is."), "kind") from None
     try:
         cleaned["opt_out_applied"] = OptOutApplied(data.get("opt_out_applied")
                                                    or OptOutApplied.NOT_APPLICABLE)
     except ValueError:
-        raise ValidationError(("Say whether national data opt-outs were applied."),
+        raise ValidationError(_l("Say whether national data opt-outs were applied."),
                               "opt_out_applied") from None
     cleaned["content_checked_on"] = _date(data.get("content_checked_on"),
-                                          "the date the content was checked",
+                                          _l("the date the content was checked"),
                                           "content_checked_on")
-    cleaned["next_check_due"] = _date(data.get("next_check_due"), "the next check date",
+    cleaned["next_check_due"] = _date(data.get("next_check_due"), _l("the next check date"),
                                       "next_check_due")
     if (cleaned["content_checked_on"] and cleaned["next_check_due"]
             and cleaned["next_check_due"] < cleaned["content_checked_on"]):
-        raise ValidationError(("The next check must be after the date it was checked."),
+        raise ValidationError(_l("The next check must be after the date it was checked."),
                               "next_check_due")
     cleaned["datasets"] = _catalogue(Dataset, data.get("datasets"), "datasets",
-                                     "the datasets used")
+                                     _l("the datasets used"))
     if not cleaned["datasets"]:
-        raise ValidationError(("Choose at least one dataset that was used."), "datasets")
+        raise ValidationError(_l("Choose at least one dataset that was used."), "datasets")
     cleaned["services"] = _catalogue(Service, data.get("services"), "services",
-                                     "the services affected")
+                                     _l("the services affected"))
     for name, kind in TERM_FIELDS.items():
         cleaned[name] = _terms(kind, data.get(name), name, actor)
     cleaned["evidence_links"] = _evidence(data.get("evidence_links"))
@@ -469,13 +473,13 @@ def clean_update(data: Mapping[str, Any], actor: Any = None) -> dict[str, Any]:
     elif isinstance(priority, str) and priority.isdigit() and 0 < int(priority) <= MAX_ID:
         cleaned["answers_priority_id"] = int(priority)
     else:
-        raise ValidationError(("Choose a research priority from the list."),
+        raise ValidationError(_l("Choose a research priority from the list."),
                               "answers_priority_id")
     if cleaned["answers_priority_id"] is not None:
         from feedback.priorities.services import linkable_priority
 
         if linkable_priority(cleaned["answers_priority_id"]) is None:
-            raise ValidationError(("Choose a research priority from the list."),
+            raise ValidationError(_l("Choose a research priority from the list."),
                                   "answers_priority_id")
     return cleaned
 
@@ -547,8 +551,8 @@ def create_update(actor: Any, organisation: Organisation, data: Mapping[str, Any
 
 def _refuse_if_withdrawn(update: Update) -> None:
     if update.is_withdrawn:
-        raise UpdateLocked("This update was withdrawn, so it cannot be changed. Reason "
-                           f"given: {update.withdrawal_reason}")
+        raise UpdateLocked(_l("This update was withdrawn, so it cannot be changed. Reason "
+                              "given: %(reason)s", reason=update.withdrawal_reason))
 
 
 def update_update(actor: Any, update: Update, data: Mapping[str, Any],
@@ -562,7 +566,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
     before = snapshot(update)
     cleaned = clean_update({**current_data(update), **data}, actor)
     if update.is_published:
-        note = clean_text(change_note, label="what changed in this edit (shown publicly)",
+        note = clean_text(change_note, label=_l("what changed in this edit (shown publicly)"),
                           max_length=REASON_MAX, required=True, field="change_note",
                           multiline=True)
     _apply(update, cleaned)
@@ -584,7 +588,7 @@ def publish_update(actor: Any, update: Update, when: datetime | None = None) -> 
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
     if update.is_published:
-        raise UpdateLocked("This update is already published.")
+        raise UpdateLocked(_l("This update is already published."))
     update.status = UpdateStatus.PUBLISHED
     update.published_at = when or utcnow()
     db.session.flush()
@@ -607,9 +611,9 @@ def withdraw_update(actor: Any, update: Update, reason: str | None) -> Update:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
     if not update.is_published:
-        raise UpdateLocked("Only a published update can be withdrawn. Delete the draft "
-                             "instead.")
-    update.withdrawal_reason = clean_text(reason, label="the reason for withdrawing it",
+        raise UpdateLocked(_l("Only a published update can be withdrawn. Delete the draft "
+                              "instead."))
+    update.withdrawal_reason = clean_text(reason, label=_l("the reason for withdrawing it"),
                                           max_length=REASON_MAX, required=True,
                                           field="reason", multiline=True)
     update.status = UpdateStatus.WITHDRAWN
@@ -624,7 +628,7 @@ def delete_draft(actor: Any, update: Update) -> None:
     """Delete a draft that was never published."""
     require_org_editor(actor, update.organisation_id)
     if not update.is_draft:
-        raise UpdateLocked("Published updates are never deleted; withdraw it instead.")
+        raise UpdateLocked(_l("Published updates are never deleted; withdraw it instead."))
     audit.record("update.deleted", actor=actor, organisation=update.organisation,
                  target=update, summary=f"Deleted draft {update.title}"[:300])
     db.session.delete(update)
@@ -647,12 +651,12 @@ def follow_target(target_type: str, target_id: Any) -> tuple[FollowTarget, Any]:
         kind = FollowTarget(target_type)
         identifier = int(target_id)
     except (TypeError, ValueError):
-        raise ValidationError("Choose something to follow.") from None
+        raise ValidationError(_l("Choose something to follow.")) from None
     if not 0 < identifier <= MAX_ID:
-        raise ValidationError("Choose something to follow.")
+        raise ValidationError(_l("Choose something to follow."))
     target = db.session.get(FOLLOW_MODELS[kind], identifier)
     if target is None or (kind == FollowTarget.TOPIC and not _public_topic(target)):
-        raise ValidationError("Choose something to follow.")
+        raise ValidationError(_l("Choose something to follow."))
     return kind, target
 
 

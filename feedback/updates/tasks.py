@@ -5,6 +5,11 @@ when an update is published and sent by the delivery workers
 
 from __future__ import annotations
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from feedback.core.languages import get_language
 from feedback.core.mail import send_template_email
 from feedback.core.urls import external_url, request_context
 from feedback.extensions import db
@@ -26,7 +31,14 @@ def _notify_asker(question_id: int) -> bool:
         return False
     link = external_url("updates.update", slug=question.update.slug,
                       _anchor=f"question-{question.id}")
-    send_template_email(asker.email, f"Your question has been answered: "
-                        f"{question.update.title}", "question_answered",
-                        question=question, link=link)
+    language = (get_language(asker.language)
+                or get_language(current_app.config["DEFAULT_LANGUAGE"]))
+    from feedback.translation.display import localised_text
+
+    with force_locale(language.babel_locale):  # the asker's language, not the answerer's
+        title = localised_text(question.update.title, language, kind="text")
+        send_template_email(asker.email, _("Your question has been answered: %(title)s",
+                                           title=title.text),
+                            "question_answered", question=question, link=link,
+                            title=title)
     return True

@@ -19,7 +19,7 @@ def test_organisation_page_shows_figures_chart_and_table(client, scenario):
     assert re.search(r'<svg class="app-chart" id="chart-quarters" role="img"', html)
     assert "<title id=\"chart-quarters-title\">Updates published each quarter</title>" in html
     table = html.split('data-testid="quarters"')[1].split("</table>")[0]
-    assert "2026 Q2</td><td class=\"nhsuk-table__cell\">0<" in table
+    assert "Q2 2026</td><td class=\"nhsuk-table__cell\">0<" in table  # in the reader's language
     # Promised and delivered, with the linked update.
     promised = html.split('<h2 id="promised">')[1]
     assert "Priority 1" in promised and "/updates/july" in promised

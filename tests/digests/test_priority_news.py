@@ -43,7 +43,9 @@ def test_voting_results_and_responses_reach_every_audience_once(app, make_org, m
     assert {item["kind"] for item in first.items} == {
         "round-voting", "round-results", "priority-response"}
     assert all(item["priority"] for item in first.items)
-    assert "Response: Faster pain relief" in first.version("en").text
+    text = first.version("en").text
+    assert "Response to a research priority\n  Faster pain relief" in text
+    assert "Results of the vote\n  Sickle cell research priorities" in text
 
     second = services.create_and_start(audience.id, "2026-W48")
     db.session.commit()

@@ -131,7 +131,7 @@ def test_codes_are_stored_hashed_work_once_and_say_so_clearly(voting_round, orga
     assert ballot.method == BallotMethod.CODE
     with pytest.raises(ValidationError) as error:
         services.cast_code_ballot(voting_round, codes[0], ids[:1])
-    assert error.value.message == services.CODE_USED_MESSAGE
+    assert error.value.message == str(services.CODE_USED_MESSAGE)
     db.session.rollback()
     with pytest.raises(ValidationError, match="do not recognise"):
         services.cast_code_ballot(voting_round, "AAAA-BBBB-CCCC", ids[:1])
@@ -196,7 +196,7 @@ def test_a_paper_ballot_carrying_a_used_code_is_the_same_voter(voting_round, org
     db.session.commit()
     with pytest.raises(ValidationError) as error:
         services.enter_paper_ballot(organiser, voting_round, entry)
-    assert error.value.message == services.CODE_USED_MESSAGE
+    assert error.value.message == str(services.CODE_USED_MESSAGE)
     db.session.rollback()
     assert _ballots(voting_round) == 1
 

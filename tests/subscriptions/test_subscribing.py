@@ -67,8 +67,9 @@ def test_the_page_answers_the_same_for_known_and_unknown_addresses(client, outbo
     known = _subscribe(client, email="known@example.org")
     assert (known.status_code, known.headers["Location"]) == (
         unknown.status_code, unknown.headers["Location"])
-    # The known address is told it already subscribes, and is not signed up twice.
-    assert "already" in outbox.text(outbox.last())
+    # The known address is told it already subscribes (in the language chosen on the
+    # form), and is not signed up twice.
+    assert "اسے پہلے ہی اپ ڈیٹس مل رہی ہیں" in outbox.text(outbox.last())
     assert db.session.scalar(select(func.count()).select_from(Subscriber)) == 2
 
 
