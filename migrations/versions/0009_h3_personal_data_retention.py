@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0009_h3'
-down_revision = '0010_h2'
+down_revision = '0011_h2'
 branch_labels = None
 depends_on = None
 
