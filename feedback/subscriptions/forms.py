@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -65,11 +67,13 @@ def organisation_choices() -> list[tuple[str, str]]:
     return as_choices((str(row.id), row.name) for row in rows)
 
 
-def language_choices() -> list[tuple[str, str]]:
+def language_choices(only: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """The site's languages (or those of them in ``only``), named in themselves."""
     return as_choices((language.code, language.native_name
                        if language.native_name == language.name
                        else f"{language.native_name} ({language.name})")
-                      for language in enabled_languages())
+                      for language in enabled_languages()
+                      if only is None or language.code in only)
 
 
 class FilterFields:
