@@ -142,7 +142,9 @@ class ConsentRecord(db.Model):
 
 
 class Suppression(db.Model):
-    """An address nothing more is sent to: a permanent failure or a complaint."""
+    """An address nothing more is sent to on its channel, after a permanent failure or a
+    complaint. ``email`` holds an email address (stops email) or a phone number in E.164
+    (``+44…``, stops text messages): a rejected number never stops email."""
 
     __tablename__ = "suppressions"
 
