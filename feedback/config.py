@@ -105,6 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "
             "final.", int),
     Setting("DELIVERY_RETRY_SECONDS", 60, "First retry delay; it doubles each attempt.", int),
+    Setting("DELIVERY_DB_RETRY_MAX_SECONDS", 60, "When the database cannot be reached, a "
+            "delivery worker waits and tries again (1 s, doubling up to this), logging "
+            "each wait, instead of exiting.", int),
     Setting("NOTIFY_API_KEY", "", "GOV.UK Notify API key (enables the `notify` channel and "
             "SMS)."),
     Setting("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk", "GOV.UK Notify "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 import socket
 import threading
 import time
@@ -169,6 +170,11 @@ class NotifyApi:
                 if status >= 500:
                     return self._answer(status, {"errors": [{"error": "Exception",
                                                              "message": "Internal error"}]})
+                if "phone_number" in body and not re.fullmatch(
+                        r"\+?[0-9 ]{7,20}", body["phone_number"]):
+                    return self._answer(400, {"errors": [{
+                        "error": "ValidationError",
+                        "message": "phone_number Not a UK mobile number"}]})
                 if "email_address" in body and "@" not in body["email_address"]:
                     return self._answer(400, {"errors": [{
                         "error": "ValidationError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
 from pathlib import Path
 
 from flask import (
@@ -37,17 +38,34 @@ OUTBOX_LIST_LIMIT = 200
 @bp.before_request
 def signed_in():
     """Every admin page needs a signed-in person (each view checks the role), except the
-    development mailbox, which is how people sign in to a local demo site."""
-    if request.endpoint in ("admin.outbox", "admin.outbox_message") and dev_mailbox_open():
-        return None
+    development mailbox seen from this machine, which is how people sign in to a local
+    demo site. The mailbox does not exist in production."""
+    if request.endpoint in MAILBOX_ENDPOINTS:
+        if current_app.config["ENV"] == "production":
+            abort(404)
+        if dev_mailbox_open():
+            return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
     return None
 
 
+MAILBOX_ENDPOINTS = ("admin.outbox", "admin.outbox_message")
+
+
 def dev_mailbox_open() -> bool:
+    """Open without signing in: development, no SMTP server (so mail goes only to the
+    folder), and a browser on this machine. It shows every sign-in link, so anyone else
+    must be a platform admin."""
     config = current_app.config
-    return config["ENV"] != "production" and not config["SMTP_HOST"]
+    return config["ENV"] != "production" and not config["SMTP_HOST"] and _from_loopback()
+
+
+def _from_loopback() -> bool:
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 @bp.get("/")

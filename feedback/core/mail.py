@@ -8,11 +8,13 @@ newsletters) goes through the delivery outbox instead.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import uuid
 from datetime import UTC, datetime
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -21,6 +23,31 @@ from flask import current_app, render_template
 from jinja2 import TemplateNotFound
 
 log = logging.getLogger(__name__)
+
+# What the email package refuses in a header value, or cannot encode: controls (line
+# breaks among them, and the others ``str.splitlines`` splits on), the line and paragraph
+# separators, and lone surrogates.
+UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
+
+
+def safe_header_text(value: str) -> str:
+    """``value`` made safe for one header line, whatever it contains: each run of unsafe
+    characters becomes one space. Input validation refuses these characters in
+    single-line fields already; this is the second line of defence, for text that
+    arrived another way (old rows, translations, settings)."""
+    return UNSAFE_IN_HEADER.sub(" ", value).strip()
+
+
+def _encodable(text: str) -> str:
+    """``text`` with any lone surrogate (only old rows can hold one) replaced by "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def mailbox(display_name: str, address: str) -> str:
+    """``"Display Name" <address>`` for From or To, whatever the name contains (an empty
+    name gives the bare address). Quoted, not RFC 2047-encoded: the header policy encodes
+    it when the message is written (``formataddr``'s encoding can lose the name)."""
+    return str(Address(display_name=safe_header_text(display_name), addr_spec=address))
 
 
 ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
@@ -62,7 +89,9 @@ class EncodedHeader(str):
 def header_value(name: str, value: str) -> str:
     """``value`` ready to set as header ``name`` on an ``EmailMessage``: ASCII as it is,
     anything else as an ``EncodedHeader`` (subjects, and display names in addresses). Every
-    message this service builds sets its subject and sender through here."""
+    message this service builds sets its subject and sender through here. Characters
+    that could break the header line are replaced first (``safe_header_text``)."""
+    value = safe_header_text(value)
     if value.isascii():
         return value
     return EncodedHeader(name, value)
@@ -78,8 +107,8 @@ def build_message(
 ) -> EmailMessage:
     """An RFC 5322 message with a plain-text part and an optional HTML alternative.
 
-    ``EmailMessage`` refuses header values with line breaks, so CRLF in a name or
-    subject can never inject headers.
+    Every header value goes through ``header_value``, so no text can inject a header or
+    stop the message being built.
     """
     message = EmailMessage()
     message["From"] = header_value("From", current_app.config["MAIL_FROM"])
@@ -89,9 +118,9 @@ def build_message(
     message["Message-ID"] = message_id or make_msgid(domain=_mail_domain())
     for name, value in (headers or {}).items():
         message[name] = header_value(name, value)
-    message.set_content(text)
+    message.set_content(_encodable(text))
     if html is not None:
-        message.add_alternative(html, subtype="html")
+        message.add_alternative(_encodable(html), subtype="html")
     return message
 
 

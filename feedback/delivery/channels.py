@@ -79,7 +79,7 @@ class Outgoing:
         if language:
             message["Content-Language"] = language
         if self.extra.get("from"):
-            message.replace_header("From", self.extra["from"])
+            message.replace_header("From", mail.header_value("From", self.extra["from"]))
         return message
 
 
@@ -205,7 +205,8 @@ class NotifyChannel:
         else:
             path, body = "/v2/notifications/email", {
                 "email_address": outgoing.to, "template_id": self.email_template,
-                "personalisation": {"subject": outgoing.subject, "body": outgoing.text},
+                "personalisation": {"subject": mail.safe_header_text(outgoing.subject),
+                                    "body": outgoing.text},
                 "reference": outgoing.receipt_reference}
             if outgoing.unsubscribe_url:
                 body["one_click_unsubscribe_url"] = outgoing.unsubscribe_url

@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from feedback.core.mail import header_value
+
 
 def encode_headers(pairs: list[tuple[str, str]]) -> bytes:
-    """RFC 5322 header lines (RFC 2047-encoded where needed), CRLF-terminated."""
-    from feedback.core.mail import header_value
+    """RFC 5322 header lines (RFC 2047-encoded where needed), CRLF-terminated. Values are
+    made safe first (``header_value``), whatever text they carry."""
 
     message = EmailMessage(policy=email.policy.SMTP)
     for name, value in pairs:
@@ -24,7 +26,8 @@ def encode_headers(pairs: list[tuple[str, str]]) -> bytes:
 
 
 def _base64(text: str) -> bytes:
-    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+    # "replace": a lone surrogate (only old rows can hold one) becomes "?", not an error.
+    return base64.encodebytes(text.encode("utf-8", "replace")).replace(b"\n", b"\r\n")
 
 
 def _safe(value: str) -> str:

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -39,8 +39,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from feedback.core.addresses import address_hash_sql
+from feedback.core.mail import mailbox
 from feedback.core.models import utcnow
 from feedback.core.urls import base_url, external_url
 from feedback.delivery.channels import (
@@ -60,12 +62,16 @@ from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus,
 
 log = logging.getLogger(__name__)
 
-# One round trip per message: still confirmed, and the address not suppressed.
-STILL_WANTED = (
-    select(Subscriber.id)
-    .where(Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
-           ~exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email)))
-)
+# One round trip per message: still confirmed, and the channel's address not suppressed
+# (a rejected phone number stops text messages only, a rejected email address email only).
+def _still_wanted(address) -> Select:
+    return select(Subscriber.id).where(
+        Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
+        ~exists().where(Suppression.address_hash == address_hash_sql(address)))
+
+
+STILL_WANTED = _still_wanted(Subscriber.email)
+STILL_WANTED_SMS = _still_wanted(Subscriber.phone)
 
 
 # Starting and steering editions ------------------------------------------------------
@@ -79,9 +85,8 @@ def start_edition(edition: Edition) -> int:
     edition.frozen_at = now
     edition.status = EditionStatus.SENDING
     db.session.flush()
-    suppressed = exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email))
     recipients = (Subscriber.audience_id == edition.audience_id,
-                  Subscriber.status == SubscriberStatus.CONFIRMED, ~suppressed)
+                  Subscriber.status == SubscriberStatus.CONFIRMED)
     columns = ["edition_id", "subscriber_id", "channel", "status", "attempts",
                "next_attempt_at", "last_error", "created_at"]
     channels = [Channel.EMAIL]
@@ -90,7 +95,9 @@ def start_edition(edition: Edition) -> int:
         channels.append(Channel.SMS)
     total = 0
     for channel in channels:
-        conditions = recipients + ((Subscriber.phone != "",) if channel == Channel.SMS else ())
+        address = Subscriber.phone if channel == Channel.SMS else Subscriber.email
+        conditions = (*recipients, address != "",
+                      ~exists().where(Suppression.address_hash == address_hash_sql(address)))
         rows = select(literal(edition.id), Subscriber.id, literal(channel.value),
                       literal(DeliveryStatus.PENDING.value), literal(0),
                       literal(now, Delivery.next_attempt_at.type), literal(""),
@@ -160,13 +167,16 @@ def claim_batch(limit: int, now: datetime | None = None,
     """Claim up to ``limit`` due rows of one queue (digests unless told) for this worker
     and commit. PostgreSQL uses ``FOR UPDATE SKIP LOCKED`` so workers never wait for each
     other; SQLite runs the single UPDATE under its database write lock, which is just as
-    exclusive. Rows whose worker died are claimed again once their lease has run out."""
+    exclusive. Rows whose worker died are claimed again once their lease has run out, but
+    never once they have had ``DELIVERY_MAX_ATTEMPTS`` (``give_up_exhausted`` fails
+    those): a row that kills every worker that sends it cannot hold the queue up."""
     queue = queue or DigestQueue
     model = queue.model
     now = now or utcnow()
     token = uuid.uuid4().hex
-    due = (queue.claimable(select(model.id)).where(_due(model, now))
-           .order_by(model.id).limit(limit))
+    due = (queue.claimable(select(model.id)).where(
+        _due(model, now), model.attempts < current_app.config["DELIVERY_MAX_ATTEMPTS"])
+        .order_by(model.id).limit(limit))
     if db.engine.dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True, of=model)
     result = db.session.execute(
@@ -176,6 +186,24 @@ def claim_batch(limit: int, now: datetime | None = None,
         .execution_options(synchronize_session=False))
     db.session.commit()
     return token if result.rowcount else None
+
+
+def give_up_exhausted(queue: type[Queue], now: datetime | None = None) -> list[Row]:
+    """Mark failed the due rows of ``queue`` that have had every attempt (their worker died
+    sending them each time), in the caller's transaction. Returns them (``id`` and the
+    queue's other columns) so their editions can be finished."""
+    model = queue.model
+    now = now or utcnow()
+    ids = db.session.scalars(queue.claimable(select(model.id)).where(
+        _due(model, now), model.attempts >= current_app.config["DELIVERY_MAX_ATTEMPTS"])
+    ).all()
+    if not ids:
+        return []
+    db.session.execute(update(model).where(model.id.in_(ids), _due(model, now)).values(
+        status=DeliveryStatus.FAILED, claim_token=None,
+        last_error="gave up: every attempt stopped before it finished")
+        .execution_options(synchronize_session=False))
+    return db.session.execute(select(*model.__table__.c).where(model.id.in_(ids))).all()
 
 
 # Sending -----------------------------------------------------------------------------
@@ -272,12 +300,12 @@ class DigestQueue(Queue):
             cached = {
                 "versions": {v.language: v for v in edition.versions},
                 "skeletons": {v.language: Skeleton([
-                    ("From", formataddr((sender_name, sender[1]))), ("Subject", v.subject),
+                    ("From", mailbox(sender_name, sender[1])), ("Subject", v.subject),
                     ("List-Id", list_id), ("Content-Language", v.language)])
                     for v in edition.versions},
                 "envelope_from": sender[1],
                 "audience": audience,
-                "from": formataddr((sender_name, sender[1])),
+                "from": mailbox(sender_name, sender[1]),
                 "list_id": list_id,
                 "id": edition.id,
             }
@@ -288,7 +316,8 @@ class DigestQueue(Queue):
 
     def still_wanted(self, row: Row) -> bool:
         """Checked just before each send: an unsubscribe or suppression wins at once."""
-        return bool(db.session.execute(STILL_WANTED, {"id": row.subscriber_id}).scalar())
+        statement = STILL_WANTED_SMS if row.channel == Channel.SMS else STILL_WANTED
+        return bool(db.session.execute(statement, {"id": row.subscriber_id}).scalar())
 
     def outgoing(self, row: Row) -> Outgoing:
         edition = self._edition(row.edition_id)
@@ -361,10 +390,16 @@ class Worker:
         return sum(self.send_batch(queue) for queue in self.queues)
 
     def send_batch(self, queue: Queue) -> int:
-        """Claim and send one batch of ``queue``; returns how many rows it handled."""
+        """Claim and send one batch of ``queue``; returns how many rows it handled. One
+        row that cannot be rendered or sent is marked failed with the reason; the rest of
+        the batch is still sent."""
+        exhausted = give_up_exhausted(type(queue))
+        if exhausted:
+            queue.finish(exhausted)
+            db.session.commit()
         token = claim_batch(self.batch_size, queue=type(queue))
         if token is None:
-            return 0
+            return len(exhausted)
         model = queue.model
         rows = queue.claimed(token)
         sent: list[tuple[int, str | None]] = []
@@ -378,6 +413,8 @@ class Worker:
                 self.limiter.wait()
                 try:
                     provider_id = self.channel.send(queue.outgoing(row))
+                except SQLAlchemyError:
+                    raise  # the database, not this row: the whole batch is retried
                 except BackOff as failure:
                     self._back_off(model, rows[index:], failure)
                     break
@@ -385,7 +422,15 @@ class Worker:
                     self._retry(model, row, failure)
                 except PermanentFailure as failure:
                     self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
-                    subscriptions.suppress(row.email, failure.reason)
+                    subscriptions.suppress(subscriptions.channel_address(
+                        getattr(row, "channel", Channel.EMAIL), row.email,
+                        getattr(row, "phone", "")), failure.reason)
+                except Exception as error:  # this row cannot be built or sent: skip it
+                    # The type only: the message may quote a name or an address.
+                    log.error("outbox row %s (%s) failed: %s", row.id, model.__tablename__,
+                              type(error).__name__)
+                    self._finish(model, row.id, DeliveryStatus.FAILED,
+                                 f"could not send: {type(error).__name__}: {error}")
                 else:
                     sent.append((row.id, provider_id))
         finally:
@@ -442,12 +487,32 @@ class Worker:
     def run(self, *, until_idle: bool = True, max_seconds: float | None = None,
             idle_sleep: float = 2.0, stop: threading.Event | None = None) -> int:
         """Send batches until nothing is due (or forever, for ``feedback deliver``), or
-        until ``stop`` is set: the batch in hand is finished and recorded first."""
+        until ``stop`` is set: the batch in hand is finished and recorded first.
+
+        When the database cannot be reached the worker waits and tries again (1 s, then
+        doubling up to ``DELIVERY_DB_RETRY_MAX_SECONDS``), logging each wait, instead of
+        exiting: rows it had claimed are claimed again when their lease runs out."""
         started = time.monotonic()
         stop = stop or threading.Event()
+        delay = 0.0
+        ceiling = float(current_app.config["DELIVERY_DB_RETRY_MAX_SECONDS"])
         try:
             while not stop.is_set():
-                handled = self.run_batch()
+                try:
+                    handled = self.run_batch()
+                except (OperationalError, InterfaceError) as error:
+                    _rollback_quietly()
+                    delay = min(ceiling, delay * 2 or 1.0)
+                    log.warning("database unavailable (%s); delivery tries again in %.0f s",
+                                type(error.orig or error).__name__, delay)
+                    if max_seconds is not None and \
+                            time.monotonic() - started + delay > max_seconds:
+                        break
+                    stop.wait(delay)
+                    continue
+                if delay:
+                    log.info("database reachable again; delivery carries on")
+                    delay = 0.0
                 if max_seconds is not None and time.monotonic() - started > max_seconds:
                     break
                 if handled == 0:
@@ -457,6 +522,14 @@ class Worker:
         finally:
             self.channel.close()
         return self.sent
+
+
+def _rollback_quietly() -> None:
+    """Drop the session's broken transaction (the database may still be away)."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
 
 
 def deliver_due(max_seconds: float | None = None) -> int:
@@ -496,7 +569,8 @@ CONFIRMATION_REFERENCE = "confirmation-"
 def record_receipt(payload: dict) -> bool:
     """A GOV.UK Notify delivery receipt, for a digest row (reference ``N``) or a follower
     notification (``notification-N``). Safe to receive twice; returns False when the
-    reference is unknown. A permanent failure suppresses the address."""
+    reference is unknown. A permanent failure suppresses the address on its channel only
+    (a text message's phone number, never the email address)."""
     from feedback.notifications.models import Notification
 
     reference = str(payload.get("reference") or "")
@@ -514,8 +588,14 @@ def record_receipt(payload: dict) -> bool:
     row.receipt_status = status
     if payload.get("id"):
         row.provider_id = str(payload["id"])[:64]
-    email = row.user.email if model is Notification else row.subscriber.email
-    if status in PERMANENT_RECEIPTS and email:
-        subscriptions.suppress(email, f"Notify: {status}")
+    if model is Notification:
+        address = row.user.email
+    elif model is Delivery:
+        address = subscriptions.channel_address(row.channel, row.subscriber.email,
+                                                row.subscriber.phone)
+    else:  # a confirmation request
+        address = row.subscriber.email
+    if status in PERMANENT_RECEIPTS and address:
+        subscriptions.suppress(address, f"Notify: {status}")
     db.session.flush()
     return True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, render_template
@@ -20,6 +20,7 @@ from sqlalchemy import Row, Select, select
 
 from feedback.accounts.models import User
 from feedback.core.languages import Language, enabled_languages, get_language
+from feedback.core.mail import mailbox
 from feedback.core.urls import external_url, request_context
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
@@ -110,7 +111,7 @@ class NotificationQueue(Queue):
     def __init__(self, worker):
         super().__init__(worker)
         sender = parseaddr(current_app.config["MAIL_FROM"])
-        self.sender, self.envelope_from = formataddr(sender), sender[1]
+        self.sender, self.envelope_from = mailbox(*sender), sender[1]
         self.host = domain(worker.base_url)
         self._events: dict[tuple[NotificationKind, int], Event | None] = {}
         self._wanted: set[int] = set()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -65,9 +67,11 @@ def organisation_choices() -> list[tuple[str, str]]:
     return as_choices((str(row.id), row.name) for row in rows)
 
 
-def language_choices() -> list:
-    """Each language by its own name, marked with its language (``lang`` on the option)."""
-    return language_options(enabled_languages())
+def language_choices(only: Collection[str] | None = None) -> list:
+    """Each language by its own name, marked with its language (``lang`` on the option):
+    the site's languages, or those of them in ``only``."""
+    return language_options([language for language in enabled_languages()
+                             if only is None or language.code in only])
 
 
 class FilterFields:

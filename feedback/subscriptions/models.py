@@ -155,9 +155,10 @@ class ConsentRecord(db.Model):
 
 
 class Suppression(db.Model):
-    """An address nothing more is sent to: a permanent failure or a complaint. Only the
-    keyed hash of the address is kept (``feedback.core.addresses``), so it outlives the
-    erasure of the address itself."""
+    """An address nothing more is sent to on its channel, after a permanent failure or a
+    complaint: an email address (stops email) or a phone number in E.164 (stops text
+    messages; a rejected number never stops email). Only the keyed hash of the address is
+    kept (``feedback.core.addresses``), so it outlives the erasure of the address itself."""
 
     __tablename__ = "suppressions"
 

@@ -27,12 +27,11 @@ from feedback.core.mail import send_template_email
 from feedback.core.models import utcnow
 from feedback.core.tokens import hash_token, new_token
 from feedback.core.urls import external_url
-from feedback.core.validation import ValidationError, clean_email, clean_text
+from feedback.core.validation import ValidationError, clean_email, clean_phone, clean_text
 from feedback.extensions import db
 from feedback.subscriptions.models import (
     INTRO_MAX,
     NAME_MAX,
-    PHONE_MAX,
     Audience,
     Cadence,
     Channel,
@@ -143,17 +142,26 @@ def recipient_language(audience: Audience, wanted: str) -> str:
 
 # Suppression -------------------------------------------------------------------------
 
-def is_suppressed(email: str) -> bool:
+def is_suppressed(address: str) -> bool:
+    """Whether ``address`` (an email address, or a phone number in E.164) is suppressed."""
     return bool(db.session.scalar(select(exists().where(
-        Suppression.address_hash == address_hash(email)))))
+        Suppression.address_hash == address_hash(address)))))
 
 
-def suppress(email: str, reason: str) -> None:
-    """Stop all mail to an address (a permanent failure or a complaint). Safe to repeat.
-    Only the keyed hash of the address is kept."""
-    if not is_suppressed(email):
+def suppress(address: str, reason: str) -> None:
+    """Stop everything sent to one address on its own channel (a permanent failure or a
+    complaint): an email address stops email, a phone number (E.164) stops text
+    messages; neither stops the other. Safe to repeat. Only the keyed hash of the
+    address is kept."""
+    if address and not is_suppressed(address):
         with db.session.begin_nested():
-            db.session.add(Suppression(address_hash=address_hash(email), reason=reason[:200]))
+            db.session.add(Suppression(address_hash=address_hash(address),
+                                       reason=reason[:200]))
+
+
+def channel_address(channel: Channel, email: str, phone: str) -> str:
+    """The address a message on ``channel`` goes to, the one a failure suppresses."""
+    return phone if channel == Channel.SMS else email
 
 
 # Public sign-up ----------------------------------------------------------------------
@@ -186,6 +194,7 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     gets an email saying so (with its manage link) instead of a second sign-up."""
     email = clean_email(data.get("email"))
     language = _clean_language(data.get("language"))
+    phone = clean_phone(data.get("phone"))
     try:
         cadence = Cadence(data.get("cadence") or "weekly")
     except ValueError:
@@ -204,8 +213,7 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     subscriber = existing or Subscriber(email=email)
     subscriber.audience = audience
     subscriber.language = language
-    subscriber.phone = clean_text(data.get("phone"), label=_l("a mobile number"),
-                                  max_length=PHONE_MAX, field="phone")
+    subscriber.phone = phone
     subscriber.status = SubscriberStatus.PENDING
     subscriber.unsubscribed_at = None
     if existing is None:

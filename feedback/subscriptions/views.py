@@ -105,9 +105,7 @@ def manage(token: str):
                            organisation_ids=[str(i) for i in audience.organisation_ids])
     form.fill_choices()
     if not audience.is_platform:
-        languages = services.audience_languages(audience)
-        form.language.choices = [c for c in language_choices()
-                                 if getattr(c, "value", c[0]) in languages]
+        form.language.choices = language_choices(only=services.audience_languages(audience))
     _done, response = save_form(
         form, lambda: services.update_preferences(subscriber, form_data(form)),
         "subscriptions/manage.html", subscriber=subscriber, token=token)

@@ -160,3 +160,25 @@ def test_every_newsletter_route_refuses_another_organisations_editor(app, partne
     from feedback.digests.models import Edition, EditionStatus
 
     assert db.session.get(Edition, edition_id).status == EditionStatus.DRAFT
+
+
+def test_a_partner_newsletter_contact_manages_their_preferences(app, partner):
+    """The "manage preferences" link in every partner newsletter (it gave a 500)."""
+    org, staff, client = partner
+    client.post(f"/partners/{org.slug}/newsletter", data=SETTINGS)
+    audience = services.partner_audience(org.id)
+    services.add_contact(staff, audience, {"email": "fatima@example.org", "language": "ur",
+                                           "attested": True, "basis": "paper form"})
+    db.session.commit()
+    subscriber = db.session.scalar(select(Subscriber))
+    link = services.links_for(subscriber.id)["manage"]
+    reader = app.test_client()
+    page = reader.get(link)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'value="ur"' in html and 'value="en"' in html
+    assert 'value="cy"' not in html  # only the newsletter's languages are offered
+    response = reader.post(link, data={"language": "en", "name": "Fatima B"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (subscriber.language, subscriber.name) == ("en", "Fatima B")
