@@ -63,7 +63,7 @@ def configure_templates(app: Flask) -> None:
 def configure_extensions(app: Flask) -> None:
     from feedback.accounts.session import init_login
     from feedback.core.i18n import select_locale
-    from feedback.extensions import babel, csrf, db, limiter, migrate
+    from feedback.extensions import babel, cache, csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
@@ -73,6 +73,7 @@ def configure_extensions(app: Flask) -> None:
                    default_translation_directories=str(PROJECT_ROOT / "feedback" /
                                                        "translations"))
     limiter.init_app(app)
+    cache.init_app(app)
     init_login(app)
 
 
@@ -133,6 +134,9 @@ def configure_requests(app: Flask) -> None:
 
     init_security(app)
     register_error_handlers(app)
+    from feedback.core.timing import init_timing
+
+    init_timing(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -60,14 +60,22 @@ def _visible_round(slug: str) -> PriorityRound:
     return round_
 
 
-def _shortlist_choices(round_: PriorityRound) -> list[tuple[str, str]]:
-    shortlist = services.current_shortlist(round_)
+def _shortlist_choices(round_: PriorityRound, shortlist: Any = False) -> list[tuple[str, str]]:
+    if shortlist is False:
+        shortlist = services.current_shortlist(round_)
     return [(str(e.priority_id), e.title) for e in shortlist.entries] if shortlist else []
 
 
+def _voting_round(slug: str) -> PriorityRound:
+    """A round for its ballot pages, which never show its organisations."""
+    round_ = services.get_round(slug, with_organisations=False)
+    if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
+        abort(404)
+    return round_
 
-def _ballot_form(round_: PriorityRound, base: type) -> Any:
-    choices = _shortlist_choices(round_)
+
+def _ballot_form(round_: PriorityRound, base: type, shortlist: Any = False) -> Any:
+    choices = _shortlist_choices(round_, shortlist)
     if round_.voting_method == VotingMethod.RANK:
         form = forms.add_rank_fields(base, round_.max_choices)()
         for n in range(1, round_.max_choices + 1):
@@ -183,10 +191,12 @@ def follow_priority(priority_id: int):
 
 # Voting ----------------------------------------------------------------------------------
 
-def _ballot_done(round_: PriorityRound, ballot_id: int, message: str):
-    session[DESCRIBE_SESSION_KEY] = [round_.id, ballot_id]
+def _ballot_done(round_key: tuple[int, str], ballot_id: int, message: str):
+    """After the commit: ``round_key`` is the round's (id, slug), read before it, so
+    nothing is loaded again."""
+    session[DESCRIBE_SESSION_KEY] = [round_key[0], ballot_id]
     flash(message, "success")
-    return redirect(url_for("priorities.describe", slug=round_.slug))
+    return redirect(url_for("priorities.describe", slug=round_key[1]))
 
 
 def _follow_choices(user: Any, chosen: list[Any]) -> None:
@@ -200,36 +210,43 @@ def _follow_choices(user: Any, chosen: list[Any]) -> None:
 @bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
 @login_required
 def vote(slug: str):
-    round_ = _visible_round(slug)
-    form = _ballot_form(round_, forms.ChooseBallotForm)
+    round_ = _voting_round(slug)
+    shortlist = services.current_shortlist(round_)  # once per request
+    form = _ballot_form(round_, forms.ChooseBallotForm, shortlist)
+    round_key = (round_.id, round_.slug)
+    # Translated before the commit, which would make the signed-in person load again.
+    changed, recorded = (_("Your ballot has been changed."),
+                         _("Thank you. Your ballot has been recorded."))
 
     def cast():
         ballot, replaced = services.cast_online_ballot(current_user, round_,
-                                                       _chosen(round_, form))
+                                                       _chosen(round_, form), shortlist)
         if form.follow.data:
             _follow_choices(current_user, _chosen(round_, form))
-        return ballot, replaced
+        return ballot.id, replaced
 
     done, response = save_form(form, cast, "priorities/vote.html", round=round_,
                                method="online")
     if response:
         return response
-    ballot, replaced = done
-    return _ballot_done(round_, ballot.id, _("Your ballot has been changed.") if replaced
-                        else _("Thank you. Your ballot has been recorded."))
+    ballot_id, replaced = done
+    return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
 
 
 @bp.route("/rounds/<slug>/vote/code", methods=["GET", "POST"])
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
-    round_ = _visible_round(slug)
-    form = _ballot_form(round_, forms.CodeBallotForm)
+    round_ = _voting_round(slug)
+    shortlist = services.current_shortlist(round_)  # once per request
+    form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
+    round_key = (round_.id, round_.slug)
     done, response = save_form(
-        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form)),
+        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form),
+                                                shortlist).id,
         "priorities/vote.html", round=round_, method="code")
     if response:
         return response
-    return _ballot_done(round_, done.id, _("Thank you. Your ballot has been recorded. Your "
+    return _ballot_done(round_key, done, _("Thank you. Your ballot has been recorded. Your "
                                            "code has now been used."))
 
 
@@ -260,8 +277,10 @@ def results(slug: str):
     if not round_.results_visible:
         return render_template("priorities/results_hidden.html", round=round_)
     outcome = tallies.compute_results(round_)
-    return render_template("priorities/results.html", round=round_, results=outcome,
+    page = render_template("priorities/results.html", round=round_, results=outcome,
                            chart=tallies.chart_rows(outcome))
+    db.session.commit()  # a closed round's counts, stored the first time
+    return page
 
 
 @bp.get("/rounds/<slug>/results.csv")
@@ -269,8 +288,9 @@ def results_csv(slug: str):
     round_ = _visible_round(slug)
     if not round_.results_visible:
         abort(404)
-    body = tallies.results_csv(tallies.compute_results(round_))
-    return Response(body, mimetype="text/csv", headers={
+    outcome = tallies.compute_results(round_)
+    db.session.commit()  # a closed round's counts, stored the first time
+    return Response(tallies.csv_lines(outcome), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{round_.slug}-results.csv"'})
 
 
