@@ -29,7 +29,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import (  # noqa: E402
+from common import (
     app_env,
     bench_database,
     load_average,
@@ -89,7 +89,7 @@ def seed(url: str, ballots: int, priorities: int, phase: str) -> str:
                 description_rows.append((
                     description_id, ballot_id, rng.choice(["", "", "", "Mixed heritage"]),
                     json.dumps(rng.sample(OPTIONS, rng.choice((0, 1, 1, 2)))),
-                    "", rng.choice(DISTRICTS + [""]), rng.choice(GROUPS)))
+                    "", rng.choice([*DISTRICTS, ""]), rng.choice(GROUPS)))
         tables = [
             ("priority_ballots", ("id", "round_id", "voter_key", "method", "cast_at"),
              ballot_rows),

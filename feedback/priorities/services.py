@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 from feedback.accounts.models import User
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.audit import services as audit
+from feedback.core.caching import forget_pages
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
 from feedback.extensions import cache, db
@@ -569,6 +570,7 @@ def forget_results(round_id: int) -> None:
     its voters' descriptions changed."""
     db.session.execute(delete(StoredResults).where(StoredResults.round_id == round_id))
     cache.delete(RESULTS_CACHE_KEY.format(round_id=round_id))
+    forget_pages()  # the results page
 
 
 def check_voting_open(round_: PriorityRound, now: datetime | None = None) -> None:

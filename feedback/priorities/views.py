@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from feedback.accounts.permissions import can_edit_org
+from feedback.core.caching import cached_page
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
 from feedback.core.validation import ValidationError
 from feedback.extensions import db, limiter
@@ -271,7 +272,12 @@ def describe(slug: str):
 
 # Results ---------------------------------------------------------------------------------
 
+def _results_cache_seconds(**_view_args: Any) -> int:
+    return current_app.config["RESULTS_CACHE_SECONDS"]
+
+
 @bp.get("/rounds/<slug>/results")
+@cached_page(_results_cache_seconds)
 def results(slug: str):
     round_ = _visible_round(slug)
     if not round_.results_visible:
