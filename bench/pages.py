@@ -217,6 +217,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5, help="wrk time per measurement")
     parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--pages", default="", help="comma-separated page names to measure "
+                        "(default: all)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench-deps`.")
@@ -237,6 +239,8 @@ def main() -> None:
             "feed": "/updates.atom?topic=sickle-cell",
             "api_list": "/api/v1/updates?per_page=20",
         }
+        if args.pages:
+            pages = {name: pages[name] for name in args.pages.split(",")}
         log(f"seeded {args.updates} updates in {seeded}s; measuring")
         env = app_env(url, workdir)
         servers = {

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import cpu_seconds, load_average, worker_pids  # noqa: E402
+from common import bench_database, cpu_seconds, load_average, worker_pids  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -157,12 +157,19 @@ def vote(base: str, slug: str, code: str, choices: list[int]) -> tuple[int, str]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=300)
-    parser.add_argument("--database", required=True, help="SQLAlchemy URL (PostgreSQL)")
+    parser.add_argument("--database", required=True, help="SQLAlchemy URL of a PostgreSQL "
+                        "server: a database bench_votes_<pid> is made there and dropped")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, \
+            bench_database(args.database, "votes", Path(folder)) as database:
+        run(args, database)
 
+
+def run(args: argparse.Namespace, database: str) -> None:
+    args.database = database
     secret = secrets.token_urlsafe(32)
     slug, round_id, codes, priorities = prepare(args.database, secret, args.voters)
     reuses = codes[: max(1, args.voters // 10)]
