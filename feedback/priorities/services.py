@@ -321,7 +321,7 @@ def set_phase(actor: Any, round_: PriorityRound, phase: Phase | str,
     previous = round_.phase
     round_.phase = phase
     db.session.flush()
-    forget_results(round_.id)
+    forget_results(round_.id, pages=True)
     audit.record("priority_round.phase_changed", actor=actor,
                  organisation=_first_org_of(actor, round_) if actor else
                  (round_.organisations[0] if round_.organisations else None),
@@ -565,12 +565,15 @@ def is_following(user: Any, priority: Priority) -> bool:
 
 # Voting ----------------------------------------------------------------------------------
 
-def forget_results(round_id: int) -> None:
+def forget_results(round_id: int, pages: bool = False) -> None:
     """Drop a round's stored and cached counts (``results.raw_counts``): its phase or
-    its voters' descriptions changed."""
+    its voters' descriptions changed. ``pages``: also every cached page (a phase change
+    shows at once; a description, which may come with every ballot, shows when the
+    results page's cache runs out)."""
     db.session.execute(delete(StoredResults).where(StoredResults.round_id == round_id))
     cache.delete(RESULTS_CACHE_KEY.format(round_id=round_id))
-    forget_pages()  # the results page
+    if pages:
+        forget_pages()
 
 
 def check_voting_open(round_: PriorityRound, now: datetime | None = None) -> None:
@@ -761,7 +764,8 @@ def save_description(ballot_id: int, data: dict[str, Any]) -> VoterDescription |
         raise ValidationError(_("Choose a group from the list."), "group")
     existing = db.session.scalar(select(VoterDescription).where(
         VoterDescription.ballot_id == ballot.id))
-    forget_results(ballot.round_id)  # the description counts in the breakdowns
+    if db.session.get(PriorityRound, ballot.round_id).phase_at_least(Phase.RESULTS):
+        forget_results(ballot.round_id)  # stored counts; an open round's expire soon
     if not (text or options or age or district or group):
         if existing is not None:
             db.session.delete(existing)
