@@ -3,29 +3,14 @@ loaded once per request: ballots must keep up with a national round."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from feedback.extensions import db
 from feedback.priorities import services
 from feedback.priorities.models import Ballot
+from tests.updates.test_query_counts import count_queries as statements
 
 MOST_STATEMENTS_TO_VOTE = 6
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def _ids(round_):
