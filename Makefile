@@ -14,7 +14,7 @@ PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 PYBABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
 
 .PHONY: setup run test lint assets clean translations-extract translations-update \
-	translations-compile translations-init lock
+	translations-compile translations-init lock bench-deps
 
 # Locked installs (pip-tools): requirements.lock holds what the app needs, with hashes;
 # requirements-test.lock adds the test tools. `make lock` refreshes both from pyproject.toml.
@@ -88,6 +88,11 @@ test: setup
 		echo "== the same suite on PostgreSQL ($$FEEDBACK_TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
+
+# The benchmarks' load generator (bench/pages.py): Debian's wrk, installed only if missing.
+bench-deps: setup
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 lint: setup
 	$(BIN)/ruff check .

@@ -6,14 +6,20 @@
 Seeds N confirmed subscribers across L languages in a fresh database (a temporary SQLite
 file, or a new database on the given PostgreSQL server, dropped afterwards), creates the
 edition (rendering each language once), and delivers it with ``feedback deliver``-style
-workers to an aiosmtpd sink in its own process on loopback. Prints JSON.
+workers to an aiosmtpd sink in its own process on loopback. In the same run, with as many
+SMTP connections as the workers hold, it then sends the sink pre-rendered copies of the
+digest, to measure the sink's own ceiling: ``ratio_to_sink`` says how close the workers
+came to it. The database is named ``bench_digest_<id>`` and dropped afterwards. Prints one
+line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import email.policy
 import json
 import multiprocessing
+import os
 import resource
 import socket
 import sys
@@ -23,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +38,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback import create_app
 from feedback.extensions import db
+
+CEILING_DOMAIN = "@ceiling.example"
+
+
+def send_prerendered(port: int, message: bytes, count: int, ready, go, queue) -> None:
+    """One SMTP connection sending ``count`` copies of a rendered message, as fast as the
+    sink takes them."""
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        ready.release()
+        go.wait()
+        for n in range(count):
+            smtp.sendmail("bench@feedback.example", [f"reader{n}{CEILING_DOMAIN}"], message)
+    queue.put(count)
+
+
+def sink_ceiling(context, port: int, message: bytes, total: int, connections: int) -> float:
+    """Messages per second the sink takes from ``connections`` connections at once."""
+    queue, ready, go = context.Queue(), context.Semaphore(0), context.Event()
+    share = max(1, total // connections)
+    senders = [context.Process(target=send_prerendered,
+                               args=(port, message, share, ready, go, queue))
+               for _ in range(connections)]
+    for sender in senders:
+        sender.start()
+    for _sender in senders:
+        ready.acquire()
+    started = time.perf_counter()
+    go.set()
+    sent = sum(queue.get() for _ in senders)
+    seconds = time.perf_counter() - started
+    for sender in senders:
+        sender.join()
+    return sent / seconds
 
 
 def free_port() -> int:
@@ -47,7 +89,7 @@ def run_sink(port: int, ready, pipe) -> None:
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
-            counts.update(envelope.rcpt_tos)
+            counts.update(r for r in envelope.rcpt_tos if not r.endswith(CEILING_DOMAIN))
             return "250 OK"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
@@ -105,7 +147,7 @@ def _config(url: str, port: int, secret: str, batch: int) -> dict:
 def fresh_database(server_url: str | None, workdir: Path) -> tuple[str, callable]:
     if not server_url or server_url.startswith("sqlite"):
         return f"sqlite:///{workdir / 'bench.db'}", lambda: None
-    name = f"feedback_bench_{uuid.uuid4().hex[:8]}"
+    name = f"bench_digest_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -147,7 +189,12 @@ def main() -> None:
     parser.add_argument("--database", default=None)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--connections", type=int, default=None, help="SMTP connections "
+                        "for the sink's ceiling (default: as many as the workers hold)")
+    parser.add_argument("--ceiling-messages", type=int, default=5000)
     args = parser.parse_args()
+    connections = args.connections or args.workers * int(
+        os.environ.get("FEEDBACK_SMTP_CONNECTIONS", "1"))
 
     with database_and_sink(args.database) as (url, port, secret, context, parent_end):
         app = create_app(_config(url, port, secret, args.batch))
@@ -186,11 +233,21 @@ def main() -> None:
             create_seconds = time.perf_counter() - started
             renders = db.session.scalar(select(func.count()).select_from(EditionVersion).where(
                 EditionVersion.edition_id == edition.id))
+            version = db.session.scalars(select(EditionVersion).where(
+                EditionVersion.edition_id == edition.id)).first()
+            sample = EmailMessage(policy=email.policy.SMTP)
+            sample["From"], sample["Subject"] = "Bench <bench@feedback.example>", version.subject
+            sample.set_content(version.text, cte="quoted-printable")
+            sample.add_alternative(version.html, subtype="html", cte="quoted-printable")
+            prerendered = sample.as_bytes()
             db.session.remove()
             db.engine.dispose()
 
         seconds, results = deliver_with_workers(context, url, port, secret, args.batch,
                                                 args.workers)
+        ceiling = sink_ceiling(context, port, prerendered,
+                               min(args.ceiling_messages, max(args.subscribers, 100)),
+                               connections)
         parent_end.send("report")
         counts, sink_cpu = parent_end.recv()
 
@@ -201,6 +258,11 @@ def main() -> None:
         "unique_recipients": len(counts),
         "duplicates": delivered - len(counts),
         "messages_per_s": round(delivered / seconds, 1),
+        "sink_ceiling_messages_per_s": round(ceiling, 1),
+        "ratio_to_sink": round(delivered / seconds / ceiling, 3),
+        "smtp_connections": connections,
+        "messages_per_s_incl_edition": round(delivered / (seconds + create_seconds), 1),
+        "total_s_incl_edition": round(seconds + create_seconds, 2),
         "renders": renders,
         "peak_rss_mb": round(max(rss for _sent, rss, _cpu in results), 1),
         "worker_cpu_ms_per_message": round(1000 * sum(cpu for *_rest, cpu in results)
@@ -211,6 +273,7 @@ def main() -> None:
         "database": sa.make_url(url).get_backend_name(),
         "edition_create_s": round(create_seconds, 2),
         "delivery_s": round(seconds, 2),
+        "load_average": [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]],
     }))
 
 

@@ -1,36 +1,51 @@
-"""Benchmark the public update pages under gunicorn.
+"""Benchmark the public update pages under gunicorn, with load from ``wrk``.
 
-    .venv/bin/python bench/pages.py --updates 100000 [--database URL] [--requests 300]
+    make bench-deps   # installs Debian's wrk if it is missing
+    .venv/bin/python bench/pages.py --updates 100000 [--database URL] [--seconds 5]
 
 Seeds a database with N published updates (SQLite in a temporary folder by default; a
-PostgreSQL URL is created if missing and filled if empty), serves the app with gunicorn on
-loopback, and measures each page from this process: home, filtered list, a deep list page,
-search, update page, feed and API list. A bare Flask "hello" app is measured under the same
-server in the same run, and each page's throughput is given as a ratio to it. Prints JSON.
+PostgreSQL URL is created if missing and filled if empty). Three gunicorn servers run on
+loopback, each with the same workers: a bare Flask "hello", the app with its page cache
+and the app without it. For each page (home, the unfiltered list, a filtered list, a
+deep list page, search, an update, the feed, the API list) ``wrk`` loads hello and then
+the page, cached and uncached, one after the other in the same run, so the ratios compare
+like with like. Server time is gunicorn's own (``%(D)s`` in its access log), CPU time per
+request comes from /proc for the workers, and the SQL statements per page from the
+``Server-Timing`` header. Prints one line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
-import socket
-import statistics
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import (  # noqa: E402
+    app_env,
+    cpu_seconds,
+    load_average,
+    log,
+    percentiles,
+    serve,
+    server_timing,
+    stop,
+    worker_pids,
+)
 
 WORDS = ["sickle", "cell", "pain", "relief", "emergency", "maternity", "interpreter",
          "diabetes", "foot", "check", "talking", "therapies", "ethnicity", "recording",
@@ -39,12 +54,6 @@ WORDS = ["sickle", "cell", "pain", "relief", "emergency", "maternity", "interpre
 TOPICS = ["Sickle cell", "Maternity", "Diabetes", "Mental health", "Ethnicity recording",
           "Emergency care", "Interpreters", "Foot care", "Talking therapies", "Pain"]
 AREAS = ["Birmingham", "Bradford", "North West London", "Leicester", "Manchester"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare_database(url: str | None, workdir: Path) -> str:
@@ -149,56 +158,55 @@ def _bulk_seed(db, m, count: int, offset: int) -> None:
         db.session.commit()
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+ACCESS_FORMAT = "%(U)s %(D)s"
 
 
-def serve(app_spec: str, env: dict, workers: int, logfile: Path
-          ) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    with logfile.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-            cwd=str(ROOT), env=env, start_new_session=True, stdin=subprocess.DEVNULL,
-            stdout=output, stderr=output)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/", timeout=10)
-            return process, url
-        except requests.RequestException:
-            time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"gunicorn did not start: {app_spec}")
+def wrk(url: str, seconds: float, connections: int) -> float:
+    """Requests per second from one ``wrk`` run."""
+    output = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", url], check=True,
+        capture_output=True, text=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"wrk said: {output}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors:
+        raise RuntimeError(f"{url}: {errors[1]} error responses")
+    return float(match[1])
 
 
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+class Server:
+    """gunicorn with an access log that records each request's time in microseconds."""
+
+    def __init__(self, app_spec: str, env: dict, workers: int, workdir: Path, name: str):
+        self.log = workdir / f"{name}-access.log"
+        self.errors = workdir / f"{name}.log"
+        env = {**env, "GUNICORN_CMD_ARGS": f"--access-logfile {self.log} "
+               f"--access-logformat '{ACCESS_FORMAT}'"}
+        self.process, self.url = serve(app_spec, env, workers, self.errors, health="/")
+
+    def load(self, path: str, seconds: float, connections: int) -> dict:
+        pids = worker_pids(self.process)
+        offset = self.log.stat().st_size if self.log.exists() else 0
+        cpu_before = cpu_seconds(pids)
+        rps = wrk(self.url + path, seconds, connections)
+        cpu = cpu_seconds(pids) - cpu_before
+        time.sleep(0.2)  # let the workers write their last log lines
+        with self.log.open() as log_file:
+            log_file.seek(offset)
+            micros = [int(line.split()[-1]) for line in log_file if line.strip()]
+        return {"rps": round(rps, 1), "server": percentiles([m / 1000 for m in micros]),
+                "cpu_ms_per_request": round(cpu * 1000 / max(1, len(micros)), 2)}
+
+    def stop(self) -> None:
+        stop(self.process)
+        text = self.errors.read_text(errors="replace") if self.errors.exists() else ""
+        if "Traceback" in text:
+            log(text[-3000:])
 
 
-def measure(url: str, total: int, concurrency: int) -> dict:
-    def one(_n: int) -> float:
-        started = time.perf_counter()
-        response = requests.get(url, timeout=60)
-        response.raise_for_status()
-        return time.perf_counter() - started
-
-    for _ in range(3):  # warm up each worker
-        one(0)
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        latencies = sorted(pool.map(one, range(total)))
-    elapsed = time.perf_counter() - started
-    return {"p50_ms": round(statistics.median(latencies) * 1000, 1),
-            "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
-            "rps": round(total / elapsed, 1)}
+def statements(url: str) -> int:
+    return server_timing(requests.get(url, timeout=60))[2]
 
 
 def main() -> None:
@@ -206,10 +214,14 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=100_000)
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: SQLite "
                         "in a temporary folder)")
-    parser.add_argument("--requests", type=int, default=300, help="Requests per page")
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=5, help="wrk time per measurement")
+    parser.add_argument("--connections", type=int, default=4, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--pages", default="", help="comma-separated page names to measure "
+                        "(default: all)")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make bench-deps`.")
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
@@ -217,12 +229,9 @@ def main() -> None:
         started = time.perf_counter()
         params = seed(url, args.updates)
         seeded = round(time.perf_counter() - started, 1)
-        env = {**os.environ, "FEEDBACK_DATABASE_URL": url, "FEEDBACK_SECRET_KEY": "bench",
-               "FEEDBACK_RATELIMIT_ENABLED": "false", "FEEDBACK_LOG_LEVEL": "WARNING",
-               "FEEDBACK_OUTBOX_DIR": str(workdir / "outbox"),
-               "PYTHONPATH": f"{ROOT}:{ROOT / 'bench'}"}
         pages = {
             "home": "/",
+            "list": "/updates",
             "list_filtered": "/updates?topic=sickle-cell",
             "list_deep_page": f"/updates?cursor={params['cursor']}",
             "search": "/updates?q=interpreter+diabetes",
@@ -230,31 +239,46 @@ def main() -> None:
             "feed": "/updates.atom?topic=sickle-cell",
             "api_list": "/api/v1/updates?per_page=20",
         }
-        logfile = workdir / "gunicorn.log"
+        if args.pages:
+            pages = {name: pages[name] for name in args.pages.split(",")}
         log(f"seeded {args.updates} updates in {seeded}s; measuring")
-        hello_process, hello_url = serve("hello:app", env, args.workers, logfile)
-        try:
-            hello = measure(hello_url + "/", args.requests, args.concurrency)
-        finally:
-            stop(hello_process)
-        app_process, app_url = serve("wsgi:app", env, args.workers, logfile)
+        env = app_env(url, workdir)
+        servers = {
+            "hello": Server("hello:app", env, args.workers, workdir, "hello"),
+            "cached": Server("wsgi:app", {**env, "FEEDBACK_PAGE_CACHE_SECONDS": "600"},
+                             args.workers, workdir, "cached"),
+            "uncached": Server("wsgi:app", {**env, "FEEDBACK_PAGE_CACHE_SECONDS": "0"},
+                               args.workers, workdir, "uncached"),
+        }
         try:
             results = {}
             for name, path in pages.items():
                 log(f"measuring {name}: {path}")
-                results[name] = measure(app_url + path, args.requests, args.concurrency)
-                results[name]["ratio_to_hello"] = round(results[name]["rps"] / hello["rps"],
-                                                        3)
+                for server in servers.values():  # warm up: templates, caches, pools
+                    requests.get(server.url + (path if server is not servers["hello"]
+                                               else "/"), timeout=60)
+                hello = servers["hello"].load("/", args.seconds, args.connections)
+                cached = servers["cached"].load(path, args.seconds, args.connections)
+                uncached = servers["uncached"].load(path, args.seconds, args.connections)
+                results[name] = {
+                    "hello_rps": hello["rps"],
+                    "hello_cpu_ms_per_request": hello["cpu_ms_per_request"],
+                    "cached": {**cached, "ratio_to_hello": round(cached["rps"] / hello["rps"],
+                                                                 3),
+                               "statements": statements(servers["cached"].url + path)},
+                    "uncached": {**uncached,
+                                 "ratio_to_hello": round(uncached["rps"] / hello["rps"], 3),
+                                 "statements": statements(servers["uncached"].url + path)},
+                }
         finally:
-            stop(app_process)
-            errors = logfile.read_text(errors="replace")
-            if "Traceback" in errors:
-                log(errors[-3000:])
+            for server in servers.values():
+                server.stop()
     print(json.dumps({
-        "updates": args.updates, "database": sa.make_url(url).get_backend_name(),
-        "seed_seconds": seeded, "server": f"gunicorn, {args.workers} sync workers",
-        "concurrency": args.concurrency, "requests_per_page": args.requests,
-        "hello": hello, "pages": results}, indent=2))
+        "benchmark": "pages", "updates": args.updates,
+        "database": sa.make_url(url).get_backend_name(), "seed_seconds": seeded,
+        "server": f"gunicorn, {args.workers} sync workers",
+        "load": f"wrk -t1 -c{args.connections} -d{args.seconds:g}s",
+        "pages": results, "load_average": load_average()}))
 
 
 if __name__ == "__main__":

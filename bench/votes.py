@@ -5,8 +5,10 @@
 It migrates the database, sets up a round in its voting phase with N one-time ballot
 codes, starts gunicorn on loopback, and has many clients vote at once (each fetches the
 form for its CSRF token, then posts). A tenth of the codes are then tried again, at the
-same time as the first attempts, and must all be refused. Prints JSON:
-``{"ballots", "lost", "duplicates_accepted", "ballots_per_s", ...}``.
+same time as the first attempts, and must all be refused. The workers' CPU time (from
+/proc) is divided by the ballots taken. Prints one line of JSON:
+``{"ballots", "lost", "duplicates_accepted", "ballots_per_s", "server_cpu_ms_per_ballot",
+...}``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import bench_database, cpu_seconds, load_average, worker_pids  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
@@ -152,12 +157,19 @@ def vote(base: str, slug: str, code: str, choices: list[int]) -> tuple[int, str]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voters", type=int, default=300)
-    parser.add_argument("--database", required=True, help="SQLAlchemy URL (PostgreSQL)")
+    parser.add_argument("--database", required=True, help="SQLAlchemy URL of a PostgreSQL "
+                        "server: a database bench_votes_<pid> is made there and dropped")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, \
+            bench_database(args.database, "votes", Path(folder)) as database:
+        run(args, database)
 
+
+def run(args: argparse.Namespace, database: str) -> None:
+    args.database = database
     secret = secrets.token_urlsafe(32)
     slug, round_id, codes, priorities = prepare(args.database, secret, args.voters)
     reuses = codes[: max(1, args.voters // 10)]
@@ -169,12 +181,17 @@ def main() -> None:
     for index, code in enumerate(reuses):
         attempts.insert(min(len(attempts), index * 10 + 5), (code, True))
     try:
+        for _ in range(4 * args.workers):  # warm up: imports, templates, pools
+            requests.get(f"{base}/priorities/rounds/{slug}/vote/code", timeout=60)
+        pids = worker_pids(server)
+        cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=args.clients) as pool:
             outcomes = list(pool.map(
                 lambda item: (item, vote(base, slug, item[0],
                                          priorities[: 1 + hash(item[0]) % 3])), attempts))
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(pids) - cpu_before
     finally:
         stop(server)
 
@@ -191,6 +208,8 @@ def main() -> None:
         "lost": max(0, len(set(accepted_codes)) - ballots),
         "duplicates_accepted": duplicates + max(0, ballots - args.voters),
         "ballots_per_s": round(len(accepted) / elapsed, 1),
+        "server_cpu_ms_per_ballot": round(cpu * 1000 / max(1, len(accepted)), 2),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(1, 2 * len(attempts)), 2),
         "voters": args.voters,
         "reuse_attempts": len(reuses),
         "reuses_refused_with_message": refused_clearly,
@@ -198,6 +217,7 @@ def main() -> None:
         "seconds": round(elapsed, 2),
         "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "clients": args.clients,
+        "load_average": load_average(),
     }))
 
 

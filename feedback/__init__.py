@@ -95,7 +95,7 @@ def configure_templates(app: Flask) -> None:
 def configure_extensions(app: Flask) -> None:
     from feedback.accounts.session import init_login
     from feedback.core.i18n import select_locale
-    from feedback.extensions import babel, csrf, db, limiter, migrate
+    from feedback.extensions import babel, cache, csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")),
@@ -108,6 +108,7 @@ def configure_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
     limiter.init_app(app)
+    cache.init_app(app)
     init_login(app)
 
 
@@ -181,6 +182,9 @@ def configure_requests(app: Flask) -> None:
 
     if enabled(app):
         init_request_timing(app)
+    from feedback.core.timing import init_timing
+
+    init_timing(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -149,6 +149,17 @@ SETTINGS: tuple[Setting, ...] = (
             "readers.", bool),
     Setting("QUESTION_REPORT_THRESHOLD", 3, "Reports after which a question or answer on an "
             "update is hidden until a moderator reviews it.", int),
+    Setting("CACHE_URL", "", "Cache for anonymous public pages and open rounds' results: "
+            "`redis://127.0.0.1:6379/1` in production (shared by every worker). Empty: a "
+            "cache in each process (development). `null`: no cache."),
+    Setting("PAGE_CACHE_SECONDS", 60, "How long an anonymous public page is kept and may be "
+            "served by a proxy (`Cache-Control: max-age`). Publishing, editing or withdrawing "
+            "an update clears the cache. 0: pages are not cached.", int),
+    Setting("RESULTS_CACHE_SECONDS", 30, "How long an open round's results are kept before "
+            "they are counted again. A closed round's results are counted once and stored.",
+            int),
+    Setting("SERVER_TIMING", False, "Add a `Server-Timing` header (app time, CPU time, SQL "
+            "statements) to every response, for the benchmarks in `bench/`.", bool),
     Setting("READING_AGE_WARNING", 11, "Editors are warned when an update summary's "
             "estimated reading age is above this.", int),
 )
@@ -212,6 +223,7 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
         RATELIMIT_ENABLED=values["RATELIMIT_ENABLED"],
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE=values["DEFAULT_LANGUAGE"],
+        **_cache_settings(values["CACHE_URL"]),
     )
     if test_config:  # the override also wins over the derived Flask keys
         values.update(test_config)
@@ -259,6 +271,14 @@ def check_rate_limit_storage(uri: str, environ: Mapping[str, str] | None = None,
             f"FEEDBACK_RATELIMIT_STORAGE_URI is memory:// but {workers} web workers are "
             "configured: each worker would count separately and allow the full limit. Set "
             "FEEDBACK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (shared storage).")
+def _cache_settings(url: str) -> dict[str, Any]:
+    """Flask-Caching's settings for ``FEEDBACK_CACHE_URL``."""
+    if url == "null":
+        return {"CACHE_TYPE": "NullCache"}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                "CACHE_KEY_PREFIX": "feedback:"}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
 
 
 def _development_secret(instance_path: Path) -> str:

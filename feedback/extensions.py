@@ -1,6 +1,7 @@
 """Flask extensions, created once and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,6 +31,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Anonymous public pages and open rounds' results (see feedback/core/caching.py).
+cache = Cache()
 
 
 @event.listens_for(Engine, "connect")

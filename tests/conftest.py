@@ -118,6 +118,9 @@ def make_test_app(url: str, tmp_path: Path, **overrides) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",
+        # Tests change data behind the services' backs; the caches have their own tests.
+        "PAGE_CACHE_SECONDS": 0,
+        "RESULTS_CACHE_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)

@@ -20,6 +20,17 @@ def current_language() -> Language:
         return get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0]
     if g.get("language_override") is not None:  # a page printed in a chosen language
         return g.language_override
+    # Worked out once per request (pages ask dozens of times); keyed by the session's
+    # choice, so changing language mid-request is seen at once.
+    remembered = g.get("current_language")
+    if remembered is not None and remembered[0] == session.get(SESSION_KEY):
+        return remembered[1]
+    language = _choose_language()
+    g.current_language = (session.get(SESSION_KEY), language)
+    return language
+
+
+def _choose_language() -> Language:
     chosen = get_language(session.get(SESSION_KEY))
     if chosen is None and getattr(current_user, "is_authenticated", False):
         chosen = get_language(current_user.language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, session
 from sqlalchemy import text
 
+from feedback.core.caching import cached_page
 from feedback.core.i18n import SESSION_KEY
 from feedback.core.languages import enabled_languages, get_language
 from feedback.core.redirects import safe_next
@@ -18,6 +19,7 @@ AXE_CORE_VERSION = "4.14.1"
 
 
 @bp.get("/")
+@cached_page()
 def home():
     from feedback.organisations import services as organisations
     from feedback.updates import services as updates

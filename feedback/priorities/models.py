@@ -495,3 +495,15 @@ class PaperBallot(db.Model):
     @property
     def status_label(self) -> str:
         return str(PAPER_STATUS_LABELS[self.status])
+
+
+class StoredResults(db.Model):
+    """A closed round's raw counts, worked out once (``feedback.priorities.results``).
+    They are language-neutral and unsuppressed; suppression is applied when shown."""
+
+    __tablename__ = "priority_stored_results"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("priority_rounds.id", ondelete="CASCADE"), primary_key=True)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

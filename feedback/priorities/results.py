@@ -4,28 +4,35 @@ rounds, overall and broken down. Every count leaves here already suppressed."""
 from __future__ import annotations
 
 import io
+import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Text, case, cast, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from feedback.core import csvsafe
 from feedback.core.charts import bar_rows
 from feedback.core.suppression import PublishedCount, published_percentage, suppress_count
-from feedback.extensions import db
+from feedback.extensions import cache, db
 from feedback.priorities.models import (
     BALLOT_METHOD_LABELS,
     GROUP_LABELS,
     Ballot,
     BallotChoice,
     BallotMethod,
-    Group,
+    Phase,
     PriorityRound,
+    ShortlistVersion,
+    StoredResults,
     VoterDescription,
     VotingMethod,
 )
-from feedback.priorities.services import current_shortlist
+from feedback.priorities.services import RESULTS_CACHE_KEY, current_shortlist
 
 
 @dataclass
@@ -74,106 +81,260 @@ def borda_points(rank: int, max_choices: int) -> int:
     return max(max_choices - rank + 1, 0)
 
 
-def compute_results(round_: PriorityRound) -> Results:
-    shortlist = current_shortlist(round_)
-    entries = shortlist.entries if shortlist else []
-    choices = db.session.execute(
-        select(BallotChoice.ballot_id, BallotChoice.priority_id, BallotChoice.rank)
-        .join(Ballot, Ballot.id == BallotChoice.ballot_id).where(Ballot.round_id == round_.id)
-    ).all()
-    methods = dict(db.session.execute(select(Ballot.id, Ballot.method)
-                                      .where(Ballot.round_id == round_.id)).all())
-    descriptions = {d.ballot_id: d for d in db.session.scalars(
-        select(VoterDescription).join(Ballot, Ballot.id == VoterDescription.ballot_id)
-        .where(Ballot.round_id == round_.id))}
-    chosen_by: dict[int, set[int]] = defaultdict(set)
-    points: dict[int, int] = defaultdict(int)
-    for ballot_id, priority_id, rank in choices:
-        chosen_by[priority_id].add(ballot_id)
-        points[priority_id] += borda_points(rank, round_.max_choices)
+def count_ballots(round_id: int) -> dict[str, Any]:
+    """The round's raw counts, worked out in the database (``GROUP BY``): ballots and
+    choices by way of voting, by group, by area and by ethnicity. Language-neutral,
+    unsuppressed, and small whatever the number of ballots."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _count_with_grouping_sets(round_id)
+    in_round = Ballot.round_id == round_id
+    rows = db.session.execute
+    methods = rows(select(Ballot.method, func.count()).where(in_round)
+                   .group_by(Ballot.method)).all()
+    choices = rows(select(Ballot.method, BallotChoice.priority_id, BallotChoice.rank,
+                          func.count())
+                   .join(Ballot, Ballot.id == BallotChoice.ballot_id).where(in_round)
+                   .group_by(Ballot.method, BallotChoice.priority_id, BallotChoice.rank)).all()
 
-    all_ballots = set(methods)
-    voters = suppress_count(len(all_ballots))
+    def described(*columns: Any, chose: bool = False) -> list[list[Any]]:
+        statement = (select(*columns, *([BallotChoice.priority_id] if chose else []),
+                            func.count())
+                     .select_from(VoterDescription)
+                     .join(Ballot, Ballot.id == VoterDescription.ballot_id).where(in_round))
+        if chose:
+            statement = statement.join(BallotChoice,
+                                       BallotChoice.ballot_id == VoterDescription.ballot_id)
+        group_by = [*columns, *([BallotChoice.priority_id] if chose else [])]
+        return [list(row) for row in rows(statement.group_by(*group_by)).all()]
+
+    options = cast(VoterDescription.ethnicity_options, Text)
+    own_words = case((VoterDescription.ethnicity_text != "", 1), else_=0)
+    return {
+        "methods": {str(BallotMethod(method)): n for method, n in methods},
+        "choices": [[str(BallotMethod(m)), p, r, n] for m, p, r, n in choices],
+        "group": {"ballots": described(VoterDescription.group),
+                  "choices": described(VoterDescription.group, chose=True)},
+        "area": {"ballots": described(VoterDescription.postcode_district),
+                 "choices": described(VoterDescription.postcode_district, chose=True)},
+        "identity": {"ballots": described(options, own_words),
+                     "choices": described(options, own_words, chose=True)},
+    }
+
+
+def _count_with_grouping_sets(round_id: int) -> dict[str, Any]:
+    """PostgreSQL: the same counts in two statements, each reading the ballots (and their
+    choices) once and grouping them four ways (``GROUPING SETS``)."""
+    d = VoterDescription
+    options = cast(d.ethnicity_options, Text)
+    own_words = case((d.ethnicity_text != "", 1), else_=0)
+    keys = [Ballot.method, d.group, d.postcode_district, options, own_words]
+    sets = [(Ballot.method,), (d.group,), (d.postcode_district,), (options, own_words)]
+    counts: dict[str, Any] = {"methods": {}, "choices": [],
+                              **{k: {"ballots": [], "choices": []}
+                                 for k in ("group", "area", "identity")}}
+    for chose in (False, True):
+        extra = [BallotChoice.priority_id, BallotChoice.rank] if chose else []
+        grouping = [func.grouping(Ballot.method), func.grouping(d.group),
+                    func.grouping(d.postcode_district)]
+        statement = (select(*keys, *extra, *grouping, func.count()).select_from(Ballot)
+                     .outerjoin(d, d.ballot_id == Ballot.id)
+                     .where(Ballot.round_id == round_id))
+        if chose:
+            statement = statement.join(BallotChoice, BallotChoice.ballot_id == Ballot.id)
+            group_sets = [tuple_(*columns, BallotChoice.priority_id,
+                                 *([BallotChoice.rank] if columns[0] is Ballot.method
+                                   else [])) for columns in sets]
+        else:
+            group_sets = [tuple_(*columns) for columns in sets]
+        statement = statement.group_by(func.grouping_sets(*group_sets))
+        for (method, group, district, opts, words, *rest) in db.session.execute(statement):
+            *chosen, by_method, by_group, by_area, n = rest
+            kind = "choices" if chose else "ballots"
+            if by_method == 0:
+                if chose:
+                    counts["choices"].append([str(BallotMethod(method)), *chosen, n])
+                else:
+                    counts["methods"][str(BallotMethod(method))] = n
+            elif by_group == 0:
+                if group is not None:
+                    counts["group"][kind].append([group, *chosen[:1], n])
+            elif by_area == 0:
+                if district is not None:
+                    counts["area"][kind].append([district, *chosen[:1], n])
+            elif opts is not None:
+                counts["identity"][kind].append([opts, words, *chosen[:1], n])
+    return counts
+
+
+def raw_counts(round_: PriorityRound) -> dict[str, Any]:
+    """A closed round's counts are worked out once and stored (the caller commits); an
+    open round's are kept in the cache for ``RESULTS_CACHE_SECONDS``."""
+    if round_.phase_at_least(Phase.RESULTS):
+        stored = db.session.get(StoredResults, round_.id)
+        if stored is not None:
+            return stored.counts
+        counts = count_ballots(round_.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(StoredResults(round_id=round_.id, counts=counts))
+        except IntegrityError:  # another request stored them first: the same counts
+            pass
+        return counts
+    seconds = current_app.config["RESULTS_CACHE_SECONDS"]
+    key = RESULTS_CACHE_KEY.format(round_id=round_.id)
+    counts = cache.get(key) if seconds > 0 else None
+    if counts is None:
+        counts = count_ballots(round_.id)
+        if seconds > 0:
+            cache.set(key, counts, timeout=seconds)
+    return counts
+
+
+def compute_results(round_: PriorityRound,
+                    shortlist: ShortlistVersion | bool | None = False) -> Results:
+    """The published results, from the raw counts. Each label is translated once."""
+    if shortlist is False:
+        shortlist = current_shortlist(round_)
+    entries = shortlist.entries if shortlist else []
+    counts = raw_counts(round_)
+    total = sum(counts["methods"].values())
+    chose: dict[int, int] = defaultdict(int)
+    points: dict[int, int] = defaultdict(int)
+    by_method_chose: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for method, priority_id, rank, n in counts["choices"]:
+        chose[priority_id] += n
+        points[priority_id] += n * borda_points(rank, round_.max_choices)
+        by_method_chose[method][priority_id] += n
+
+    voters = suppress_count(total)
     rank_round = round_.voting_method == VotingMethod.RANK
     ordered = sorted(entries, key=lambda e: (-(points[e.priority_id] if rank_round else
-                                               len(chosen_by[e.priority_id])), e.position))
+                                               chose[e.priority_id]), e.position))
     tallies = []
     for entry in ordered:
-        chose = suppress_count(len(chosen_by[entry.priority_id]))
+        published = suppress_count(chose[entry.priority_id])
         published_points = None
         if rank_round:
-            published_points = (PublishedCount(None) if chose.value is None else
+            published_points = (PublishedCount(None) if published.value is None else
                                 suppress_count(points[entry.priority_id]))
-        tallies.append(PriorityTally(entry.priority_id, entry.title, chose,
-                                     published_percentage(chose, voters), published_points))
+        tallies.append(PriorityTally(entry.priority_id, entry.title, published,
+                                     published_percentage(published, voters),
+                                     published_points))
 
-    def breakdown(key: str, title: str, groups: dict[str, set[int]]) -> Breakdown:
+    def breakdown(key: str, title: str,
+                  groups: list[tuple[str, int, dict[int, int]]]) -> Breakdown:
         result = Breakdown(key, title)
-        for label, ballots in groups.items():
-            whole = suppress_count(len(ballots))
+        for label, ballots, chosen in groups:
+            whole = suppress_count(ballots)
             cells = []
             for tally in tallies:
-                part = suppress_count(len(chosen_by[tally.priority_id] & ballots))
+                part = suppress_count(chosen.get(tally.priority_id, 0))
                 cells.append(Cell(part, published_percentage(part, whole)))
             result.categories.append(Category(label, whole, cells))
         return result
 
     not_said = _("Did not say")
-    by_group: dict[str, set[int]] = {str(label): set() for label in GROUP_LABELS.values()}
-    by_identity: dict[str, set[int]] = defaultdict(set)
-    by_area: dict[str, set[int]] = defaultdict(set)
-    by_method: dict[str, set[int]] = {str(label): set() for label in
-                                      BALLOT_METHOD_LABELS.values()}
+
+    def tally_by(dimension: str) -> tuple[dict[Any, int], dict[Any, dict[int, int]]]:
+        ballots: dict[Any, int] = defaultdict(int)
+        chosen: dict[Any, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for *key, n in counts[dimension]["ballots"]:
+            ballots[tuple(key)] += n
+        for *key, priority_id, n in counts[dimension]["choices"]:
+            chosen[tuple(key)][priority_id] += n
+        return ballots, chosen
+
+    def with_not_said(named: dict[str, tuple[int, dict[int, int]]],
+                      extra: tuple[int, dict[int, int]] = (0, {})) -> list[tuple]:
+        """Named categories, then "Did not say": everyone not counted in a named one
+        (plus ``extra``, for people who were described but said nothing)."""
+        ballots = total - sum(n for n, _chosen in named.values()) + extra[0]
+        chosen = {p: n - sum(c.get(p, 0) for _n, c in named.values()) + extra[1].get(p, 0)
+                  for p, n in chose.items()}
+        categories = [(label, n, c) for label, (n, c) in named.items()]
+        return [*categories, (not_said, ballots, chosen)] if ballots else categories
+
+    group_ballots, group_chosen = tally_by("group")
+    groups = {str(label): (group_ballots.get((code.value,), 0),
+                           group_chosen.get((code.value,), {}))
+              for code, label in GROUP_LABELS.items()}
+
+    area_ballots, area_chosen = tally_by("area")
+    areas = {district: (n, area_chosen.get((district,), {}))
+             for (district,), n in sorted(area_ballots.items()) if district}
+
+    identity_ballots, identity_chosen = tally_by("identity")
     own_words = _("Described in their own words")
-    for ballot_id in sorted(all_ballots):
-        description = descriptions.get(ballot_id)
-        by_method[str(BALLOT_METHOD_LABELS[BallotMethod(methods[ballot_id])])].add(ballot_id)
-        if description is None:
-            by_group.setdefault(not_said, set()).add(ballot_id)
-            by_identity[not_said].add(ballot_id)
-            by_area[not_said].add(ballot_id)
-            continue
-        group = (str(GROUP_LABELS[Group(description.group)]) if description.group
-                 else not_said)
-        by_group.setdefault(group, set()).add(ballot_id)
-        for option in description.ethnicity_options or []:
-            by_identity[option].add(ballot_id)
-        if description.ethnicity_text:
-            by_identity[own_words].add(ballot_id)
-        if not description.ethnicity_options and not description.ethnicity_text:
-            by_identity[not_said].add(ballot_id)
-        by_area[description.postcode_district or not_said].add(ballot_id)
+    people: dict[str, int] = defaultdict(int)
+    picked: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    described = 0
+    nothing: tuple[int, dict[int, int]] = (0, defaultdict(int))
+    for (options_text, has_text), n in identity_ballots.items():
+        described += n
+        options = json.loads(options_text) if options_text else None
+        labels = [*(options or []), *([own_words] if has_text else [])]
+        chosen = identity_chosen.get((options_text, has_text), {})
+        if not labels:
+            nothing = (nothing[0] + n, nothing[1])
+            for priority_id, k in chosen.items():
+                nothing[1][priority_id] += k
+        for label in labels:
+            people[label] += n
+            for priority_id, k in chosen.items():
+                picked[label][priority_id] += k
+    described_chose: dict[int, int] = defaultdict(int)
+    for _key, chosen in identity_chosen.items():
+        for priority_id, k in chosen.items():
+            described_chose[priority_id] += k
+    not_described = total - described
+    identity_not_said = [(not_said, not_described + nothing[0],
+                          {p: n - described_chose.get(p, 0) + nothing[1].get(p, 0)
+                           for p, n in chose.items()})]
+    identity = [(label, people[label], picked[label]) for label in sorted(people)]
+    if not_described + nothing[0]:
+        identity += identity_not_said
 
-    def ordered_groups(groups: dict[str, set[int]]) -> dict[str, set[int]]:
-        named = sorted(k for k in groups if k != not_said)
-        return {k: groups[k] for k in [*named, not_said] if k in groups}
-
+    methods = [(str(label), counts["methods"].get(method.value, 0),
+                by_method_chose.get(method.value, {}))
+               for method, label in BALLOT_METHOD_LABELS.items()]
     breakdowns = [
-        breakdown("group", _("By group"), by_group),
-        breakdown("identity", _("By how people describe their ethnicity"),
-                  ordered_groups(by_identity)),
-        breakdown("area", _("By area (postcode district)"), ordered_groups(by_area)),
-        breakdown("method", _("By way of voting"), by_method),
+        breakdown("group", _("By group"), with_not_said(groups)),
+        breakdown("identity", _("By how people describe their ethnicity"), identity),
+        breakdown("area", _("By area (postcode district)"), with_not_said(areas)),
+        breakdown("method", _("By way of voting"), methods),
     ]
     return Results(round_, voters, tallies, breakdowns)
 
 
-def results_csv(results: Results) -> str:
-    """The published (suppressed) figures, one row per priority and category."""
+def csv_lines(results: Results) -> Iterator[str]:
+    """The published (suppressed) figures, one row per priority and category, a line at a
+    time (the download streams them)."""
     buffer = io.StringIO()
     writer = csvsafe.writer(buffer)
-    writer.writerow(["breakdown", "category", "priority", "voters_in_category",
-                     "chose_priority", "percentage", "points"])
+
+    def line(row: list[str]) -> str:
+        writer.writerow(row)
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield line(["breakdown", "category", "priority", "voters_in_category",
+                "chose_priority", "percentage", "points"])
     for tally in results.tallies:
-        writer.writerow(["overall", "all voters", tally.title, str(results.voters),
-                         str(tally.chose), tally.percentage,
-                         str(tally.points) if tally.points is not None else ""])
+        yield line(["overall", "all voters", tally.title, str(results.voters),
+                    str(tally.chose), tally.percentage,
+                    str(tally.points) if tally.points is not None else ""])
     for breakdown in results.breakdowns:
         for category in breakdown.categories:
             for tally, cell in zip(results.tallies, category.cells, strict=True):
-                writer.writerow([breakdown.key, category.label, tally.title,
-                                 str(category.voters), str(cell.chose), cell.percentage, ""])
-    return buffer.getvalue()
+                yield line([breakdown.key, category.label, tally.title,
+                            str(category.voters), str(cell.chose), cell.percentage, ""])
+
+
+def results_csv(results: Results) -> str:
+    """The whole CSV as one string (open data bundles it)."""
+    return "".join(csv_lines(results))
 
 
 def chart_rows(results: Results) -> list[dict]:

@@ -15,17 +15,18 @@ from typing import Any
 from flask import abort, has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, delete, exists, func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, delete, exists, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, make_transient_to_detached, selectinload
 
 from feedback.accounts.models import OrgRole, User
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
 from feedback.audit import services as audit
+from feedback.core.caching import forget_pages
 from feedback.core.keys import keyed_hash
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
-from feedback.extensions import db
+from feedback.extensions import cache, db
 from feedback.notifications import services as notifications
 from feedback.notifications.models import NotificationKind
 from feedback.organisations.models import Organisation
@@ -60,6 +61,7 @@ from feedback.priorities.models import (
     RoundInvitation,
     ShortlistEntry,
     ShortlistVersion,
+    StoredResults,
     Suggester,
     Suggestion,
     SuggestionFollower,
@@ -68,6 +70,7 @@ from feedback.priorities.models import (
     VotingMethod,
 )
 
+RESULTS_CACHE_KEY = "priority-results:{round_id}"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I, which people misread
 CODE_LENGTH = 12
 MAX_BATCH = 500
@@ -134,9 +137,11 @@ def _first_org_of(user: Any, round_: PriorityRound) -> Organisation | None:
 
 # Reading ---------------------------------------------------------------------------------
 
-def get_round(slug: str) -> PriorityRound:
-    statement = (select(PriorityRound).options(selectinload(PriorityRound.organisations))
-                 .where(PriorityRound.slug == slug))
+def get_round(slug: str, with_organisations: bool = True) -> PriorityRound:
+    """The round, with its organisations unless the caller never shows them (voting)."""
+    statement = select(PriorityRound).where(PriorityRound.slug == slug)
+    if with_organisations:
+        statement = statement.options(selectinload(PriorityRound.organisations))
     return db.session.scalar(statement) or abort(404)
 
 
@@ -181,11 +186,12 @@ def shortlist_versions(round_: PriorityRound) -> Sequence[ShortlistVersion]:
 
 
 def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
-    return db.session.scalar(
-        select(ShortlistVersion).options(selectinload(ShortlistVersion.entries)
-                                         .selectinload(ShortlistEntry.priority))
+    """The latest published shortlist with its entries, in one query. Load it once per
+    request and pass it on (the ballot services take it as ``shortlist``)."""
+    return db.session.scalars(
+        select(ShortlistVersion).options(joinedload(ShortlistVersion.entries))
         .where(ShortlistVersion.round_id == round_.id)
-        .order_by(ShortlistVersion.number.desc()).limit(1))
+        .order_by(ShortlistVersion.number.desc()).limit(1)).unique().first()
 
 
 def get_shortlist_version(round_: PriorityRound, number: int) -> ShortlistVersion:
@@ -417,6 +423,7 @@ def set_phase(actor: Any, round_: PriorityRound, phase: Phase | str,
     if round_.phase_at_least(Phase.RESULTS) and round_.results_published_at is None:
         round_.results_published_at = utcnow()
     db.session.flush()
+    forget_results(round_.id, pages=True)
     audit.record("priority_round.phase_changed", actor=actor,
                  organisation=_first_org_of(actor, round_) if actor else
                  (round_.organisations[0] if round_.organisations else None),
@@ -660,6 +667,17 @@ def is_following(user: Any, priority: Priority) -> bool:
 
 # Voting ----------------------------------------------------------------------------------
 
+def forget_results(round_id: int, pages: bool = False) -> None:
+    """Drop a round's stored and cached counts (``results.raw_counts``): its phase or
+    its voters' descriptions changed. ``pages``: also every cached page (a phase change
+    shows at once; a description, which may come with every ballot, shows when the
+    results page's cache runs out)."""
+    db.session.execute(delete(StoredResults).where(StoredResults.round_id == round_id))
+    cache.delete(RESULTS_CACHE_KEY.format(round_id=round_id))
+    if pages:
+        forget_pages()
+
+
 def check_voting_open(round_: PriorityRound, now: datetime | None = None) -> None:
     now = now or utcnow()
     if round_.phase != Phase.VOTING or (round_.voting_closes_at is not None and
@@ -670,7 +688,8 @@ def check_voting_open(round_: PriorityRound, now: datetime | None = None) -> Non
         raise ValidationError(_("Voting in this round has not opened yet."))
 
 
-def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any]) -> list[int]:
+def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any],
+                  shortlist: ShortlistVersion | None = None) -> list[int]:
     """Check a ballot's choices (in order of preference): at least one, at most N, no
     repeats, all from this round's current shortlist."""
     chosen: list[int] = []
@@ -689,7 +708,7 @@ def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any]) -> list[in
     if len(chosen) > round_.max_choices:
         raise ValidationError(_("You can choose up to %(n)s priorities. You chose %(k)s.",
                                 n=round_.max_choices, k=len(chosen)), "choices")
-    shortlist = current_shortlist(round_)
+    shortlist = shortlist or current_shortlist(round_)
     allowed = {e.priority_id for e in shortlist.entries} if shortlist else set()
     if not set(chosen) <= allowed:
         raise ValidationError(_("One of your choices is not on this round's shortlist. "
@@ -698,74 +717,89 @@ def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any]) -> list[in
     return chosen
 
 
+def _insert_ballot(round_: PriorityRound, key: str, method: BallotMethod) -> Ballot | None:
+    """Insert the ballot row unless this person already has one (one statement, ``ON
+    CONFLICT DO NOTHING``: two requests racing to insert cannot both succeed)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    ballot_id = db.session.scalar(
+        dialect.insert(Ballot).values(round_id=round_.id, voter_key=key, method=method,
+                                      cast_at=now)
+        .on_conflict_do_nothing(index_elements=["round_id", "voter_key"])
+        .returning(Ballot.id))
+    if ballot_id is None:
+        return None
+    # The row as inserted, known to the session without reading it back.
+    ballot = Ballot(id=ballot_id, round_id=round_.id, voter_key=key, method=method,
+                    cast_at=now, changed_at=None)
+    make_transient_to_detached(ballot)
+    db.session.add(ballot)
+    return ballot
+
+
 def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
                   chosen: list[int], *, replaceable: bool = True) -> tuple[Ballot, bool]:
     """Insert the ballot, or replace the person's earlier one (unless ``replaceable`` is
     false: a code used without an account votes once). Returns (ballot, replaced)."""
-    existing = db.session.scalar(select(Ballot).where(Ballot.round_id == round_.id,
-                                                      Ballot.voter_key == key)
-                                 .with_for_update())
-    if existing is None:
-        ballot = Ballot(round_id=round_.id, voter_key=key, method=method)
-        ballot.choices = [BallotChoice(priority_id=p, rank=rank)
-                          for rank, p in enumerate(chosen, start=1)]
-        if db.session.get_bind().dialect.name != "postgresql":
-            db.session.add(ballot)
-            db.session.flush()
-            return ballot, False
-        # Two requests for the same person may race to insert: the unique constraint
-        # stops the second, which then replaces the first instead.
-        try:
-            with db.session.begin_nested():
-                db.session.add(ballot)
-            return ballot, False
-        except IntegrityError:
-            existing = db.session.scalar(select(Ballot).where(
-                Ballot.round_id == round_.id, Ballot.voter_key == key).with_for_update())
-    if not replaceable:
-        raise ValidationError(CODE_USED_MESSAGE, "code")
-    db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == existing.id))
-    db.session.expire(existing, ["choices"])
-    for rank, priority_id in enumerate(chosen, start=1):
-        db.session.add(BallotChoice(ballot_id=existing.id, priority_id=priority_id, rank=rank))
-    existing.method = method
-    existing.changed_at = utcnow()
+    ballot = _insert_ballot(round_, key, method)
+    replaced = ballot is None
+    if ballot is None:
+        ballot = db.session.scalar(select(Ballot).where(Ballot.round_id == round_.id,
+                                                        Ballot.voter_key == key)
+                                   .with_for_update())
+        if not replaceable:
+            raise ValidationError(CODE_USED_MESSAGE, "code")
+        db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
+        ballot.method = method
+        ballot.changed_at = utcnow()
+    db.session.execute(insert(BallotChoice), [  # one statement for all the choices
+        {"ballot_id": ballot.id, "priority_id": priority_id, "rank": rank}
+        for rank, priority_id in enumerate(chosen, start=1)])
     db.session.flush()
-    return existing, True
+    db.session.expire(ballot, ["choices"])
+    return ballot, replaced
 
 
-def cast_online_ballot(user: User, round_: PriorityRound,
-                       priority_ids: Sequence[Any]) -> tuple[Ballot, bool]:
+def cast_online_ballot(user: User, round_: PriorityRound, priority_ids: Sequence[Any],
+                       shortlist: ShortlistVersion | None = None) -> tuple[Ballot, bool]:
     """A signed-in person with a confirmed email votes, or changes their vote."""
     if user.email_confirmed_at is None:
         raise ValidationError(_("Confirm your email address before you vote online."))
     check_voting_open(round_)
-    chosen = clean_choices(round_, priority_ids)
+    chosen = clean_choices(round_, priority_ids, shortlist)
     return _write_ballot(round_, voter_key(round_.id, f"user:{user.id}"), BallotMethod.ONLINE,
                          chosen)
 
 
-def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> BallotCode:
-    """Lock the code's row and mark it used, or say clearly why it cannot be used. Used
+def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> str:
+    """Mark the code used and return its hash, or say clearly why it cannot be used. Used
     by someone signed in (``account``), the code is bound to their account: it stays
     theirs, so they alone can use it again (to change their ballot)."""
     if len(normalise_code(code)) != CODE_LENGTH:
         raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
-    row = db.session.scalar(select(BallotCode).where(BallotCode.code_hash == hash_code(code),
-                                                     BallotCode.round_id == round_.id)
-                            .with_for_update())
-    if row is None:
-        raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
+    code_hash = hash_code(code)
     owner = getattr(account, "id", None)
-    if row.used_at is not None and (owner is None or row.user_id != owner):
+    # One statement marks an unused code used and binds it; the row lock makes a racing
+    # second use wait, then find it used.
+    claimed = db.session.scalar(
+        update(BallotCode).where(BallotCode.code_hash == code_hash,
+                                 BallotCode.round_id == round_.id, BallotCode.used_at.is_(None))
+        .values(used_at=utcnow(), user_id=owner).returning(BallotCode.code_hash)
+        .execution_options(synchronize_session=False))
+    if claimed is not None:
+        return claimed
+    used = db.session.execute(select(BallotCode.user_id).where(
+        BallotCode.code_hash == code_hash, BallotCode.round_id == round_.id)).first()
+    if used is None:
+        raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
+    if owner is None or used.user_id != owner:
         raise ValidationError(CODE_USED_MESSAGE, "code")
-    row.used_at = row.used_at or utcnow()
-    row.user_id = row.user_id or owner
-    return row
+    return code_hash
 
 
 def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[Any],
-                     user: Any = None) -> tuple[Ballot, bool]:
+                     user: Any = None, shortlist: ShortlistVersion | None = None
+                     ) -> tuple[Ballot, bool]:
     """Vote with a one-time ballot code. The code is used up only if the ballot is taken.
 
     One person, one ballot across channels: someone signed in (``user``) votes under
@@ -775,13 +809,13 @@ def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[An
     code is bound to their account. Without an account the code itself is the voter,
     once. Returns (ballot, replaced)."""
     check_voting_open(round_)
-    chosen = clean_choices(round_, priority_ids)
+    chosen = clean_choices(round_, priority_ids, shortlist)
     account = user if getattr(user, "is_authenticated", False) else None
-    row = _claim_code(round_, code, account)
+    code_hash = _claim_code(round_, code, account)
     if account is not None:
         return _write_ballot(round_, voter_key(round_.id, f"user:{account.id}"),
                              BallotMethod.CODE, chosen)
-    return _write_ballot(round_, voter_key(round_.id, f"code:{row.code_hash}"),
+    return _write_ballot(round_, voter_key(round_.id, f"code:{code_hash}"),
                          BallotMethod.CODE, chosen, replaceable=False)
 
 
@@ -851,6 +885,8 @@ def save_description(ballot_id: int, data: dict[str, Any]) -> VoterDescription |
         raise ValidationError(_("Choose a group from the list."), "group")
     existing = db.session.scalar(select(VoterDescription).where(
         VoterDescription.ballot_id == ballot.id))
+    if db.session.get(PriorityRound, ballot.round_id).phase_at_least(Phase.RESULTS):
+        forget_results(ballot.round_id)  # stored counts; an open round's expire soon
     if not (text or options or age or district or group):
         if existing is not None:
             db.session.delete(existing)
@@ -928,7 +964,7 @@ def enter_paper_ballot(actor: Any, round_: PriorityRound,
                      "entries differ")
         return paper
     if code_hash:
-        key = f"code:{_claim_code(round_, cleaned['code']).code_hash}"
+        key = f"code:{_claim_code(round_, cleaned['code'])}"
     else:
         key = f"paper:{paper.reference}"
     ballot, _replaced = _write_ballot(round_, voter_key(round_.id, key), BallotMethod.PAPER,

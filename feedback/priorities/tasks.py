@@ -16,6 +16,7 @@ from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
 from feedback.priorities.models import Phase, PriorityRound
+from feedback.priorities.results import raw_counts
 from feedback.priorities.services import due_phase, set_phase
 
 log = logging.getLogger(__name__)
@@ -50,4 +51,8 @@ def advance_round_phases(round_ids: Iterable[int] | None = None,
         raise
     for round_id, previous, phase in changes:
         log.info("priority round %s moved from %s to %s", round_id, previous, phase)
+        if Phase(phase) in (Phase.RESULTS, Phase.RESPONSES):
+            # Count a round once as voting closes, so no reader waits for it.
+            raw_counts(db.session.get(PriorityRound, round_id))
+            db.session.commit()
     return changes

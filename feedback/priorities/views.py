@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from feedback.accounts.permissions import can_edit_org
+from feedback.core.caching import cached_page
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
 from feedback.core.ids import parse_id
 from feedback.core.urls import external_url
@@ -71,10 +72,13 @@ def _visible_round(slug: str) -> PriorityRound:
     return round_
 
 
-def _shortlist_choices(round_: PriorityRound, markup: bool = True) -> list[tuple[str, Any]]:
+def _shortlist_choices(round_: PriorityRound, shortlist: Any = False,
+                       markup: bool = True) -> list[tuple[str, Any]]:
     """The current shortlist's titles in the reader's language (one lookup). Checkbox
-    labels are marked with the language they are in; ``<option>`` text cannot be."""
-    shortlist = services.current_shortlist(round_)
+    labels are marked with the language they are in; ``<option>`` text cannot be. Pass
+    the ``shortlist`` when the request has it already."""
+    if shortlist is False:
+        shortlist = services.current_shortlist(round_)
     if shortlist is None:
         return []
     prefetch_translations(shortlist.entries)
@@ -85,10 +89,16 @@ def _shortlist_choices(round_: PriorityRound, markup: bool = True) -> list[tuple
     return choices
 
 
+def _voting_round(slug: str) -> PriorityRound:
+    """A round for its ballot pages, which never show its organisations."""
+    round_ = services.get_round(slug, with_organisations=False)
+    if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
+        abort(404)
+    return round_
 
-def _ballot_form(round_: PriorityRound, base: type) -> Any:
+def _ballot_form(round_: PriorityRound, base: type, shortlist: Any = False) -> Any:
     rank = round_.voting_method == VotingMethod.RANK
-    choices = _shortlist_choices(round_, markup=not rank)
+    choices = _shortlist_choices(round_, shortlist, markup=not rank)
     if rank:
         form = forms.add_rank_fields(base, round_.max_choices)()
         for n in range(1, round_.max_choices + 1):
@@ -207,10 +217,12 @@ def follow_priority(priority_id: int):
 
 # Voting ----------------------------------------------------------------------------------
 
-def _ballot_done(round_: PriorityRound, ballot_id: int, message: str):
-    session[DESCRIBE_SESSION_KEY] = [round_.id, ballot_id]
+def _ballot_done(round_key: tuple[int, str], ballot_id: int, message: str):
+    """After the commit: ``round_key`` is the round's (id, slug), read before it, so
+    nothing is loaded again."""
+    session[DESCRIBE_SESSION_KEY] = [round_key[0], ballot_id]
     flash(message, "success")
-    return redirect(url_for("priorities.describe", slug=round_.slug))
+    return redirect(url_for("priorities.describe", slug=round_key[1]))
 
 
 def _ids(values: list[Any] | None) -> list[int]:
@@ -229,40 +241,52 @@ def _follow_choices(user: Any, chosen: list[Any]) -> None:
 @bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
 @login_required
 def vote(slug: str):
-    round_ = _visible_round(slug)
-    form = _ballot_form(round_, forms.ChooseBallotForm)
+    round_ = _voting_round(slug)
+    shortlist = services.current_shortlist(round_)  # once per request
+    form = _ballot_form(round_, forms.ChooseBallotForm, shortlist)
+    round_key = (round_.id, round_.slug)
+    # Translated before the commit, which would make the signed-in person load again.
+    changed, recorded = (_("Your ballot has been changed."),
+                         _("Thank you. Your ballot has been recorded."))
 
     def cast():
         ballot, replaced = services.cast_online_ballot(current_user, round_,
-                                                       _chosen(round_, form))
+                                                       _chosen(round_, form), shortlist)
         if form.follow.data:
             _follow_choices(current_user, _chosen(round_, form))
-        return ballot, replaced
+        return ballot.id, replaced
 
     done, response = save_form(form, cast, "priorities/vote.html", round=round_,
                                method="online")
     if response:
         return response
-    ballot, replaced = done
-    return _ballot_done(round_, ballot.id, _("Your ballot has been changed.") if replaced
-                        else _("Thank you. Your ballot has been recorded."))
+    ballot_id, replaced = done
+    return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
 
 
 @bp.route("/rounds/<slug>/vote/code", methods=["GET", "POST"])
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
-    round_ = _visible_round(slug)
-    form = _ballot_form(round_, forms.CodeBallotForm)
-    done, response = save_form(
-        form, lambda: services.cast_code_ballot(round_, form.code.data, _chosen(round_, form),
-                                                user=current_user),
-        "priorities/vote.html", round=round_, method="code")
+    round_ = _voting_round(slug)
+    shortlist = services.current_shortlist(round_)  # once per request
+    form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
+    round_key = (round_.id, round_.slug)
+    changed, recorded = (_("Your ballot has been changed."),
+                         _("Thank you. Your ballot has been recorded. Your code has now been "
+                           "used."))
+
+    def cast():
+        ballot, replaced = services.cast_code_ballot(
+            round_, form.code.data, _chosen(round_, form), user=current_user,
+            shortlist=shortlist)
+        return ballot.id, replaced
+
+    done, response = save_form(form, cast, "priorities/vote.html", round=round_,
+                               method="code")
     if response:
         return response
-    ballot, replaced = done
-    return _ballot_done(round_, ballot.id, _("Your ballot has been changed.") if replaced
-                        else _("Thank you. Your ballot has been recorded. Your code has now "
-                               "been used."))
+    ballot_id, replaced = done
+    return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
 
 
 @bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])
@@ -286,7 +310,12 @@ def describe(slug: str):
 
 # Results ---------------------------------------------------------------------------------
 
+def _results_cache_seconds(**_view_args: Any) -> int:
+    return current_app.config["RESULTS_CACHE_SECONDS"]
+
+
 @bp.get("/rounds/<slug>/results")
+@cached_page(_results_cache_seconds)
 def results(slug: str):
     round_ = _visible_round(slug)
     if not round_.results_visible:
@@ -296,8 +325,10 @@ def results(slug: str):
     prefetch_texts(tally.title for tally in outcome.tallies)
     labelled = replace(outcome, tallies=[replace(tally, title=translated_text(tally.title).text)
                                          for tally in outcome.tallies])
-    return render_template("priorities/results.html", round=round_, results=outcome,
+    page = render_template("priorities/results.html", round=round_, results=outcome,
                            chart=tallies.chart_rows(labelled))
+    db.session.commit()  # a closed round's counts, stored the first time
+    return page
 
 
 @bp.get("/rounds/<slug>/results.csv")
@@ -305,8 +336,9 @@ def results_csv(slug: str):
     round_ = _visible_round(slug)
     if not round_.results_visible:
         abort(404)
-    body = tallies.results_csv(tallies.compute_results(round_))
-    return Response(body, mimetype="text/csv", headers={
+    outcome = tallies.compute_results(round_)
+    db.session.commit()  # a closed round's counts, stored the first time
+    return Response(tallies.csv_lines(outcome), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{round_.slug}-results.csv"'})
 
 

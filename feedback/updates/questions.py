@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, require_org_editor
 from feedback.audit import services as audit
+from feedback.core.caching import forget_pages
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text
 from feedback.extensions import db
@@ -92,6 +93,7 @@ def moderate_question(actor: Any, question: Question, approve: bool) -> Question
     """Publish or reject a waiting question, or review a reported one (hidden or still
     shown): approving keeps it published, rejecting takes it down. Reviewing closes its
     reports."""
+    forget_pages()  # anonymous pages show this
     require_moderation_rights(actor, question.update)
     reasons = [entry.reason.value for entry in report_reasons(ReportTarget.QUESTION,
                                                               question.id)]
@@ -117,6 +119,7 @@ def moderate_question(actor: Any, question: Question, approve: bool) -> Question
 
 def answer_question(actor: Any, question: Question, body: str | None) -> Answer:
     """The owning organisation answers a published question (or edits its answer)."""
+    forget_pages()  # anonymous pages show this
     require_org_editor(actor, question.update.organisation_id)
     if question.status != QuestionStatus.PUBLISHED:
         raise ValidationError(_l("Approve the question before answering it."), "body")
@@ -137,6 +140,7 @@ def answer_question(actor: Any, question: Question, body: str | None) -> Answer:
 def report(user: Any, target_type: str, target_id: int, reason: str | None) -> Report:
     """Report a published question or answer. At the threshold it is hidden until a
     moderator reviews it. One report per person per item."""
+    forget_pages()  # anonymous pages show this
     _signed_in(user)
     try:
         kind = ReportTarget(target_type)
@@ -183,6 +187,7 @@ def _resolve_reports(kind: ReportTarget, target_id: int) -> None:
 
 def review_answer(actor: Any, answer: Answer, keep: bool) -> None:
     """A moderator keeps (or restores) a reported answer, or removes it for good."""
+    forget_pages()  # anonymous pages show this
     require_moderation_rights(actor, answer.question.update)
     reasons = [entry.reason.value for entry in report_reasons(ReportTarget.ANSWER, answer.id)]
     _resolve_reports(ReportTarget.ANSWER, answer.id)

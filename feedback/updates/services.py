@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from feedback.accounts.models import User
 from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.audit import services as audit
+from feedback.core.caching import forget_pages
 from feedback.core.keys import link_signing_keys
 from feedback.core.markdown import render_markdown
 from feedback.core.models import utcnow
@@ -274,9 +275,18 @@ def list_organisation_updates(organisation_id: int, statuses: Iterable[UpdateSta
 
 
 def list_terms(kind: TermKind) -> Sequence[Term]:
-    """Terms of one kind used by at least one published update (for filter menus)."""
+    """Terms of one kind used by at least one published update (for filter menus).
+
+    For each term, the first published update is looked up through the ``term_id``
+    index (``LIMIT 1`` keeps PostgreSQL from turning this into a scan of every tagging),
+    so the cost follows the number of terms, not the number of updates."""
+    first_use = (select(update_terms.c.update_id)
+                 .join(Update, Update.id == update_terms.c.update_id)
+                 .where(update_terms.c.term_id == Term.id,
+                        Update.status == UpdateStatus.PUBLISHED)
+                 .limit(1).correlate(Term).scalar_subquery())
     return db.session.scalars(select(Term).where(Term.kind == kind, Term.approved.is_(True),
-                                                 _published_use(Term.id))
+                                                 first_use.is_not(None))
                               .order_by(Term.name)).all()
 
 
@@ -560,6 +570,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
     """Edit an update. Fields missing from ``data`` keep their values. Once published,
     every edit needs a public ``change_note`` ("what changed") and is kept as a revision.
     Withdrawn updates cannot be edited."""
+    forget_pages()  # anonymous pages show this
     if actor is not None:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
@@ -584,6 +595,7 @@ def update_update(actor: Any, update: Update, data: Mapping[str, Any],
 
 def publish_update(actor: Any, update: Update, when: datetime | None = None) -> Update:
     """Publish a draft and queue the followers' emails. The caller commits."""
+    forget_pages()  # anonymous pages show this
     if actor is not None:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)
@@ -607,6 +619,7 @@ def publish_update(actor: Any, update: Update, when: datetime | None = None) -> 
 def withdraw_update(actor: Any, update: Update, reason: str | None) -> Update:
     """Withdraw a published update with a public reason. It stays readable, marked as
     withdrawn, so the record stays accountable."""
+    forget_pages()  # anonymous pages show this
     if actor is not None:
         require_org_editor(actor, update.organisation_id)
     _refuse_if_withdrawn(update)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import segno
@@ -23,6 +24,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from feedback.accounts.permissions import can_edit_org, require_moderator, require_org_editor
+from feedback.core.caching import cached_page, cached_value
 from feedback.core.forms import ConfirmForm, save_form, show_validation_error
 from feedback.core.languages import get_language, source_language
 from feedback.core.markdown import render_markdown
@@ -92,20 +94,30 @@ def _page(filters: UpdateFilters) -> services.UpdatePage:
 
 # Reading ------------------------------------------------------------------------------
 
+def _filter_menus() -> dict[str, list[dict[str, str]]]:
+    """The list's filter menus, as plain data so they can be cached."""
+    def menu(items: Any) -> list[dict[str, str]]:
+        return [{"slug": item.slug, "name": item.name} for item in items]
+
+    return {"organisation_choices": menu(organisations.list_organisations()),
+            "dataset_choices": menu(organisations.list_datasets()),
+            "service_choices": menu(organisations.list_services()),
+            "topic_choices": menu(services.list_terms(TermKind.TOPIC)),
+            "area_choices": menu(services.list_terms(TermKind.AREA))}
+
+
 @bp.get("/updates")
+@cached_page()
 def list_updates():
     filters = _filters()
     page = _page(filters)
     return render_template(
         "updates/list.html", page=page, filters=filters, kinds=list(KIND_LABELS.items()),
-        organisation_choices=organisations.list_organisations(),
-        dataset_choices=organisations.list_datasets(),
-        service_choices=organisations.list_services(),
-        topic_choices=services.list_terms(TermKind.TOPIC),
-        area_choices=services.list_terms(TermKind.AREA))
+        **cached_value("update-filter-menus", _filter_menus))
 
 
 @bp.get("/updates.atom")
+@cached_page()
 def feed():
     filters = _filters()
     language = None
@@ -140,21 +152,25 @@ def share_links(update: Update, link: str) -> dict[str, str]:
     }
 
 
-def _update_page(item: Update, question_form: QuestionForm) -> str:
+def _update_page(item: Update, question_form: QuestionForm | None = None) -> str:
     link = external_url("updates.update", slug=item.slug)
+    # Forms only for people signed in: making one puts a CSRF token in the session, and
+    # the page could no longer be cached for everyone else.
+    forms = ({"question_form": question_form or QuestionForm(), "answer_form": AnswerForm(),
+              "report_form": ReportForm(), "confirm_form": ConfirmForm()}
+             if current_user.is_authenticated else {})
     return render_template(
         "updates/update.html", update=item, link=link, share=share_links(item, link),
         questions=questions.public_questions(item.id),
         own_questions=questions.own_questions(current_user, item.id),
         history=history.revision_history(item) if item.revisions else [],
-        can_edit=can_edit_org(current_user, item.organisation_id),
-        question_form=question_form, answer_form=AnswerForm(), report_form=ReportForm(),
-        confirm_form=ConfirmForm())
+        can_edit=can_edit_org(current_user, item.organisation_id), **forms)
 
 
 @bp.get("/updates/<slug>")
+@cached_page()
 def update(slug: str):
-    return _update_page(_visible_update(slug), QuestionForm())
+    return _update_page(_visible_update(slug))
 
 
 @bp.get("/updates/<slug>/qr.svg")

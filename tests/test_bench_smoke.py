@@ -1,0 +1,71 @@
+"""The benchmarks still run: each with tiny sizes, checking only the shape of the one
+line of JSON it prints. Timings live in bench/, never in tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVER = os.environ.get("FEEDBACK_TEST_DATABASE_URL", "")
+POSTGRESQL = SERVER.startswith("postgresql")
+
+
+def run_bench(*args: str) -> dict:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "FEEDBACK_LOG_LEVEL": "WARNING"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done.stdout
+    return json.loads(lines[0])
+
+
+def server_url() -> list[str]:
+    """The PostgreSQL server the suite uses, when it uses one (the benchmarks make and
+    drop their own databases there)."""
+    if not POSTGRESQL:
+        return []
+    return ["--database", sa.make_url(SERVER).set(database="postgres")
+            .render_as_string(hide_password=False)]
+
+
+def test_results_benchmark():
+    out = run_bench("bench/results.py", "--ballots", "60", "--requests", "2", *server_url())
+    assert out["benchmark"] == "results" and out["ballots"] == 60
+    for part in ("page", "csv"):
+        assert {"p50_ms", "p95_ms"} <= set(out[part]["server"])
+        assert isinstance(out[part]["queries"], list)
+    assert len(out["load_average"]) == 3
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make "
+                    "bench-deps)")
+def test_pages_benchmark():
+    out = run_bench("bench/pages.py", "--updates", "12", "--seconds", "1", "--pages", "list")
+    page = out["pages"]["list"]
+    for kind in ("cached", "uncached"):
+        assert {"rps", "server", "cpu_ms_per_request", "ratio_to_hello",
+                "statements"} <= set(page[kind])
+    assert page["cached"]["statements"] == 0
+
+
+@pytest.mark.skipif(not POSTGRESQL, reason="ballots race for real only on PostgreSQL")
+def test_votes_benchmark():
+    out = run_bench("bench/votes.py", "--voters", "10", "--clients", "2", *server_url())
+    assert out["lost"] == 0 and out["duplicates_accepted"] == 0
+    assert {"ballots_per_s", "server_cpu_ms_per_ballot"} <= set(out)
+
+
+def test_digest_benchmark():
+    out = run_bench("bench/digest.py", "--subscribers", "40", "--languages", "2",
+                    "--ceiling-messages", "40", *server_url())
+    assert out["delivered"] == 40 and out["duplicates"] == 0
+    assert {"sink_ceiling_messages_per_s", "ratio_to_sink", "total_s_incl_edition",
+            "worker_cpu_ms_per_message", "peak_rss_mb"} <= set(out)
