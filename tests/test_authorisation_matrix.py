@@ -175,7 +175,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     from feedback.priorities.models import Phase, PriorityRound
     from feedback.subscriptions import services as subscriptions
     from feedback.translation import services as translation
-    from feedback.translation.models import SegmentStatus, TranslationSegment
+    from feedback.translation.models import SegmentOwner, SegmentStatus, TranslationSegment
     from feedback.updates import questions
     from feedback.updates import services as updates
     from tests.updates.conftest import update_data
@@ -230,7 +230,9 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     segment = TranslationSegment(source_hash="0" * 64, source_language="en",
                                  target_language="ur", source_text="Trust B", text="ٹرسٹ بی",
                                  origin="libretranslate", status=SegmentStatus.NEEDS_REVIEW)
-    db.session.add(segment)
+    # Partner B's content: its translators (the owner) review it, nobody else's do.
+    db.session.add_all([segment, SegmentOwner(source_hash="0" * 64,
+                                              organisation_id=partner_b.id)])
     db.session.commit()
     ids = {
         "trust": trust_b.slug, "partner": partner_b.slug, "dataset": dataset.slug,

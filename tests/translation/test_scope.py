@@ -147,3 +147,24 @@ def test_a_second_reviewer_can_approve_a_difference_and_approvals_are_audited(
     assert approval.details["differences"] == ["numbers"]
     assert events[0].details["before"]["text"] == machine_text
     assert approval.created_at is not None
+
+
+def test_commands_record_owners_of_older_content_and_grant_platform_translators(
+        app, two_trusts, make_user):
+    from sqlalchemy import delete
+
+    from feedback.translation.models import SegmentOwner, TranslatorGrant
+
+    db.session.execute(delete(SegmentOwner))  # content saved before owners were recorded
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["translation-owners"])
+    assert result.exit_code == 0 and '"owners_added": 4' in result.output
+    assert services.segment_owners(hash_segment(WAIT)) == {two_trusts[0].id}
+    person = make_user(email="reviewer@example.org")
+    result = runner.invoke(args=["grant-platform-translator", "reviewer@example.org", "ur"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(TranslatorGrant.organisation_id).where(
+        TranslatorGrant.user_id == person.id)) is None
+    assert runner.invoke(args=["grant-platform-translator", "reviewer@example.org",
+                               "xx"]).exit_code != 0
