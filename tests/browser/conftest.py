@@ -109,3 +109,22 @@ def sign_in(page, live_server: LiveServer, email: str) -> None:
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/account")
+
+
+_SESSION_STARTED = [0.0]
+
+
+def pytest_sessionstart(session):
+    import time
+
+    _SESSION_STARTED[0] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the phone-first screenshots and crawl report are (tests/browser/test_reflow.py)."""
+    from tests.browser.test_reflow import ARTIFACTS
+
+    report = ARTIFACTS / "crawl.txt"
+    if report.exists() and report.stat().st_mtime >= _SESSION_STARTED[0]:
+        terminalreporter.write_line(report.read_text(encoding="utf-8").splitlines()[0])
+        terminalreporter.write_line(f"phone-first screenshots and crawl report: {ARTIFACTS}")
