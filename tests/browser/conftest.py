@@ -70,6 +70,17 @@ def live_server(migrated_database, tmp_path, live_app_config) -> Iterator[LiveSe
             _truncate_all(app)
 
 
+@pytest.fixture
+def demo(live_server) -> LiveServer:
+    """The live server with the demo organisations, people and content."""
+    from feedback.demo import seed
+
+    with live_server.app.app_context():
+        seed()
+        db.session.commit()
+    return live_server
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

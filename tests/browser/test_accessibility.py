@@ -16,17 +16,6 @@ PUBLIC = ["/", "/organisations", "/datasets", "/services", "/sign-in",
           "/no-such-page"]
 
 
-@pytest.fixture
-def demo(live_server):
-    from feedback.demo import seed
-    from feedback.extensions import db
-
-    with live_server.app.app_context():
-        seed()
-        db.session.commit()
-    return live_server
-
-
 @pytest.mark.parametrize("language", ["en", "ur"])
 def test_public_pages_pass_axe(demo, page, language):
     page.goto(demo(f"/language?code={language}&next=/"))
@@ -139,3 +128,29 @@ def test_every_domains_pages_pass_axe(demo, page, language):
     for path in ["/moderation", "/translation/review", "/admin/deliveries"]:
         page.goto(demo(path))
         assert_accessible(page)
+
+
+NHS_YELLOW = "rgb(255, 235, 59)"
+
+
+def test_skip_link_focuses_main_and_header_controls_show_nhs_yellow_focus(demo, page):
+    """The skip link moves focus to <main>; every link and button in the header (Sign out
+    included) and the language control show NHS.UK's yellow focus, not a thin outline."""
+    sign_in(page, demo, "moderator@feedback-demo.example.org")
+    page.goto(demo("/"))
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "maincontent"
+    controls = page.locator(".nhsuk-header a, .nhsuk-header button:visible, "
+                            ".app-language-bar summary")
+    assert controls.count() >= 6
+    for index in range(controls.count()):
+        control = controls.nth(index)
+        if not control.is_visible():
+            continue
+        control.focus()
+        shown = control.evaluate(
+            "el => { const s = getComputedStyle(el); return [s.backgroundColor, s.boxShadow]; }")
+        label = control.inner_text().strip()
+        assert shown[0] == NHS_YELLOW or NHS_YELLOW in shown[1], f"{label!r}: {shown}"
