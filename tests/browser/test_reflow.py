@@ -40,7 +40,12 @@ from werkzeug.exceptions import HTTPException
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import sign_in
 
-pytestmark = pytest.mark.browser
+# The crawl runs once per CI, on the SQLite pass: layout does not depend on the database,
+# and CI runs the suite twice within its time budget.
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
+    bool(os.environ.get("FEEDBACK_TEST_DATABASE_URL")),
+    reason="the phone-first crawl runs once per CI, on the SQLite pass: layout does not "
+           "depend on the database")]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "phone-first"
 WIDTH, HEIGHT = 320, 256  # = 1280 x 1024 at 400 % zoom
@@ -141,12 +146,6 @@ CLIPPED = """async () => {
 }""".replace("SETTLE", SETTLE)
 
 
-def _skip_on_second_database():
-    if os.environ.get("FEEDBACK_TEST_DATABASE_URL"):
-        pytest.skip("the phone-first crawl runs once per CI, on the SQLite pass: layout does "
-                    "not depend on the database, and CI runs the suite twice in its budget")
-
-
 class Crawl:
     """One browser, one live server, one context per role (switching language in it).
 
@@ -233,7 +232,6 @@ class Crawl:
 
 def test_every_page_reflows_for_every_role_in_english_and_urdu(browser, demo):
     """0 pages wider than 320 px, every scroll region focusable and named, axe clean."""
-    _skip_on_second_database()
     started = time.monotonic()
     crawl = Crawl(browser, demo)
     sample: list[str] = []
@@ -273,7 +271,6 @@ def test_every_page_reflows_for_every_role_in_english_and_urdu(browser, demo):
 def test_text_spacing_clips_nothing(browser, demo):
     """WCAG 1.4.12: with the text-spacing overrides, nothing is cut off or overflows, on
     the public pages and the forms a member fills in, in English and Urdu."""
-    _skip_on_second_database()
     crawl = Crawl(browser, demo)
     failures = []
     for language in ("en", "ur"):
@@ -296,7 +293,6 @@ RESULTS = "/priorities/rounds/maternity-research-priorities/results"  # the demo
 
 
 def test_right_to_left_geometry_in_urdu(browser, demo):
-    _skip_on_second_database()
     crawl = Crawl(browser, demo)
     context, page, errors = crawl.context("anonymous", "ur")
 
@@ -350,7 +346,6 @@ def test_right_to_left_geometry_in_urdu(browser, demo):
 
 def test_screenshots_of_key_pages(browser, demo):
     """Key pages at 320 and 1280 px, in English and Urdu, for people to look at."""
-    _skip_on_second_database()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     paths = [*KEY_PAGES, RESULTS, "/accountability"]
     for width in (320, 1280):
