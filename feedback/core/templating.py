@@ -40,6 +40,15 @@ def isolate(value, lang: str | None = None, direction: str | None = None) -> Mar
     return Markup(f"<bdi{attributes}>{escape(value)}</bdi>")  # noqa: S704 - all escaped
 
 
+def isolate_text(value) -> str:
+    """The plain-text form of ``isolate``, for places markup cannot go: a value passed into
+    a translated sentence (``_("%(name)s asked", name=x | isolate_text)``), a <title> or an
+    attribute. Unicode's first-strong isolate (U+2068) and pop (U+2069) do what <bdi> does."""
+    if value is None or value == "":
+        return ""
+    return f"\u2068{value}\u2069"
+
+
 def _current_path() -> str:
     return request.full_path.rstrip("?") if request else "/"
 
@@ -58,6 +67,7 @@ def init_templates(app: Flask) -> None:
         suppressed=lambda n: str(suppress_count(n)),
         percent=format_percent,
         isolate=isolate,
+        isolate_text=isolate_text,
     )
     app.jinja_env.globals["external_url"] = external_url
 

@@ -70,6 +70,17 @@ def live_server(migrated_database, tmp_path, live_app_config) -> Iterator[LiveSe
             _truncate_all(app)
 
 
+@pytest.fixture
+def demo(live_server) -> LiveServer:
+    """The live server with the demo organisations, people and content."""
+    from feedback.demo import seed
+
+    with live_server.app.app_context():
+        seed()
+        db.session.commit()
+    return live_server
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -109,3 +120,22 @@ def sign_in(page, live_server: LiveServer, email: str) -> None:
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/account")
+
+
+_SESSION_STARTED = [0.0]
+
+
+def pytest_sessionstart(session):
+    import time
+
+    _SESSION_STARTED[0] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the phone-first screenshots and crawl report are (tests/browser/test_reflow.py)."""
+    from tests.browser.test_reflow import ARTIFACTS
+
+    report = ARTIFACTS / "crawl.txt"
+    if report.exists() and report.stat().st_mtime >= _SESSION_STARTED[0]:
+        terminalreporter.write_line(report.read_text(encoding="utf-8").splitlines()[0])
+        terminalreporter.write_line(f"phone-first screenshots and crawl report: {ARTIFACTS}")

@@ -28,3 +28,19 @@ def test_the_statement_describes_the_checks(client):
     for claim in ("in English and in Urdu", "keyboard alone", "plain-text version",
                   "Chromium", "on every change", "Known limitations"):
         assert claim in page, claim
+
+
+def test_the_statement_says_what_the_reflow_crawl_checks(client):
+    """tests/browser/test_reflow.py: 320 px (= 1280 px at 400 %), seven roles, en and ur
+    on every page kind, ar and bn on a sample, text spacing on the main pages."""
+    from tests.browser.test_reflow import HEIGHT, ROLES, WIDTH
+
+    page = client.get("/accessibility").get_data(as_text=True)
+    assert (WIDTH, HEIGHT) == (320, 256) and len(ROLES) == 7
+    for claim in ("seven kinds of user", "320 pixels wide", "1280 pixel wide screen shows at "
+                  "400% zoom", "nothing has to be scrolled sideways", "Arabic and Bengali",
+                  "their own area, which you can reach with the keyboard",
+                  "no text is cut off", "runs right to left",
+                  "larger text spacing on the main pages only"):
+        assert claim in page, claim
+    assert "do not test automatically what happens when you zoom" not in page

@@ -151,3 +151,16 @@ def test_checked_translations_are_used_and_machine_drafts_only_when_allowed(app)
     assert "خلاصہ 1" in labelled.html
     assert "مشینی ترجمہ" in labelled.html  # "Machine translated", in Urdu
     assert labelled.missing_translations == []
+
+
+def test_the_priority_bar_sits_where_the_text_starts(app):
+    """Mail programs ignore logical CSS properties: an Urdu email's priority bar is on the
+    right, an English one's on the left."""
+    use_items(app, [item(3, kind="round", topics=[], priority=True, title="Voting is open")])
+    audience = make_audience(languages=["en", "ur"])
+    add_subscribers(audience, 2, languages=("en", "ur"))
+    edition = services.create_and_start(audience.id, "2026-W47")
+    db.session.commit()
+    urdu, english = edition.version("ur").html, edition.version("en").html
+    assert "border-right: 4px solid #ffb81c" in urdu and "border-left: 4px" not in urdu
+    assert "border-left: 4px solid #ffb81c" in english and "border-right: 4px" not in english
