@@ -189,7 +189,8 @@ def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
     """The latest published shortlist with its entries, in one query. Load it once per
     request and pass it on (the ballot services take it as ``shortlist``)."""
     return db.session.scalars(
-        select(ShortlistVersion).options(joinedload(ShortlistVersion.entries))
+        select(ShortlistVersion).options(joinedload(ShortlistVersion.entries)
+                                         .joinedload(ShortlistEntry.priority))
         .where(ShortlistVersion.round_id == round_.id)
         .order_by(ShortlistVersion.number.desc()).limit(1)).unique().first()
 

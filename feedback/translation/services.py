@@ -315,16 +315,13 @@ def review_segment(actor: Any, segment: TranslationSegment, text: str | None,
         segment.status = SegmentStatus.APPROVED
         segment.approved_by_id = actor.id
         segment.approved_at = now
-        audit.record("translation.approved", actor=actor, target=segment,
-                     summary=f"Approved a {segment.target_language} translation",
-                     language=segment.target_language, edited=segment.edited_at == now)
     else:
         segment.status = SegmentStatus.NEEDS_REVIEW
         segment.approved_by_id = None
         segment.approved_at = None
     db.session.flush()
     owners = sorted(owner for owner in segment_owners(segment.source_hash) if owner)
-    audit.record("translation.approve" if approve else "translation.draft", actor=actor,
+    audit.record("translation.approved" if approve else "translation.draft", actor=actor,
                  target=segment,
                  summary=f"{'Approved' if approve else 'Draft of'} a {segment.target_language}"
                          f" translation" + (" with differences, as second reviewer"
@@ -332,7 +329,7 @@ def review_segment(actor: Any, segment: TranslationSegment, text: str | None,
                  language=segment.target_language, source_hash=segment.source_hash,
                  organisations=owners, before=before,
                  after={"text": segment.text, "status": segment.status.value},
-                 differences=[difference.kind for difference in found])
+                 differences=[difference.kind for difference in found], edited=changed)
     return segment
 
 

@@ -94,10 +94,10 @@ def _page(filters: UpdateFilters) -> services.UpdatePage:
 
 # Reading ------------------------------------------------------------------------------
 
-def _filter_menus() -> dict[str, list[dict[str, str]]]:
+def _filter_menus() -> dict[str, list[dict[str, Any]]]:
     """The list's filter menus, as plain data so they can be cached."""
-    def menu(items: Any) -> list[dict[str, str]]:
-        return [{"slug": item.slug, "name": item.name} for item in items]
+    def menu(items: Any) -> list[dict[str, Any]]:
+        return [{"id": item.id, "slug": item.slug, "name": item.name} for item in items]
 
     return {"organisation_choices": menu(organisations.list_organisations()),
             "dataset_choices": menu(organisations.list_datasets()),

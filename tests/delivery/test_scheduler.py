@@ -18,6 +18,10 @@ EXPECTED_JOBS = {
                              "interval[0:05:00]"),
     "translate-pending": ("feedback.translation.tasks:translate_pending",
                           "interval[0:10:00]"),
+    "run-contact-imports": ("feedback.subscriptions.tasks:run_contact_imports",
+                            "interval[0:00:05]"),
+    "purge-personal-data": ("feedback.privacy.tasks:purge_personal_data",
+                            "interval[1:00:00]"),
 }
 
 

@@ -136,10 +136,10 @@ def test_a_second_reviewer_can_approve_a_difference_and_approvals_are_audited(
     db.session.expire_all()
     assert segment.status == SegmentStatus.APPROVED and segment.approved_by_id == second.id
     events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action.in_(["translation.draft", "translation.approve"]))
+        AuditEvent.action.in_(["translation.draft", "translation.approved"]))
         .order_by(AuditEvent.id)).all()
     assert [(e.action, e.actor_id) for e in events] == [("translation.draft", first.id),
-                                                       ("translation.approve", second.id)]
+                                                       ("translation.approved", second.id)]
     approval = events[-1]
     assert approval.details["before"] == {"text": draft, "status": "needs_review"}
     assert approval.details["after"] == {"text": draft, "status": "approved"}
