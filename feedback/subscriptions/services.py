@@ -370,10 +370,15 @@ def partner_audience(organisation_id: int) -> Audience | None:
                                                     organisation_id).order_by(Audience.id))
 
 
-def save_partner_audience(user, organisation, data: dict[str, Any]) -> Audience:
-    """Create or change a partner's newsletter settings."""
+def save_partner_audience(user, organisation, data: dict[str, Any], *,
+                          audience: Audience | None = None) -> Audience:
+    """Create or change a partner's newsletter settings: those of ``audience`` (one of
+    the partner's), else of its first audience. The send day and hour are UK time."""
     require_org_editor(user, organisation.id)
-    audience = partner_audience(organisation.id) or Audience(organisation_id=organisation.id)
+    if audience is not None and audience.organisation_id != organisation.id:
+        raise ValidationError(_("Choose one of your audiences."), "name")
+    audience = audience or partner_audience(organisation.id) or Audience(
+        organisation_id=organisation.id)
     audience.name = clean_text(data.get("name"), label=_l("a newsletter name"),
                                max_length=NAME_MAX, required=True, field="name")
     audience.intro = clean_text(data.get("intro"), label=_l("the introduction"),
@@ -562,6 +567,13 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
 def get_import(audience: Audience, import_id: int) -> ContactImport | None:
     job = db.session.get(ContactImport, import_id)
     return job if job is not None and job.audience_id == audience.id else None
+
+
+def get_import_for(organisation, import_id: int) -> ContactImport | None:
+    """An import into any of the partner's audiences."""
+    job = db.session.get(ContactImport, import_id)
+    return job if job is not None and job.audience.organisation_id == organisation.id \
+        else None
 
 
 def import_next_chunk(job: ContactImport) -> bool:
