@@ -20,6 +20,7 @@ from feedback.core.csvsafe import SafeWriter
 from feedback.core.pagination import Page, paginate
 from feedback.core.validation import ValidationError, clean_text
 from feedback.extensions import db
+from feedback.subscriptions import services
 from feedback.subscriptions.models import (
     NAME_MAX,
     Audience,
@@ -200,11 +201,10 @@ def export_contacts(user, audience: Audience, filters: ContactFilters) -> str:
 
 
 def consent_history(user, contact: Subscriber) -> Sequence[ConsentRecord]:
-    """The contact's entries in the consent ledger, oldest first."""
+    """The contact's entries in the consent ledger, oldest first, for the partner's own
+    staff."""
     require_org_editor(user, contact.audience.organisation_id)
-    return db.session.scalars(select(ConsentRecord).where(
-        ConsentRecord.subscriber_id == contact.id).order_by(ConsentRecord.occurred_at,
-                                                            ConsentRecord.id)).all()
+    return services.consent_history(contact.id)
 
 
 CONSENT_ACTION_LABELS = {
