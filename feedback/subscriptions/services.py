@@ -381,6 +381,10 @@ def save_partner_audience(user, organisation, data: dict[str, Any], *,
         organisation_id=organisation.id)
     audience.name = clean_text(data.get("name"), label=_l("a newsletter name"),
                                max_length=NAME_MAX, required=True, field="name")
+    if db.session.scalar(select(exists().where(
+            Audience.organisation_id == organisation.id, Audience.name == audience.name,
+            Audience.id != (audience.id or 0)))):
+        raise ValidationError(_("You already have an audience with that name."), "name")
     audience.intro = clean_text(data.get("intro"), label=_l("the introduction"),
                                 max_length=INTRO_MAX, field="intro", multiline=True)
     audience.outro = clean_text(data.get("outro"), label=_l("the closing words"),

@@ -187,3 +187,15 @@ def test_the_next_send_is_shown_in_uk_time_and_names_the_clock(app):
     audience.cadence = Cadence.MONTHLY
     assert services.next_due(audience, datetime(2026, 3, 2, tzinfo=UTC)) == datetime(
         2026, 4, 1, 8, tzinfo=UTC)
+
+
+def test_the_preview_names_what_is_untranslated_in_words(app):
+    from feedback.digests.rendering import describe_missing
+
+    with app.test_request_context():
+        assert describe_missing({"part": "summary", "title": "Shorter waits"}) == (
+            "The summary of “Shorter waits”")
+        assert describe_missing({"part": "title", "title": "Shorter waits"}) == (
+            "The title “Shorter waits”")
+        assert describe_missing({"part": "intro"}) == "Your introduction"
+        assert describe_missing({"part": "outro"}) == "Your closing words"

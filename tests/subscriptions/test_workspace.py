@@ -67,7 +67,11 @@ def test_a_second_audience_keeps_the_original_newsletter_page(partner):
     assert client.post(f"/partners/{org.slug}/audiences",
                        data={"name": "Youth group"}).status_code == 400
     assert client.post(f"/partners/{org.slug}/audiences", data={"name": " "}).status_code == 400
+    assert client.post(f"/partners/{org.slug}/audiences/{second.id}/newsletter",
+                       data={**SETTINGS, "name": "Apna news"}).status_code == 400
     assert len(workspace.partner_audiences(org.id)) == 2
+    db.session.expire_all()
+    assert second.name == "Youth group"
     assert db.session.scalar(select(AuditEvent.summary).where(
         AuditEvent.action == "newsletter.audience_created")) == "Audience created: Youth, English"
 
