@@ -165,8 +165,10 @@ def _clean_language(code: str | None) -> str:
     return language.code
 
 
-def _record(subscriber: Subscriber, action: ConsentAction, source: str, *,
-            channel: Channel = Channel.EMAIL, basis: str = "", attested_by=None) -> None:
+def record_consent(subscriber: Subscriber, action: ConsentAction, source: str, *,
+                   channel: Channel = Channel.EMAIL, basis: str = "",
+                   attested_by=None) -> None:
+    """Add an entry to the consent ledger (the caller flushes)."""
     db.session.add(ConsentRecord(
         subscriber=subscriber, action=action, channel=channel, source=source[:200],
         wording_version=WORDING_VERSION, basis=basis[:500],
@@ -211,7 +213,7 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     if existing is None:
         db.session.add(subscriber)
     if subscriber.phone:
-        _record(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
+        record_consent(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
     _send_confirmation(subscriber, source)
 
 
@@ -240,7 +242,7 @@ def _send_confirmation(subscriber: Subscriber, source: str) -> None:
     token, token_hash = new_token()
     subscriber.confirm_token_hash = token_hash
     subscriber.created_at = utcnow()
-    _record(subscriber, ConsentAction.REQUESTED, source)
+    record_consent(subscriber, ConsentAction.REQUESTED, source)
     db.session.flush()
     with force_locale(_babel_locale(subscriber.language)):
         subject, template, values = confirmation_email(subscriber.audience,
@@ -264,9 +266,9 @@ def confirm(token: str) -> Subscriber:
     subscriber.confirm_token_hash = None
     source = ("/subscribe" if subscriber.audience.is_platform
               else f"partner:{subscriber.audience.organisation.slug}")
-    _record(subscriber, ConsentAction.CONFIRMED, source)
+    record_consent(subscriber, ConsentAction.CONFIRMED, source)
     if subscriber.phone:
-        _record(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
+        record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
     db.session.flush()
     return subscriber
 
@@ -288,7 +290,7 @@ def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscrib
     if subscriber.status == SubscriberStatus.UNSUBSCRIBED and data.get("resubscribe"):
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.unsubscribed_at = None
-    _record(subscriber, ConsentAction.PREFERENCES, "/subscriptions/manage")
+    record_consent(subscriber, ConsentAction.PREFERENCES, "/subscriptions/manage")
     db.session.flush()
     return subscriber
 
@@ -300,7 +302,7 @@ def unsubscribe(subscriber: Subscriber, source: str) -> None:
     if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
         subscriber.unsubscribed_at = utcnow()
-        _record(subscriber, ConsentAction.UNSUBSCRIBED, source)
+        record_consent(subscriber, ConsentAction.UNSUBSCRIBED, source)
     db.session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id,
@@ -429,11 +431,11 @@ def _new_contact(audience: Audience, email: str, name: str, language: str, *,
     if attested:
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.confirmed_at = utcnow()
-        _record(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
+        record_consent(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
     elif queue:
         from feedback.delivery.models import Confirmation
 
-        _record(subscriber, ConsentAction.REQUESTED, source)
+        record_consent(subscriber, ConsentAction.REQUESTED, source)
         db.session.add(Confirmation(subscriber=subscriber))
     return subscriber
 

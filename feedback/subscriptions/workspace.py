@@ -30,7 +30,7 @@ from feedback.subscriptions.models import (
     Subscriber,
     SubscriberStatus,
 )
-from feedback.subscriptions.services import _record, unsubscribe
+from feedback.subscriptions.services import record_consent, unsubscribe
 
 CONTACTS_PER_PAGE = 25
 EXPORT_HEADER = ("email", "name", "language", "status", "phone", "added", "confirmed",
@@ -167,10 +167,10 @@ def move_contact(user, contact: Subscriber, target: Audience) -> Subscriber:
                                                Subscriber.email == contact.email))):
         raise ValidationError(_("This person is already on that audience."), "audience_id")
     slug = source.organisation.slug
-    _record(contact, ConsentAction.PREFERENCES, f"partner:{slug}:moved-from:{source.id}",
+    record_consent(contact, ConsentAction.PREFERENCES, f"partner:{slug}:moved-from:{source.id}",
             attested_by=user)
     contact.audience = target
-    _record(contact, ConsentAction.PREFERENCES, f"partner:{slug}:moved-to:{target.id}",
+    record_consent(contact, ConsentAction.PREFERENCES, f"partner:{slug}:moved-to:{target.id}",
             attested_by=user)
     db.session.flush()
     audit.record("newsletter.contact_moved", actor=user, organisation=source.organisation,
