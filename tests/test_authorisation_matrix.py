@@ -105,6 +105,22 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/partners/<slug>/newsletter/contacts": (OWNER, "/partners/{partner}/newsletter/contacts"),
     "/partners/<slug>/newsletter/import": (OWNER, "/partners/{partner}/newsletter/import"),
     "/partners/<slug>/newsletter/prepare": (OWNER, "/partners/{partner}/newsletter/prepare"),
+    # The partner's workspace: only its own staff see or change its audiences and contacts.
+    "/partners/<slug>/audiences": (OWNER, "/partners/{partner}/audiences"),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter": (
+        OWNER, "/partners/{partner}/audiences/{audience}/newsletter"),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/contacts": (
+        OWNER, "/partners/{partner}/audiences/{audience}/newsletter/contacts"),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": (
+        OWNER, "/partners/{partner}/audiences/{audience}/newsletter/import"),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/prepare": (
+        OWNER, "/partners/{partner}/audiences/{audience}/newsletter/prepare"),
+    "/partners/<slug>/audiences/<int:audience_id>/contacts/export": (
+        OWNER, "/partners/{partner}/audiences/{audience}/contacts/export"),
+    "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/remove": (
+        OWNER, "/partners/{partner}/audiences/{audience}/contacts/{contact}/remove"),
+    "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move": (
+        OWNER, "/partners/{partner}/audiences/{audience}/contacts/{contact}/move"),
     "/newsletter/editions/<int:edition_id>/test": (OWNER, "/newsletter/editions/{edition}/test"),
     "/newsletter/editions/<int:edition_id>/send": (OWNER, "/newsletter/editions/{edition}/send"),
     # The round run by trust B with its partner.
@@ -174,6 +190,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     from feedback.priorities import services as priorities
     from feedback.priorities.models import Phase, PriorityRound
     from feedback.subscriptions import services as subscriptions
+    from feedback.subscriptions.models import Subscriber
     from feedback.translation import services as translation
     from feedback.translation.models import SegmentOwner, SegmentStatus, TranslationSegment
     from feedback.updates import questions
@@ -222,6 +239,10 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     audience = subscriptions.save_partner_audience(owner, partner_b, {
         "name": "B news", "languages": ["en"]})
     edition = digests.prepare_next(owner, audience)
+    subscriptions.add_contact(owner, audience, {"email": "contact@example.org", "name": "C",
+                                                "attested": True, "basis": "Paper form"})
+    contact = db.session.scalar(sa.select(Subscriber).where(
+        Subscriber.email == "contact@example.org"))
     grant = translation.grant_translator(owner, partner_b, owner, ["ur"])[0]
     db.session.commit()
     questions.moderate_question(people["moderator"], question, True)
@@ -242,6 +263,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
         "edition": edition.id, "grant": grant.id, "segment": segment.id,
         "membership": colleague.memberships[0].id, "topic": topic.id,
         "invitation": priorities.round_invitations(round_)[0].id,
+        "audience": audience.id, "contact": contact.id,
     }
     api_paths = {"update": update.id, "draft": draft.id}
     secret_b, _ = tokens.create_token(None, trust_b, "matrix")

@@ -81,7 +81,7 @@ class EditionVersion(db.Model):
     html: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     greetings: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    missing_translations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    missing_translations: Mapped[list[dict | str]] = mapped_column(JSON, default=list)
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     edition: Mapped[Edition] = relationship(back_populates="versions")

@@ -64,7 +64,23 @@ class RenderedVersion:
     html: str
     text: str
     greetings: dict[str, str]
-    missing_translations: list[str]
+    missing_translations: list[dict]
+
+
+def describe_missing(entry: dict | str) -> str:
+    """One part of an edition still waiting for a checked translation, in the editor's
+    words and language ("The summary of “Shorter waits”"), never an internal label.
+    Editions rendered before this wording kept a plain string, shown as it is."""
+    if isinstance(entry, str):
+        return entry
+    part, title = entry.get("part"), entry.get("title", "")
+    if part == "title":
+        return _("The title “%(title)s”", title=title)
+    if part == "summary":
+        return _("The summary of “%(title)s”", title=title)
+    if part == "intro":
+        return _("Your introduction")
+    return _("Your closing words")
 
 
 def news_label(item: dict) -> str:
@@ -74,11 +90,11 @@ def news_label(item: dict) -> str:
 
 
 def _localise_items(items: list[dict], language: Language,
-                    allow_machine: bool) -> tuple[list[dict], list[str]]:
+                    allow_machine: bool) -> tuple[list[dict], list[dict]]:
     """Each item's title, summary and organisation as ``Localised`` blocks (shown by the
     ``email_block`` macro: lang/dir, machine label, "translation coming" note), and a
     list of what still waits for a checked translation."""
-    missing: list[str] = []
+    missing: list[dict] = []
     localised = []
     for item in items:
         copy = dict(item)
@@ -87,7 +103,7 @@ def _localise_items(items: list[dict], language: Language,
                                kind="text")
             copy[name] = result if result.text else None
             if result.fallback and name != "organisation":
-                missing.append(f"{item.get('kind')} “{item.get('title')}”: {name}")
+                missing.append({"part": name, "title": item.get("title") or ""})
         copy["news"] = news_label(item)
         localised.append(copy)
     return localised, missing
@@ -122,9 +138,9 @@ def render_version(audience, edition, items: list[dict], language_code: str) -> 
         intro, outro = (translate(text, language, allow_machine=allow_machine)
                         if (text or "").strip() else None
                         for text in (audience.intro, audience.outro))
-        for label, part in (("introduction", intro), ("closing words", outro)):
+        for label, part in (("intro", intro), ("outro", outro)):
             if part is not None and part.fallback:
-                missing.append(f"newsletter {label}")
+                missing.append({"part": label})
         name, sender = _audience_blocks(audience, language, allow_machine)
         subject = _("%(name)s, %(period)s", name=name.text,
                     period=period_label(audience, edition.until))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import abort
 from sqlalchemy import exists, func, select
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
 from feedback.core.models import utcnow
+from feedback.core.uktime import to_uk, uk_to_utc
 from feedback.digests.models import Edition, EditionStatus, EditionVersion
 from feedback.digests.rendering import render_version
 from feedback.digests.selection import select_items
@@ -29,16 +30,33 @@ class EditionFrozen(Exception):
 
 
 def current_period(audience: Audience, now: datetime) -> tuple[str, datetime]:
-    """The period ``now`` falls in for this audience, and when its edition is due (UTC)."""
-    now = now.astimezone(UTC)
+    """The period ``now`` falls in for this audience, and when its edition is due (UTC).
+    The send day and hour are UK local time (``feedback.core.uktime``), so the edition
+    goes at the hour people chose on both sides of a clock change."""
+    local = to_uk(now)
     if audience.cadence == Cadence.MONTHLY:
-        start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        return now.strftime("%Y-%m"), start + timedelta(hours=audience.send_hour)
-    year, week, weekday = now.isocalendar()
-    monday = (now - timedelta(days=weekday - 1)).replace(hour=0, minute=0, second=0,
-                                                         microsecond=0)
+        start = local.replace(day=1, hour=audience.send_hour, minute=0, second=0,
+                              microsecond=0, tzinfo=None)
+        return local.strftime("%Y-%m"), uk_to_utc(start)
+    year, week, weekday = local.isocalendar()
+    monday = (local.replace(tzinfo=None) - timedelta(days=weekday - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0)
     due = monday + timedelta(days=audience.send_weekday, hours=audience.send_hour)
-    return f"{year}-W{week:02d}", due
+    return f"{year}-W{week:02d}", uk_to_utc(due)
+
+
+def next_due(audience: Audience, now: datetime | None = None) -> datetime:
+    """When the audience's next edition is due (UTC), from ``now`` on."""
+    now = now or utcnow()
+    _period, due = current_period(audience, now)
+    if due > now:
+        return due
+    if audience.cadence == Cadence.MONTHLY:
+        local = to_uk(now)
+        later = (local.replace(day=1) + timedelta(days=32)).replace(day=1)
+    else:
+        later = now + timedelta(days=7)
+    return current_period(audience, later)[1]
 
 
 def _default_since(audience: Audience, until: datetime) -> datetime:

@@ -71,13 +71,21 @@ def download(edition_id: int, language: str, kind: str):
 # Partner preview ----------------------------------------------------------------------
 
 @bp.post("/partners/<slug>/newsletter/prepare")
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/newsletter/prepare")
 @login_required
-def prepare(slug: str):
+def prepare(slug: str, audience_id: int | None = None):
     from feedback.organisations import services as organisations
     from feedback.subscriptions import services as subscriptions
+    from feedback.subscriptions import workspace
 
     organisation = organisations.get_organisation(slug)
-    audience = subscriptions.partner_audience(organisation.id) or abort(404)
+    if audience_id is None:
+        audience = subscriptions.partner_audience(organisation.id) or abort(404)
+    else:
+        try:
+            audience = workspace.get_audience(organisation, audience_id)
+        except workspace.NotFound:
+            abort(404)
     edition = services.prepare_next(current_user, audience)
     db.session.commit()
     return redirect(url_for("digests.preview", edition_id=edition.id))
@@ -88,8 +96,10 @@ def prepare(slug: str):
 def preview(edition_id: int):
     edition = services.edition_for_editor(current_user, edition_id)
     from feedback.delivery.services import progress
+    from feedback.digests.rendering import describe_missing
 
     return render_template("digests/preview.html", edition=edition, form=ConfirmForm(),
+                           describe_missing=describe_missing,
                            progress=progress(edition.id),
                            languages={v.language: get_language(v.language)
                                       for v in edition.versions})

@@ -125,7 +125,7 @@ class NewsletterForm(FlaskForm):
                          choices=CADENCE_CHOICES)
     send_weekday = SelectField(_l("Day (weekly newsletters)"), default="0",
                                choices=as_choices((str(i), day) for i, day in enumerate(WEEKDAYS)))
-    send_hour = SelectField(_l("Time (UK time is close to UTC; this is UTC)"), default="9",
+    send_hour = SelectField(_l("Time (UK time)"), default="9",
                             choices=as_choices((str(h), f"{h:02d}:00") for h in range(24)))
     paused = BooleanField(_l("Pause the newsletter"))
     send_when_empty = BooleanField(_l("Send even when there is nothing new"))
@@ -161,3 +161,12 @@ class ImportForm(FlaskForm):
                             id="import-attested")
     basis = TextAreaField(_l("How they agreed (needed if you tick the box above)"),
                           id="import-basis")
+
+
+class AudienceForm(FlaskForm):
+    name = StringField(_l("Audience name"), id="audience-name", description=_l(
+        "For example “Women's group, Urdu” or “Youth, English”"))
+
+
+class MoveContactForm(FlaskForm):
+    audience_id = SelectField(_l("Move to"), validate_choice=False, id="move-audience")

@@ -173,8 +173,10 @@ def _clean_language(code: str | None) -> str:
     return language.code
 
 
-def _record(subscriber: Subscriber, action: ConsentAction, source: str, *,
-            channel: Channel = Channel.EMAIL, basis: str = "", attested_by=None) -> None:
+def record_consent(subscriber: Subscriber, action: ConsentAction, source: str, *,
+                   channel: Channel = Channel.EMAIL, basis: str = "",
+                   attested_by=None) -> None:
+    """Add an entry to the consent ledger (the caller flushes)."""
     db.session.add(ConsentRecord(
         subscriber=subscriber, action=action, channel=channel, source=source[:200],
         wording_version=WORDING_VERSION, basis=basis[:500],
@@ -219,7 +221,7 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     if existing is None:
         db.session.add(subscriber)
     if subscriber.phone:
-        _record(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
+        record_consent(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
     _send_confirmation(subscriber, source)
 
 
@@ -248,7 +250,7 @@ def _send_confirmation(subscriber: Subscriber, source: str) -> None:
     token, token_hash = new_token()
     subscriber.confirm_token_hash = token_hash
     subscriber.created_at = utcnow()
-    _record(subscriber, ConsentAction.REQUESTED, source)
+    record_consent(subscriber, ConsentAction.REQUESTED, source)
     db.session.flush()
     with force_locale(_babel_locale(subscriber.language)):
         subject, template, values = confirmation_email(subscriber.audience,
@@ -272,9 +274,9 @@ def confirm(token: str) -> Subscriber:
     subscriber.confirm_token_hash = None
     source = ("/subscribe" if subscriber.audience.is_platform
               else f"partner:{subscriber.audience.organisation.slug}")
-    _record(subscriber, ConsentAction.CONFIRMED, source)
+    record_consent(subscriber, ConsentAction.CONFIRMED, source)
     if subscriber.phone:
-        _record(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
+        record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
     db.session.flush()
     return subscriber
 
@@ -296,7 +298,7 @@ def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscrib
     if subscriber.status == SubscriberStatus.UNSUBSCRIBED and data.get("resubscribe"):
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.unsubscribed_at = None
-    _record(subscriber, ConsentAction.PREFERENCES, "/subscriptions/manage")
+    record_consent(subscriber, ConsentAction.PREFERENCES, "/subscriptions/manage")
     db.session.flush()
     return subscriber
 
@@ -308,7 +310,7 @@ def unsubscribe(subscriber: Subscriber, source: str) -> None:
     if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
         subscriber.unsubscribed_at = utcnow()
-        _record(subscriber, ConsentAction.UNSUBSCRIBED, source)
+        record_consent(subscriber, ConsentAction.UNSUBSCRIBED, source)
     db.session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id,
@@ -378,12 +380,21 @@ def partner_audience(organisation_id: int) -> Audience | None:
                                                     organisation_id).order_by(Audience.id))
 
 
-def save_partner_audience(user, organisation, data: dict[str, Any]) -> Audience:
-    """Create or change a partner's newsletter settings."""
+def save_partner_audience(user, organisation, data: dict[str, Any], *,
+                          audience: Audience | None = None) -> Audience:
+    """Create or change a partner's newsletter settings: those of ``audience`` (one of
+    the partner's), else of its first audience. The send day and hour are UK time."""
     require_org_editor(user, organisation.id)
-    audience = partner_audience(organisation.id) or Audience(organisation_id=organisation.id)
+    if audience is not None and audience.organisation_id != organisation.id:
+        raise ValidationError(_("Choose one of your audiences."), "name")
+    audience = audience or partner_audience(organisation.id) or Audience(
+        organisation_id=organisation.id)
     audience.name = clean_text(data.get("name"), label=_l("a newsletter name"),
                                max_length=NAME_MAX, required=True, field="name")
+    if db.session.scalar(select(exists().where(
+            Audience.organisation_id == organisation.id, Audience.name == audience.name,
+            Audience.id != (audience.id or 0)))):
+        raise ValidationError(_("You already have an audience with that name."), "name")
     audience.intro = clean_text(data.get("intro"), label=_l("the introduction"),
                                 max_length=INTRO_MAX, field="intro", multiline=True)
     audience.outro = clean_text(data.get("outro"), label=_l("the closing words"),
@@ -428,11 +439,11 @@ def _new_contact(audience: Audience, email: str, name: str, language: str, *,
     if attested:
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.confirmed_at = utcnow()
-        _record(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
+        record_consent(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
     elif queue:
         from feedback.delivery.models import Confirmation
 
-        _record(subscriber, ConsentAction.REQUESTED, source)
+        record_consent(subscriber, ConsentAction.REQUESTED, source)
         db.session.add(Confirmation(subscriber=subscriber))
     return subscriber
 
@@ -570,6 +581,13 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
 def get_import(audience: Audience, import_id: int) -> ContactImport | None:
     job = db.session.get(ContactImport, import_id)
     return job if job is not None and job.audience_id == audience.id else None
+
+
+def get_import_for(organisation, import_id: int) -> ContactImport | None:
+    """An import into any of the partner's audiences."""
+    job = db.session.get(ContactImport, import_id)
+    return job if job is not None and job.audience.organisation_id == organisation.id \
+        else None
 
 
 def import_next_chunk(job: ContactImport) -> bool:

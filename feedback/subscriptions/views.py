@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,16 +22,20 @@ from feedback.accounts.permissions import require_org_editor
 from feedback.core.forms import ConfirmForm, form_data, save_form, show_validation_error
 from feedback.core.i18n import current_language
 from feedback.core.security import email_rate_limit
+from feedback.core.uktime import format_uk, to_uk
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
-from feedback.subscriptions import services
+from feedback.subscriptions import services, workspace
 from feedback.subscriptions.forms import (
+    AudienceForm,
     ContactForm,
     ImportForm,
+    MoveContactForm,
     NewsletterForm,
     PreferencesForm,
     SubscribeForm,
+    as_choices,
     language_choices,
 )
 from feedback.subscriptions.models import SubscriberStatus
@@ -137,6 +142,25 @@ def _partner(slug: str):
     return organisation
 
 
+def _audience_for(organisation, audience_id: int | None):
+    """The audience a page is about: the one named in the URL, else the partner's first
+    (the original ``/partners/<slug>/newsletter`` pages)."""
+    if audience_id is None:
+        return services.partner_audience(organisation.id)
+    try:
+        return workspace.get_audience(organisation, audience_id)
+    except workspace.NotFound:
+        abort(404)
+
+
+def _newsletter_url(endpoint: str, organisation, audience, **values) -> str:
+    """The URL of a newsletter page for this audience (the original URL for the first)."""
+    first = services.partner_audience(organisation.id)
+    audience_id = audience.id if audience is not None and first is not None \
+        and audience.id != first.id else None
+    return url_for(endpoint, slug=organisation.slug, audience_id=audience_id, **values)
+
+
 def _newsletter_page(organisation, audience, *, form=None, contact_form=None,
                      import_form=None, status=200):
     from feedback.digests import services as digests
@@ -153,46 +177,54 @@ def _newsletter_page(organisation, audience, *, form=None, contact_form=None,
     form.fill_choices()
     contact_form = contact_form or ContactForm()
     contact_form.language.choices = language_choices()
+    next_send = format_uk(digests.next_due(audience)) if audience is not None else None
     return render_template(
         "subscriptions/newsletter.html", organisation=organisation, audience=audience,
         form=form, contact_form=contact_form, import_form=import_form or ImportForm(),
-        confirm_form=ConfirmForm(),
+        confirm_form=ConfirmForm(), next_send=next_send,
+        audiences=workspace.partner_audiences(organisation.id),
+        newsletter_url=lambda endpoint, **values: _newsletter_url(
+            endpoint, organisation, audience, **values),
         counts=services.count_subscribers(audience.id) if audience else None,
         editions=digests.list_editions(audience.id) if audience else []), status
 
 
 @bp.route("/partners/<slug>/newsletter", methods=["GET", "POST"])
+@bp.route("/partners/<slug>/audiences/<int:audience_id>/newsletter", methods=["GET", "POST"])
 @login_required
-def newsletter(slug: str):
+def newsletter(slug: str, audience_id: int | None = None):
     organisation = _partner(slug)
-    audience = services.partner_audience(organisation.id)
+    audience = _audience_for(organisation, audience_id)
     if request.method == "GET":
         return _newsletter_page(organisation, audience)
     form = NewsletterForm()
     form.fill_choices()
     if form.validate_on_submit():
         try:
-            services.save_partner_audience(current_user, organisation, form_data(form))
+            audience = services.save_partner_audience(current_user, organisation,
+                                                      form_data(form), audience=audience)
         except ValidationError as error:
             db.session.rollback()
             show_validation_error(form, error)
         else:
             db.session.commit()
             flash(_("Newsletter settings saved."), "success")
-            return redirect(url_for("subscriptions.newsletter", slug=slug))
+            return redirect(_newsletter_url("subscriptions.newsletter", organisation,
+                                            audience))
     return _newsletter_page(organisation, audience, form=form, status=400)
 
 
-def _audience_or_404(organisation):
-    return services.partner_audience(organisation.id) or abort(404)
+def _audience_or_404(organisation, audience_id: int | None = None):
+    return _audience_for(organisation, audience_id) or abort(404)
 
 
 @bp.post("/partners/<slug>/newsletter/contacts")
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/newsletter/contacts")
 @login_required
 @limiter.limit(email_rate_limit)
-def add_contact(slug: str):
+def add_contact(slug: str, audience_id: int | None = None):
     organisation = _partner(slug)
-    audience = _audience_or_404(organisation)
+    audience = _audience_or_404(organisation, audience_id)
     form = ContactForm()
     form.language.choices = language_choices()
     if form.validate_on_submit():
@@ -205,15 +237,17 @@ def add_contact(slug: str):
             db.session.commit()
             flash(_("Contact added.") if added else _("That address is already on your list."),
                   "success")
-            return redirect(url_for("subscriptions.newsletter", slug=slug))
+            return redirect(_newsletter_url("subscriptions.newsletter", organisation,
+                                            audience))
     return _newsletter_page(organisation, audience, contact_form=form, status=400)
 
 
 @bp.post("/partners/<slug>/newsletter/import")
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/newsletter/import")
 @login_required
-def import_contacts(slug: str):
+def import_contacts(slug: str, audience_id: int | None = None):
     organisation = _partner(slug)
-    audience = _audience_or_404(organisation)
+    audience = _audience_or_404(organisation, audience_id)
     form = ImportForm()
     if form.validate_on_submit():
         upload = form.file.data
@@ -242,6 +276,141 @@ def import_contacts(slug: str):
 def import_progress(slug: str, import_id: int):
     """The import job's progress bar (progress.js refreshes it), then its report."""
     organisation = _partner(slug)
-    audience = _audience_or_404(organisation)
-    job = services.get_import(audience, import_id) or abort(404)
-    return render_template("subscriptions/import.html", organisation=organisation, job=job)
+    job = services.get_import_for(organisation, import_id) or abort(404)
+    return render_template("subscriptions/import.html", organisation=organisation, job=job,
+                           audience=job.audience)
+
+
+# The partner's workspace: audiences and contacts ------------------------------------
+
+@bp.route("/partners/<slug>/audiences", methods=["GET", "POST"])
+@login_required
+def audiences(slug: str):
+    organisation = _partner(slug)
+    form = AudienceForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                audience = workspace.create_audience(current_user, organisation,
+                                                     form.name.data)
+            except ValidationError as error:
+                db.session.rollback()
+                show_validation_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Audience “%(name)s” created.", name=audience.name), "success")
+                return redirect(_newsletter_url("subscriptions.newsletter", organisation,
+                                                audience))
+        status = 400
+    return render_template("subscriptions/audiences.html", organisation=organisation,
+                           audiences=workspace.partner_audiences(organisation.id),
+                           counts=workspace.audience_counts(organisation.id),
+                           form=form), status
+
+
+def _workspace_audience(slug: str, audience_id: int):
+    organisation = _partner(slug)
+    try:
+        return organisation, workspace.get_audience(organisation, audience_id)
+    except workspace.NotFound:
+        abort(404)
+
+
+@bp.get("/partners/<slug>/audiences/<int:audience_id>/contacts")
+@login_required
+def contacts(slug: str, audience_id: int):
+    organisation, audience = _workspace_audience(slug, audience_id)
+    filters = workspace.ContactFilters.from_args(request.args)
+    page = workspace.list_contacts(current_user, audience, filters,
+                                   request.args.get("page", 1, type=int))
+    return render_template(
+        "subscriptions/contacts.html", organisation=organisation, audience=audience,
+        page=page, filters=filters, languages=language_choices(),
+        statuses=workspace.STATUS_LABELS, channels=workspace.CHANNEL_LABELS,
+        confirm_form=ConfirmForm(),
+        newsletter_url=_newsletter_url("subscriptions.newsletter", organisation, audience))
+
+
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/contacts/export")
+@login_required
+def export_contacts(slug: str, audience_id: int):
+    _organisation, audience = _workspace_audience(slug, audience_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    text = workspace.export_contacts(current_user, audience,
+                                     workspace.ContactFilters.from_args(request.form))
+    db.session.commit()
+    # The file name names the audience by id only: no personal data in a URL or header.
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="contacts-{audience.id}.csv"',
+        "Cache-Control": "no-store"})
+
+
+def _workspace_contact(slug: str, audience_id: int, contact_id: int):
+    organisation, audience = _workspace_audience(slug, audience_id)
+    try:
+        return organisation, audience, workspace.get_contact(current_user, audience,
+                                                             contact_id)
+    except workspace.NotFound:
+        abort(404)
+
+
+def _contact_page(organisation, audience, contact, *, move_form=None, status=200):
+    others = [a for a in workspace.partner_audiences(organisation.id) if a.id != audience.id]
+    if move_form is None:
+        move_form = MoveContactForm()
+    move_form.audience_id.choices = as_choices((str(a.id), a.name) for a in others)
+    return render_template(
+        "subscriptions/contact.html", organisation=organisation, audience=audience,
+        contact=contact, history=workspace.consent_history(current_user, contact),
+        actions=workspace.CONSENT_ACTION_LABELS, statuses=workspace.STATUS_LABELS,
+        channels=workspace.CHANNEL_LABELS, source_label=workspace.source_label,
+        to_uk=to_uk, confirm_form=ConfirmForm(), move_form=move_form,
+        has_others=bool(others)), status
+
+
+@bp.get("/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>")
+@login_required
+def contact(slug: str, audience_id: int, contact_id: int):
+    return _contact_page(*_workspace_contact(slug, audience_id, contact_id))
+
+
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/remove")
+@login_required
+def remove_contact(slug: str, audience_id: int, contact_id: int):
+    _organisation, audience, contact = _workspace_contact(slug, audience_id, contact_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    workspace.remove_contact(current_user, contact)
+    db.session.commit()
+    flash(_("Contact removed. They will get nothing more from this audience."), "success")
+    return redirect(url_for("subscriptions.contacts", slug=slug, audience_id=audience.id), 303)
+
+
+@bp.post("/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move")
+@login_required
+def move_contact(slug: str, audience_id: int, contact_id: int):
+    organisation, audience, contact = _workspace_contact(slug, audience_id, contact_id)
+    form = MoveContactForm()
+    form.audience_id.choices = []
+    target_id = form.audience_id.data or ""
+    if form.validate_on_submit():
+        try:
+            if not target_id.isdigit():
+                raise workspace.NotFound
+            target = workspace.get_audience(organisation, int(target_id))
+            workspace.move_contact(current_user, contact, target)
+        except workspace.NotFound:
+            db.session.rollback()
+            form.audience_id.errors = [_("Choose one of your audiences.")]
+        except ValidationError as error:
+            db.session.rollback()
+            show_validation_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Contact moved to “%(name)s”.", name=target.name), "success")
+            return redirect(url_for("subscriptions.contact", slug=slug, audience_id=target.id,
+                                    contact_id=contact.id), 303)
+    return _contact_page(organisation, audience, contact, move_form=form, status=400)

@@ -1,7 +1,7 @@
 """contact imports saved by a job in chunks, and their confirmation emails queued in the outbox
 
 Revision ID: 0011_h2
-Revises: 0010_h2
+Revises: 0010_lead
 Create Date: 2026-12-03 10:13:24.539418
 """
 

@@ -45,7 +45,7 @@ def test_an_edition_is_created_once_and_each_language_rendered_once(app):
     assert 'style="' in urdu.html and "<style>" not in urdu.html  # CSS inlined
     assert "Maternity &amp; &lt;you&gt;" in urdu.html
     assert "Maternity & <you>" in urdu.text
-    assert any("Update 1" in missing for missing in urdu.missing_translations)
+    assert {"part": "title", "title": "Update 1: shorter waits"} in urdu.missing_translations
     assert first.version("en").missing_translations == []
     with pytest.raises(services.EditionFrozen):
         services.refresh_edition(first)
@@ -141,7 +141,8 @@ def test_checked_translations_are_used_and_machine_drafts_only_when_allowed(app)
     assert "اپ ڈیٹ 1: کم انتظار" in version.html and "اپ ڈیٹ 1" in version.text
     # The unchecked machine draft is not emailed: the English goes out, flagged.
     assert "خلاصہ 1" not in version.html
-    assert version.missing_translations == ["update “Update 1: shorter waits”: summary"]
+    assert version.missing_translations == [{"part": "summary",
+                                             "title": "Update 1: shorter waits"}]
 
     # A partner who chooses machine drafts gets them, labelled.
     from feedback.digests.rendering import render_version
@@ -164,3 +165,48 @@ def test_the_priority_bar_sits_where_the_text_starts(app):
     urdu, english = edition.version("ur").html, edition.version("en").html
     assert "border-right: 4px solid #ffb81c" in urdu and "border-left: 4px" not in urdu
     assert "border-left: 4px solid #ffb81c" in english and "border-right: 4px" not in english
+@pytest.mark.parametrize(("now", "period", "due"), [
+    # The last Monday of Greenwich Mean Time, then British Summer Time (29 March 2026).
+    (datetime(2026, 3, 25, 12, tzinfo=UTC), "2026-W13", datetime(2026, 3, 23, 9, tzinfo=UTC)),
+    (datetime(2026, 4, 1, 12, tzinfo=UTC), "2026-W14", datetime(2026, 3, 30, 8, tzinfo=UTC)),
+    # The last Monday of summer time, then back to GMT (25 October 2026).
+    (datetime(2026, 10, 21, 12, tzinfo=UTC), "2026-W43",
+     datetime(2026, 10, 19, 8, tzinfo=UTC)),
+    (datetime(2026, 10, 28, 12, tzinfo=UTC), "2026-W44",
+     datetime(2026, 10, 26, 9, tzinfo=UTC)),
+    # Just before midnight UTC on a Sunday in summer is already Monday in the UK.
+    (datetime(2026, 7, 5, 23, 30, tzinfo=UTC), "2026-W28",
+     datetime(2026, 7, 6, 8, tzinfo=UTC)),
+])
+def test_send_times_are_uk_time_on_both_sides_of_a_clock_change(app, now, period, due):
+    audience = Audience(cadence=Cadence.WEEKLY, send_weekday=0, send_hour=9)
+    assert services.current_period(audience, now) == (period, due)
+
+
+def test_the_next_send_is_shown_in_uk_time_and_names_the_clock(app):
+    from feedback.core.uktime import format_uk
+
+    audience = Audience(cadence=Cadence.WEEKLY, send_weekday=0, send_hour=9)
+    # Asked on Saturday 28 March (GMT): the next Monday is in British Summer Time.
+    due = services.next_due(audience, datetime(2026, 3, 28, 12, tzinfo=UTC))
+    assert due == datetime(2026, 3, 30, 8, tzinfo=UTC)
+    with app.test_request_context():
+        assert format_uk(due) == "Monday 30 March 2026, 09:00 (British Summer Time)"
+        after = services.next_due(audience, datetime(2026, 10, 24, 12, tzinfo=UTC))
+        assert after == datetime(2026, 10, 26, 9, tzinfo=UTC)
+        assert format_uk(after) == "Monday 26 October 2026, 09:00 (Greenwich Mean Time)"
+    audience.cadence = Cadence.MONTHLY
+    assert services.next_due(audience, datetime(2026, 3, 2, tzinfo=UTC)) == datetime(
+        2026, 4, 1, 8, tzinfo=UTC)
+
+
+def test_the_preview_names_what_is_untranslated_in_words(app):
+    from feedback.digests.rendering import describe_missing
+
+    with app.test_request_context():
+        assert describe_missing({"part": "summary", "title": "Shorter waits"}) == (
+            "The summary of “Shorter waits”")
+        assert describe_missing({"part": "title", "title": "Shorter waits"}) == (
+            "The title “Shorter waits”")
+        assert describe_missing({"part": "intro"}) == "Your introduction"
+        assert describe_missing({"part": "outro"}) == "Your closing words"

@@ -212,15 +212,17 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     urdu_test = next(m for m in tests if m["Content-Language"] == "ur")
     assert URDU_TITLE in outbox.text(urdu_test)
 
-    # Schedule it: weekly, on today's day, from midnight (so it is due now).
-    today = utcnow()
+    # Schedule it: weekly, on today's day in the UK, from midnight UK time (so it is due).
+    from feedback.core.uktime import to_uk
+
+    today = to_uk(utcnow())
     page.goto(newsletter_url)
     check_page(page)
     check_keyboard(page, form_with(page, "Save settings"))
     page.get_by_label("Weekly", exact=True).check()
     page.get_by_label("Day (weekly newsletters)").select_option(
         label=today.strftime("%A"))
-    page.get_by_label("Time (UK time is close to UTC; this is UTC)").select_option("0")
+    page.get_by_label("Time (UK time)").select_option("0")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Newsletter settings saved.")).to_be_visible()
 
@@ -303,3 +305,107 @@ def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, 
     check_page(page)
     assert _run(live_server.app, lambda: db.session.scalar(select(func.count(Ballot.id)).where(
         Ballot.round_id == partner["round_id"]))) == 0, "a mismatched paper was counted"
+
+
+WORKSPACE_CONTACTS = ("email,name,language\n"
+                      "amina@example.org,Amina,ur\n"
+                      "yusuf@example.org,Yusuf,en\n"
+                      "zara@example.org,=HYPERLINK(\"http://x\"),en\n")
+
+
+def test_a_vcse_partner_runs_a_second_audience(live_server, page, tmp_path):
+    """A partner with one newsletter creates a second audience, imports contacts into
+    it, finds one and removes them (recorded in their consent history), exports the
+    list as formula-safe CSV, and schedules the newsletter in UK time."""
+    import csv
+    from datetime import UTC, datetime
+
+    from feedback.accounts import services as accounts
+    from feedback.digests.services import current_period
+    from feedback.organisations import services as organisations
+    from feedback.subscriptions import services as subscriptions
+    from feedback.subscriptions.models import Audience
+    from feedback.subscriptions.tasks import run_contact_imports
+
+    app = live_server.app
+    with app.app_context():
+        org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
+        staff = accounts.create_user(STAFF, display_name="Apna Staff")
+        accounts.add_member(None, org, staff, "admin")
+        subscriptions.save_partner_audience(staff, org, {"name": "Apna health news",
+                                                         "languages": ["en", "ur"]})
+        db.session.commit()
+        slug = org.slug
+        db.session.remove()
+    page.set_default_timeout(10_000)
+    sign_in(page, live_server, STAFF)
+
+    # A second audience.
+    page.goto(live_server(f"/partners/{slug}/audiences"))
+    check_page(page)
+    page.get_by_label("Audience name").fill("Youth, English")
+    page.get_by_role("button", name="Create audience").click()
+    expect(page.get_by_text("Audience “Youth, English” created.")).to_be_visible()
+    expect(page.get_by_test_id("audience-name")).to_have_text("Youth, English")
+    audience_url = page.url
+
+    # Contacts from a CSV, saved by the import job.
+    contacts = tmp_path / "youth.csv"
+    contacts.write_text(WORKSPACE_CONTACTS, encoding="utf-8")
+    page.get_by_label("CSV file").set_input_files(str(contacts))
+    page.get_by_label("Everyone in this file has already agreed").check()
+    page.locator("#import-basis").fill("Sign-up sheet at the youth club")
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    assert _run(app, run_contact_imports) == 1
+    expect(page.get_by_test_id("import-report")).to_contain_text("3 contacts added")
+    page.get_by_role("link", name="See the contacts on “Youth, English”").click()
+
+    # Find Yusuf and remove him, on a phone-sized screen.
+    page.set_viewport_size({"width": 320, "height": 800})
+    check_page(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_label("Search by name or email address").fill("yusuf")
+    page.get_by_role("button", name="Search").click()
+    rows = page.get_by_test_id("contacts").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    rows.get_by_role("link", name="Yusuf").click()
+    check_page(page)
+    history = page.get_by_test_id("consent-history")
+    expect(history).to_contain_text("Agreement recorded by your staff")
+    expect(history).to_contain_text("Sign-up sheet at the youth club")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove contact").click()
+    expect(page.get_by_text("Contact removed.")).to_be_visible()
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    # Export the list: every contact, the formula neutralised.
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Export as CSV").click()
+    with open(download_info.value.path(), encoding="utf-8") as exported:
+        rows_out = list(csv.reader(exported))
+    assert [row[0] for row in rows_out[1:]] == ["amina@example.org", "yusuf@example.org",
+                                                "zara@example.org"]
+    assert rows_out[3][1] == "\'=HYPERLINK(\"http://x\")"
+    assert rows_out[2][3] == "unsubscribed"
+
+    # Schedule: Mondays at 09:00 UK time.
+    page.goto(audience_url)
+    page.get_by_label("Day (weekly newsletters)").select_option(label="Monday")
+    page.get_by_label("Time (UK time)").select_option(label="09:00")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Newsletter settings saved.")).to_be_visible()
+    expect(page.get_by_test_id("next-send")).to_contain_text("Monday")
+    expect(page.get_by_test_id("next-send")).to_contain_text("09:00")
+
+    def stored():
+        audience = db.session.scalar(select(Audience).where(Audience.name == "Youth, English"))
+        return (audience.send_weekday, audience.send_hour,
+                current_period(audience, datetime(2026, 7, 1, 12, tzinfo=UTC))[1],
+                current_period(audience, datetime(2026, 12, 2, 12, tzinfo=UTC))[1])
+
+    weekday, hour, summer, winter = _run(app, stored)
+    assert (weekday, hour) == (0, 9)
+    # 09:00 on the clock in the UK: 08:00 UTC in British Summer Time, 09:00 UTC in winter.
+    assert summer == datetime(2026, 6, 29, 8, tzinfo=UTC)
+    assert winter == datetime(2026, 11, 30, 9, tzinfo=UTC)
