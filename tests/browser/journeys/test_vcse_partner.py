@@ -49,12 +49,45 @@ def live_app_config(libretranslate) -> dict:
             "LIBRETRANSLATE_API_KEY": "libre-key", "DELIVERY_BATCH_SIZE": 2}
 
 
+def _riverside_and_apna():
+    """The trust with its organiser, and Apna with its staff member (an admin) and a
+    volunteer (an editor)."""
+    from feedback.accounts import services as accounts
+    from feedback.organisations import services as organisations
+
+    trust = organisations.create_organisation(None, {"kind": "nhs",
+                                                     "name": "Riverside Hospitals"})
+    org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
+    trust_editor = accounts.create_user("editor@riverside.example.org")
+    staff = accounts.create_user(STAFF, display_name="Apna Staff")
+    volunteer = accounts.create_user("volunteer@apna.example.org",
+                                     display_name="Apna Volunteer")
+    accounts.add_member(None, trust, trust_editor, "editor")
+    accounts.add_member(None, org, staff, "admin")
+    accounts.add_member(None, org, volunteer, "editor")
+    return trust, org, trust_editor, staff, volunteer
+
+
+def _voting_round(organiser, organisations):
+    """The sickle cell round, started by ``organiser``, with a shortlist, open to vote."""
+    from feedback.priorities import services as priorities
+
+    round_ = priorities.create_round(organiser, organisations, {
+        "title": "Sickle cell research priorities",
+        "scope": "What should research about sickle cell look at first?",
+        "groups": ["patients", "carers", "community"], "max_choices": 1})
+    shortlisted = [priorities.create_priority(organiser, round_, {"title": title})
+                   for title in (PAIN, TRANSITION)]
+    priorities.publish_shortlist(organiser, round_, [p.id for p in shortlisted])
+    priorities.set_phase(organiser, round_, "voting")
+    return round_, shortlisted
+
+
 @pytest.fixture
 def partner(live_server, libretranslate) -> dict:
     """A trust that published an update and runs a round with the partner; the partner's
     staff member (an admin, and their Urdu translator) and a volunteer; then the
     translation job drafts Urdu through the loopback LibreTranslate."""
-    from feedback.accounts import services as accounts
     from feedback.organisations import services as organisations
     from feedback.priorities import services as priorities
     from feedback.translation import services as translation
@@ -63,16 +96,7 @@ def partner(live_server, libretranslate) -> dict:
     from tests.updates.conftest import update_data
 
     with live_server.app.app_context():
-        trust = organisations.create_organisation(None, {"kind": "nhs",
-                                                         "name": "Riverside Hospitals"})
-        org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
-        trust_editor = accounts.create_user("editor@riverside.example.org")
-        staff = accounts.create_user(STAFF, display_name="Apna Staff")
-        volunteer = accounts.create_user("volunteer@apna.example.org",
-                                         display_name="Apna Volunteer")
-        accounts.add_member(None, trust, trust_editor, "editor")
-        accounts.add_member(None, org, staff, "admin")
-        accounts.add_member(None, org, volunteer, "editor")
+        trust, org, trust_editor, staff, volunteer = _riverside_and_apna()
         db.session.flush()
         translation.grant_translator(staff, org, staff, ["ur"])
 
@@ -81,16 +105,9 @@ def partner(live_server, libretranslate) -> dict:
             dataset, title=TITLE, summary=SUMMARY))
         updates.publish_update(None, update)
 
-        round_ = priorities.create_round(trust_editor, [trust, org], {
-            "title": "Sickle cell research priorities",
-            "scope": "What should research about sickle cell look at first?",
-            "groups": ["patients", "carers", "community"], "max_choices": 1})
+        round_, shortlisted = _voting_round(trust_editor, [trust, org])
         for invitation in priorities.round_invitations(round_):  # Apna agrees to run it
             priorities.decide_invitation(staff, invitation, accept=True)
-        shortlisted = [priorities.create_priority(trust_editor, round_, {"title": title})
-                       for title in (PAIN, TRANSITION)]
-        priorities.publish_shortlist(trust_editor, round_, [p.id for p in shortlisted])
-        priorities.set_phase(trust_editor, round_, "voting")
         # The volunteer typed in paper ballot P-0001 first.
         priorities.enter_paper_ballot(volunteer, round_, {
             "reference": "P-0001", "location": "Apna community centre",
@@ -309,30 +326,9 @@ def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, 
 def round_to_help(live_server) -> dict:
     """A round the trust runs alone, open for voting; Apna does not run it. Apna's
     volunteer and a trust organiser are the other people in the journey."""
-    from feedback.accounts import services as accounts
-    from feedback.organisations import services as organisations
-    from feedback.priorities import services as priorities
-
     with live_server.app.app_context():
-        trust = organisations.create_organisation(None, {"kind": "nhs",
-                                                         "name": "Riverside Hospitals"})
-        org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
-        trust_editor = accounts.create_user("editor@riverside.example.org",
-                                            display_name="Riverside Organiser")
-        staff = accounts.create_user(STAFF, display_name="Apna Staff")
-        volunteer = accounts.create_user("volunteer@apna.example.org",
-                                         display_name="Apna Volunteer")
-        accounts.add_member(None, trust, trust_editor, "editor")
-        accounts.add_member(None, org, staff, "admin")
-        accounts.add_member(None, org, volunteer, "editor")
-        round_ = priorities.create_round(trust_editor, [trust], {
-            "title": "Sickle cell research priorities",
-            "scope": "What should research about sickle cell look at first?",
-            "groups": ["patients", "carers", "community"], "max_choices": 1})
-        shortlisted = [priorities.create_priority(trust_editor, round_, {"title": title})
-                       for title in (PAIN, TRANSITION)]
-        priorities.publish_shortlist(trust_editor, round_, [p.id for p in shortlisted])
-        priorities.set_phase(trust_editor, round_, "voting")
+        trust, _org, trust_editor, _staff, volunteer = _riverside_and_apna()
+        round_, shortlisted = _voting_round(trust_editor, [trust])
         db.session.commit()
         data = {"round_id": round_.id, "slug": round_.slug, "pain": shortlisted[0].id,
                 "volunteer_id": volunteer.id}
