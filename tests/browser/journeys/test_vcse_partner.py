@@ -289,6 +289,15 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     page.emulate_media(media="screen")
 
 
+def _enter_paper(page, reference: str, where: str, when: str, choice: str) -> None:
+    """Type one paper ballot into the paper ballot page's form and save it."""
+    page.get_by_label("Reference number printed on the paper").fill(reference)
+    page.get_by_label("Where it was filled in").fill(where)
+    page.get_by_label("Date it was filled in").fill(when)
+    page.get_by_label(choice).check()
+    page.get_by_role("button", name="Save this entry").click()
+
+
 def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, partner):
     """A paper ballot a volunteer typed in first: the partner's entry differs, so it is
     flagged and not counted."""
@@ -305,11 +314,7 @@ def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, 
     page.get_by_role("link", name="Enter or check paper ballots").click()
     check_page(page)
     check_keyboard(page, form_with(page, "Save this entry"))
-    page.get_by_label("Reference number printed on the paper").fill("P-0001")
-    page.get_by_label("Where it was filled in").fill("Apna community centre")
-    page.get_by_label("Date it was filled in").fill("2026-03-01")
-    page.get_by_label(TRANSITION).check()
-    page.get_by_role("button", name="Save this entry").click()
+    _enter_paper(page, "P-0001", "Apna community centre", "2026-03-01", TRANSITION)
     expect(page.get_by_text("Paper ballot P-0001: The two entries differ.")).to_be_visible()
     flagged = page.get_by_test_id("paper-ballots").locator("tbody tr")
     expect(flagged).to_have_count(1)
@@ -426,11 +431,7 @@ def test_a_partner_asks_to_help_with_a_round_and_enters_paper_ballots(live_serve
     page.get_by_test_id("enter-papers").click()
     _fits(page)
     check_page(page)
-    page.get_by_label("Reference number printed on the paper").fill("P-0002")
-    page.get_by_label("Where it was filled in").fill("Apna coffee morning")
-    page.get_by_label("Date it was filled in").fill("2026-03-03")
-    page.get_by_label(PAIN).check()
-    page.get_by_role("button", name="Save this entry").click()
+    _enter_paper(page, "P-0002", "Apna coffee morning", "2026-03-03", PAIN)
     expect(page.get_by_text("Paper ballot P-0002: Checked and counted.")).to_be_visible()
     assert page.goto(f"{round_url}/manage").status == 403  # paper ballots only
 
