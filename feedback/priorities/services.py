@@ -501,15 +501,24 @@ def ask_to_help(actor: Any, round_: PriorityRound, organisation: Organisation,
         RoundInvitation.role == InvitationRole.PAPER_HELPER).with_for_update())
     if request_ is not None and request_.status != InvitationStatus.DECLINED:
         return request_
-    request_ = request_ or RoundInvitation(round_id=round_.id, organisation_id=organisation.id,
-                                           role=InvitationRole.PAPER_HELPER)
+    if request_ is None:  # the first offer; a colleague may be sending one at this moment
+        request_ = RoundInvitation(round_id=round_.id, organisation_id=organisation.id,
+                                   role=InvitationRole.PAPER_HELPER, invited_by_id=actor.id,
+                                   invited_by_organisation_id=organisation.id, note=cleaned)
+        try:
+            with db.session.begin_nested():
+                db.session.add(request_)
+        except IntegrityError:  # theirs arrived first: it is the organisation's offer
+            return db.session.scalar(select(RoundInvitation).where(
+                RoundInvitation.round_id == round_.id,
+                RoundInvitation.organisation_id == organisation.id,
+                RoundInvitation.role == InvitationRole.PAPER_HELPER))
     request_.status = InvitationStatus.PENDING
     request_.note = cleaned
     request_.invited_by_id = actor.id
     request_.invited_by_organisation_id = organisation.id
     request_.invited_at = utcnow()
     request_.decided_by_id = request_.decided_at = None
-    db.session.add(request_)
     db.session.flush()
     summary = _help_summary(round_, organisation, "asked to help with its paper ballots")
     for side in dict.fromkeys([organisation, *round_.organisations]):
