@@ -126,6 +126,11 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     # The round run by trust B with its partner.
     "/priorities/rounds/new": (SIGNED_IN - {"member", "moderator", "admin"},
                                "/priorities/rounds/new"),
+    # Staff of an organisation not running the round offer to help with paper ballots:
+    # trust A and the other partner. The owner's organisations run it or are invited to
+    # (they answer that instead); the platform's own roles have no organisation to offer.
+    "/priorities/rounds/<slug>/help": (_allowed("other_editor", "other_partner"),
+                                       "/priorities/rounds/{round}/help"),
     "/priorities/rounds/<slug>/edit": (OWNER, "/priorities/rounds/{round}/edit"),
     "/priorities/rounds/<slug>/phase": (OWNER, "/priorities/rounds/{round}/phase"),
     "/priorities/rounds/<slug>/priorities": (OWNER, "/priorities/rounds/{round}/priorities"),

@@ -179,3 +179,12 @@ class ResponseForm(FlaskForm):
                         validate_choice=False)
     text = TextAreaField(_l("What will happen, and why"),
                          description=_l("If it is not being taken forward, say why."))
+
+
+class HelpForm(FlaskForm):
+    """A partner's offer to help collect a round's paper ballots."""
+    organisation = SelectField(_l("Your organisation"), choices=[], validate_choice=False)
+    note = TextAreaField(_l("How you could help (optional)"),
+                         description=_l("For example: we run a coffee morning in Handsworth "
+                                        "every Tuesday and can collect ballots there. Only "
+                                        "the round's organisers see this."))

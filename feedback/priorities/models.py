@@ -30,6 +30,7 @@ DESCRIPTION_MAX = 2000
 RESPONSE_MAX = 5000
 REFERENCE_MAX = 40
 LOCATION_MAX = 200
+NOTE_MAX = 500
 MAX_CHOICES_LIMIT = 20
 
 
@@ -154,6 +155,12 @@ class InvitationStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+class InvitationRole(enum.StrEnum):
+    """What an organisation joins a round to do, and so who answers."""
+    ORGANISER = "organiser"  # invited by the round's organisers; its own admin answers
+    PAPER_HELPER = "paper_helper"  # asked to help with paper ballots; an organiser answers
+
+
 class PriorityRound(db.Model):
     """One priority-setting exercise, run by one or more organisations."""
 
@@ -213,11 +220,17 @@ class PriorityRound(db.Model):
 
 
 class RoundInvitation(db.Model):
-    """An organisation asked to run a round with its organisers. It becomes a co-organiser
-    only when one of its admins accepts; until then it is not named anywhere public."""
+    """An organisation joining a round, once the other side agrees.
+
+    ``role`` organiser: the round's organisers asked it to run the round with them; it
+    becomes a co-organiser only when one of its admins accepts, and until then it is not
+    named anywhere public. ``role`` paper_helper: its own staff asked to help collect paper
+    ballots (``note`` says how); once an organiser of the round accepts, its staff may
+    enter paper ballots for that round, and nothing else, and it is named on the round as
+    a helper."""
 
     __tablename__ = "priority_round_invitations"
-    __table_args__ = (UniqueConstraint("round_id", "organisation_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "organisation_id", "role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("priority_rounds.id", ondelete="CASCADE"))
@@ -228,6 +241,10 @@ class RoundInvitation(db.Model):
     status: Mapped[InvitationStatus] = mapped_column(
         enum_column(InvitationStatus, "round_invitation_status"),
         default=InvitationStatus.PENDING)
+    role: Mapped[InvitationRole] = mapped_column(
+        enum_column(InvitationRole, "round_invitation_role"),
+        default=InvitationRole.ORGANISER, server_default=InvitationRole.ORGANISER.value)
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id",
                                                                  ondelete="SET NULL"))
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

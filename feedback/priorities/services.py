@@ -35,6 +35,7 @@ from feedback.priorities.models import (
     DESCRIPTION_MAX,
     LOCATION_MAX,
     MAX_CHOICES_LIMIT,
+    NOTE_MAX,
     PHASE_ORDER,
     QUESTION_MAX,
     REASON_MAX,
@@ -50,6 +51,7 @@ from feedback.priorities.models import (
     BallotCodeBatch,
     BallotMethod,
     Group,
+    InvitationRole,
     InvitationStatus,
     PaperBallot,
     PaperStatus,
@@ -316,7 +318,8 @@ def invite_organisation(actor: Any, round_: PriorityRound, organisation: Organis
     inviting = inviting or _first_org_of(actor, round_)
     invitation = db.session.scalar(select(RoundInvitation).where(
         RoundInvitation.round_id == round_.id,
-        RoundInvitation.organisation_id == organisation.id))
+        RoundInvitation.organisation_id == organisation.id,
+        RoundInvitation.role == InvitationRole.ORGANISER))
     if invitation is not None and invitation.status == InvitationStatus.PENDING:
         return invitation
     if organisation in round_.organisations:
@@ -352,6 +355,7 @@ def pending_invitations(user: Any) -> Sequence[RoundInvitation]:
                                         selectinload(RoundInvitation.organisation),
                                         selectinload(RoundInvitation.invited_by_organisation))
         .where(RoundInvitation.organisation_id.in_(admin_of),
+               RoundInvitation.role == InvitationRole.ORGANISER,
                RoundInvitation.status == InvitationStatus.PENDING)
         .order_by(RoundInvitation.invited_at)).all()
 
@@ -361,6 +365,7 @@ def round_invitations(round_: PriorityRound) -> Sequence[RoundInvitation]:
     return db.session.scalars(
         select(RoundInvitation).options(selectinload(RoundInvitation.organisation))
         .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.role == InvitationRole.ORGANISER,
                RoundInvitation.status != InvitationStatus.ACCEPTED)
         .order_by(RoundInvitation.invited_at)).all()
 
@@ -368,7 +373,10 @@ def round_invitations(round_: PriorityRound) -> Sequence[RoundInvitation]:
 def decide_invitation(actor: Any, invitation: RoundInvitation, *,
                       accept: bool) -> RoundInvitation:
     """An admin of the invited organisation accepts (it then runs the round: it is named
-    on it, counted in its figures and gets organisers' powers) or declines."""
+    on it, counted in its figures and gets organisers' powers) or declines. A request to
+    help with paper ballots is answered by an organiser instead (``decide_help``)."""
+    if invitation.role == InvitationRole.PAPER_HELPER:
+        return decide_help(actor, invitation, accept=accept)
     organisation = invitation.organisation
     if not _speaks_for(actor, organisation.id):
         raise PermissionDenied(_("Only admins of the invited organisation can answer."))
@@ -388,6 +396,176 @@ def decide_invitation(actor: Any, invitation: RoundInvitation, *,
                      target=invitation, summary=summary, round_id=round_.id,
                      invited_organisation_id=organisation.id)
     return invitation
+
+
+# Partners helping with paper ballots: asked for by the partner, answered by an organiser --
+
+def helper_organisations(round_: PriorityRound) -> list[Organisation]:
+    """Organisations an organiser accepted to help collect the round's paper ballots (not
+    those that run it): named on the round page as helpers."""
+    running = {o.id for o in round_.organisations}
+    return [o for o in db.session.scalars(
+        select(Organisation).join(RoundInvitation,
+                                  RoundInvitation.organisation_id == Organisation.id)
+        .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.role == InvitationRole.PAPER_HELPER,
+               RoundInvitation.status == InvitationStatus.ACCEPTED)
+        .order_by(Organisation.name)) if o.id not in running]
+
+
+def _helper_org_of(user: Any, round_: PriorityRound) -> Organisation | None:
+    """The accepted helper organisation ``user`` is staff (editor or admin) of, if any."""
+    staff_of = [m.organisation_id for m in getattr(user, "memberships", None) or []
+                if can_edit_org(user, m.organisation_id)]
+    if not staff_of or round_.id is None:
+        return None
+    return db.session.scalar(
+        select(Organisation).join(RoundInvitation,
+                                  RoundInvitation.organisation_id == Organisation.id)
+        .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.organisation_id.in_(staff_of),
+               RoundInvitation.role == InvitationRole.PAPER_HELPER,
+               RoundInvitation.status == InvitationStatus.ACCEPTED)
+        .order_by(Organisation.name).limit(1))
+
+
+def can_enter_papers(user: Any, round_: PriorityRound) -> bool:
+    """Organisers, and staff of an accepted helper organisation, may type in (and correct,
+    before they are counted) the round's paper ballots. Helpers may do nothing else."""
+    return can_organise(user, round_) or _helper_org_of(user, round_) is not None
+
+
+def require_paper_entry(user: Any, round_: PriorityRound) -> None:
+    if not can_enter_papers(user, round_):
+        raise PermissionDenied(_("Only the organisations running this round, and those it "
+                                 "accepted to help with paper ballots, can do that."))
+
+
+def _paper_org_of(user: Any, round_: PriorityRound) -> Organisation | None:
+    return _first_org_of(user, round_) or _helper_org_of(user, round_)
+
+
+def help_round_is_open(round_: PriorityRound) -> bool:
+    """Help can be asked for while a round is gathering suggestions or votes."""
+    return round_.phase in (Phase.SUGGESTIONS, Phase.REVIEW, Phase.VOTING)
+
+
+def help_organisations(user: Any, round_: PriorityRound) -> list[Organisation]:
+    """The organisations ``user`` is staff of that could ask to help with the round: not
+    running it and not already asked or accepted (a declined one may ask again)."""
+    if not getattr(user, "is_authenticated", False) or not help_round_is_open(round_):
+        return []
+    running = {o.id for o in round_.organisations}
+    candidates = [m.organisation for m in user.memberships
+                  if m.organisation_id not in running
+                  and can_edit_org(user, m.organisation_id)]
+    if not candidates:
+        return []
+    taken = _offered_or_invited(round_)
+    return sorted((o for o in candidates if o.id not in taken), key=lambda o: o.name)
+
+
+def _offered_or_invited(round_: PriorityRound) -> set[int]:
+    """Organisations that have offered to help (and not been declined), or that are
+    invited to run the round and have yet to answer (they answer that instead)."""
+    return set(db.session.scalars(
+        select(RoundInvitation.organisation_id).where(
+            RoundInvitation.round_id == round_.id,
+            ((RoundInvitation.role == InvitationRole.PAPER_HELPER)
+             & (RoundInvitation.status != InvitationStatus.DECLINED))
+            | ((RoundInvitation.role == InvitationRole.ORGANISER)
+               & (RoundInvitation.status == InvitationStatus.PENDING)))))
+
+
+def _help_summary(round_: PriorityRound, organisation: Organisation, what: str) -> str:
+    return f"{round_.title}: {organisation.name} {what}"
+
+
+def ask_to_help(actor: Any, round_: PriorityRound, organisation: Organisation,
+                note: str | None = None) -> RoundInvitation:
+    """Staff of ``organisation`` ask to help collect the round's paper ballots. Nothing
+    changes until an organiser accepts. Audited for the partner and for each organisation
+    running the round. Asking again while waiting returns the same request; asking again
+    after a decline asks again."""
+    if not can_edit_org(actor, organisation.id):
+        raise PermissionDenied(_("Only staff of this organisation can ask for it."))
+    if not help_round_is_open(round_):
+        raise ValidationError(_("This round is not open for help with paper ballots."))
+    if organisation in round_.organisations:
+        raise ValidationError(_("That organisation already runs this round."), "organisation")
+    if db.session.scalar(select(RoundInvitation.id).where(
+            RoundInvitation.round_id == round_.id,
+            RoundInvitation.organisation_id == organisation.id,
+            RoundInvitation.role == InvitationRole.ORGANISER,
+            RoundInvitation.status == InvitationStatus.PENDING)):
+        raise ValidationError(_("That organisation is invited to run this round. Accept or "
+                                "decline the invitation instead."), "organisation")
+    cleaned = clean_text(note, label=_("the note"), max_length=NOTE_MAX,
+                         field="note") or None
+    request_ = db.session.scalar(select(RoundInvitation).where(
+        RoundInvitation.round_id == round_.id,
+        RoundInvitation.organisation_id == organisation.id,
+        RoundInvitation.role == InvitationRole.PAPER_HELPER).with_for_update())
+    if request_ is not None and request_.status != InvitationStatus.DECLINED:
+        return request_
+    if request_ is None:  # the first offer; a colleague may be sending one at this moment
+        request_ = RoundInvitation(round_id=round_.id, organisation_id=organisation.id,
+                                   role=InvitationRole.PAPER_HELPER, invited_by_id=actor.id,
+                                   invited_by_organisation_id=organisation.id, note=cleaned)
+        try:
+            with db.session.begin_nested():
+                db.session.add(request_)
+        except IntegrityError:  # theirs arrived first: it is the organisation's offer
+            return db.session.scalar(select(RoundInvitation).where(
+                RoundInvitation.round_id == round_.id,
+                RoundInvitation.organisation_id == organisation.id,
+                RoundInvitation.role == InvitationRole.PAPER_HELPER))
+    request_.status = InvitationStatus.PENDING
+    request_.note = cleaned
+    request_.invited_by_id = actor.id
+    request_.invited_by_organisation_id = organisation.id
+    request_.invited_at = utcnow()
+    request_.decided_by_id = request_.decided_at = None
+    db.session.flush()
+    summary = _help_summary(round_, organisation, "asked to help with its paper ballots")
+    for side in dict.fromkeys([organisation, *round_.organisations]):
+        audit.record("priority_round.helper_requested", actor=actor, organisation=side,
+                     target=request_, summary=summary, round_id=round_.id,
+                     helper_organisation_id=organisation.id)
+    return request_
+
+
+def help_requests(round_: PriorityRound) -> Sequence[RoundInvitation]:
+    """A round's requests to help with paper ballots, waiting first (for its organisers)."""
+    return db.session.scalars(
+        select(RoundInvitation).options(selectinload(RoundInvitation.organisation))
+        .where(RoundInvitation.round_id == round_.id,
+               RoundInvitation.role == InvitationRole.PAPER_HELPER)
+        .order_by(RoundInvitation.status != InvitationStatus.PENDING,
+                  RoundInvitation.invited_at)).all()
+
+
+def decide_help(actor: Any, request_: RoundInvitation, *, accept: bool) -> RoundInvitation:
+    """An organiser of the round accepts a partner's offer to help with paper ballots (its
+    staff may then enter them, and it is named as a helper on the round) or declines it.
+    Audited for the partner and for the organiser's organisation."""
+    round_ = request_.round
+    require_organiser(actor, round_)
+    if request_.status != InvitationStatus.PENDING:
+        raise ValidationError(_("This request has already been answered."))
+    request_.status = InvitationStatus.ACCEPTED if accept else InvitationStatus.DECLINED
+    request_.decided_by_id = actor.id
+    request_.decided_at = utcnow()
+    db.session.flush()
+    action = "accepted" if accept else "declined"
+    organisation = request_.organisation
+    summary = _help_summary(round_, organisation,
+                            f"{action} as a helper with its paper ballots")
+    for side in dict.fromkeys([organisation, _first_org_of(actor, round_)]):
+        audit.record(f"priority_round.helper_{action}", actor=actor, organisation=side,
+                     target=request_, summary=summary, round_id=round_.id,
+                     helper_organisation_id=organisation.id)
+    return request_
 
 
 def update_round(actor: Any, round_: PriorityRound, data: dict[str, Any]) -> PriorityRound:
@@ -923,14 +1101,15 @@ def _clean_paper(round_: PriorityRound, data: dict[str, Any]) -> dict[str, Any]:
 def enter_paper_ballot(actor: Any, round_: PriorityRound,
                        data: dict[str, Any]) -> PaperBallot:
     """Type in a paper ballot. The first entry waits; a second entry by someone else is
-    compared with it: if they agree the ballot is counted, if not it is flagged."""
-    require_organiser(actor, round_)
+    compared with it: if they agree the ballot is counted, if not it is flagged.
+    Organisers and staff of accepted helper organisations may enter them."""
+    require_paper_entry(actor, round_)
     check_voting_open(round_)
     cleaned = _clean_paper(round_, data)
     paper = db.session.scalar(select(PaperBallot).where(
         PaperBallot.round_id == round_.id, PaperBallot.reference == cleaned["reference"])
         .with_for_update())
-    organisation = _first_org_of(actor, round_)
+    organisation = _paper_org_of(actor, round_)
     code_hash = hash_code(cleaned["code"]) if cleaned["code"] else None
     if paper is None:
         paper = PaperBallot(round_id=round_.id, reference=cleaned["reference"],
@@ -982,7 +1161,7 @@ def enter_paper_ballot(actor: Any, round_: PriorityRound,
 def clear_second_entry(actor: Any, paper: PaperBallot) -> PaperBallot:
     """After checking the paper, clear a mismatched second entry so it can be typed again."""
     round_ = db.session.get(PriorityRound, paper.round_id)
-    require_organiser(actor, round_)
+    require_paper_entry(actor, round_)
     if paper.status != PaperStatus.MISMATCH:
         raise ValidationError(_("Only a paper ballot whose entries differ can be re-entered."))
     paper.second_choices = None
@@ -991,7 +1170,7 @@ def clear_second_entry(actor: Any, paper: PaperBallot) -> PaperBallot:
     paper.status = PaperStatus.AWAITING_CHECK
     db.session.flush()
     audit.record("priority_paper.second_entry_cleared", actor=actor,
-                 organisation=_first_org_of(actor, round_), target=paper,
+                 organisation=_paper_org_of(actor, round_), target=paper,
                  summary=f"{round_.title}: second entry of {paper.reference} cleared")
     return paper
 
@@ -999,11 +1178,11 @@ def clear_second_entry(actor: Any, paper: PaperBallot) -> PaperBallot:
 def discard_paper_ballot(actor: Any, paper: PaperBallot) -> None:
     """Discard a paper ballot that was entered wrongly and has not been counted."""
     round_ = db.session.get(PriorityRound, paper.round_id)
-    require_organiser(actor, round_)
+    require_paper_entry(actor, round_)
     if paper.status == PaperStatus.MATCHED:
         raise ValidationError(_("This paper ballot has been counted and cannot be removed."))
     audit.record("priority_paper.discarded", actor=actor,
-                 organisation=_first_org_of(actor, round_), target=paper,
+                 organisation=_paper_org_of(actor, round_), target=paper,
                  summary=f"{round_.title}: entries for {paper.reference} discarded")
     db.session.delete(paper)
     db.session.flush()

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from feedback.accounts.permissions import can_edit_org
+from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.core.caching import cached_page
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
 from feedback.core.ids import parse_id
@@ -33,6 +33,7 @@ from feedback.priorities import results as tallies
 from feedback.priorities.models import (
     GROUP_LABELS,
     PHASE_LABELS,
+    InvitationRole,
     PaperBallot,
     Phase,
     Priority,
@@ -138,7 +139,43 @@ def round_page(slug: str):
         shortlist=services.current_shortlist(round_),
         versions=services.shortlist_versions(round_),
         can_organise=services.can_organise(current_user, round_),
-        phases=list(PHASE_LABELS.items()))
+        can_enter_papers=services.can_enter_papers(current_user, round_),
+        helpers=services.helper_organisations(round_),
+        help_form=_help_form(round_), phases=list(PHASE_LABELS.items()))
+
+
+def _help_form(round_: PriorityRound) -> Any:
+    """The "offer to help with paper ballots" form, if the person is staff of an
+    organisation that could offer (else None)."""
+    offering = services.help_organisations(current_user, round_)
+    if not offering:
+        return None
+    form = forms.HelpForm()
+    form.organisation.choices = forms.choice_list((o.id, o.name) for o in offering)
+    return form
+
+
+@bp.post("/rounds/<slug>/help")
+@login_required
+def ask_to_help(slug: str):
+    """Staff of an organisation not running the round offer to help with paper ballots."""
+    round_ = _visible_round(slug)
+    offering = services.help_organisations(current_user, round_)
+    if not offering:
+        raise PermissionDenied(_("Only staff of an organisation that does not run this "
+                                 "round can offer to help with it, while it is open."))
+    form = forms.HelpForm()
+    if not form.validate_on_submit():
+        abort(400)
+    chosen = parse_id(form.organisation.data)
+    organisation = next((o for o in offering if o.id == chosen), None) if chosen \
+        else offering[0]
+    if organisation is None:
+        raise PermissionDenied(_("You cannot offer help for that organisation."))
+    return act_and_redirect(
+        lambda: services.ask_to_help(current_user, round_, organisation, form.note.data),
+        _("Thank you. The round's organisers will accept or decline your offer."),
+        url_for("priorities.round_page", slug=round_.slug) + "#section-help")
 
 
 @bp.get("/rounds/<slug>/shortlist/<int:number>")
@@ -402,6 +439,13 @@ def answer_invitation(invitation_id: int, decision: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     accept = decision == "accept"
+    if invitation.role == InvitationRole.PAPER_HELPER:  # answered by the round's organisers
+        back = url_for("priorities.manage", slug=invitation.round.slug) + "#section-helpers"
+        return act_and_redirect(
+            lambda: services.decide_help(current_user, invitation, accept=accept),
+            _("%(organisation)s can now enter paper ballots for this round.",
+              organisation=invitation.organisation.name) if accept
+            else _("Offer declined."), back)
     return act_and_redirect(
         lambda: services.decide_invitation(current_user, invitation, accept=accept),
         _("You now run this round with its other organisers.") if accept
@@ -451,7 +495,8 @@ def manage(slug: str):
         priorities=priorities, shortlist=shortlist, code_form=forms.CodeBatchForm(),
         batches=services.code_batches(round_), papers=services.paper_ballots(round_),
         confirm_form=ConfirmForm(), on_behalf_form=forms.OnBehalfForm(),
-        invitations=services.round_invitations(round_))
+        invitations=services.round_invitations(round_),
+        help_requests=services.help_requests(round_))
 
 
 def _back_to_manage(round_: PriorityRound, anchor: str = ""):
@@ -582,7 +627,8 @@ def create_codes(slug: str):
 @bp.route("/rounds/<slug>/paper", methods=["GET", "POST"])
 @login_required
 def paper(slug: str):
-    round_ = _organiser_round(slug)
+    round_ = services.get_round(slug)
+    services.require_paper_entry(current_user, round_)
     form = _ballot_form(round_, forms.PaperBallotForm)
 
     def enter():
@@ -592,6 +638,7 @@ def paper(slug: str):
 
     entered, response = save_form(form, enter, "priorities/paper.html", round=round_,
                                   papers=services.paper_ballots(round_),
+                                  can_organise=services.can_organise(current_user, round_),
                                   confirm_form=ConfirmForm())
     if response:
         return response
@@ -606,7 +653,7 @@ def paper(slug: str):
 def paper_action(paper_id: int, action: str):
     item = db.session.get(PaperBallot, paper_id) or abort(404)
     round_ = db.session.get(PriorityRound, item.round_id)
-    services.require_organiser(current_user, round_)
+    services.require_paper_entry(current_user, round_)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

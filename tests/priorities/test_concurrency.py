@@ -140,3 +140,34 @@ def test_members_voting_online_and_with_a_code_at_once_keep_one_ballot_each(
                                   for i in people_ids)  # one each: none lost, none extra
     assert sorted(db.session.scalars(select(BallotCode.user_id).where(
         BallotCode.round_id == round_id))) == sorted(people_ids)
+
+
+def test_colleagues_offering_help_at_once_make_one_offer(app, voting_round, make_org,
+                                                         make_user):
+    """Issue 15 item 3: eight staff of one partner offer to help at the same moment. Each
+    gets the thank-you page; the partner has one offer, audited once per side."""
+    from feedback.audit.models import AuditEvent
+    from feedback.priorities.models import RoundInvitation
+
+    apna = make_org(kind="vcse", name="Apna Community Centre")
+    staff = [make_user(org=apna, org_role="editor") for _ in range(8)]
+    db.session.commit()
+    slug, apna_id = voting_round.slug, apna.id
+    staff = [SignedIn(u.get_id()) for u in staff]
+    db.session.remove()
+    start = threading.Barrier(len(staff))
+
+    def offer(user):
+        client = app.test_client()
+        login(client, user)
+        start.wait(timeout=60)
+        return client.post(f"/priorities/rounds/{slug}/help", data={"note": "Tuesdays"})
+
+    with ThreadPoolExecutor(max_workers=len(staff)) as pool:
+        statuses = [r.status_code for r in pool.map(offer, staff, timeout=120)]
+    assert statuses == [303] * len(staff)
+    assert db.session.scalar(select(func.count()).select_from(RoundInvitation).where(
+        RoundInvitation.organisation_id == apna_id)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "priority_round.helper_requested",
+        AuditEvent.organisation_id == apna_id)) == 1

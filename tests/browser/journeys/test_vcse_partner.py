@@ -49,12 +49,45 @@ def live_app_config(libretranslate) -> dict:
             "LIBRETRANSLATE_API_KEY": "libre-key", "DELIVERY_BATCH_SIZE": 2}
 
 
+def _riverside_and_apna():
+    """The trust with its organiser, and Apna with its staff member (an admin) and a
+    volunteer (an editor)."""
+    from feedback.accounts import services as accounts
+    from feedback.organisations import services as organisations
+
+    trust = organisations.create_organisation(None, {"kind": "nhs",
+                                                     "name": "Riverside Hospitals"})
+    org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
+    trust_editor = accounts.create_user("editor@riverside.example.org")
+    staff = accounts.create_user(STAFF, display_name="Apna Staff")
+    volunteer = accounts.create_user("volunteer@apna.example.org",
+                                     display_name="Apna Volunteer")
+    accounts.add_member(None, trust, trust_editor, "editor")
+    accounts.add_member(None, org, staff, "admin")
+    accounts.add_member(None, org, volunteer, "editor")
+    return trust, org, trust_editor, staff, volunteer
+
+
+def _voting_round(organiser, organisations):
+    """The sickle cell round, started by ``organiser``, with a shortlist, open to vote."""
+    from feedback.priorities import services as priorities
+
+    round_ = priorities.create_round(organiser, organisations, {
+        "title": "Sickle cell research priorities",
+        "scope": "What should research about sickle cell look at first?",
+        "groups": ["patients", "carers", "community"], "max_choices": 1})
+    shortlisted = [priorities.create_priority(organiser, round_, {"title": title})
+                   for title in (PAIN, TRANSITION)]
+    priorities.publish_shortlist(organiser, round_, [p.id for p in shortlisted])
+    priorities.set_phase(organiser, round_, "voting")
+    return round_, shortlisted
+
+
 @pytest.fixture
 def partner(live_server, libretranslate) -> dict:
     """A trust that published an update and runs a round with the partner; the partner's
     staff member (an admin, and their Urdu translator) and a volunteer; then the
     translation job drafts Urdu through the loopback LibreTranslate."""
-    from feedback.accounts import services as accounts
     from feedback.organisations import services as organisations
     from feedback.priorities import services as priorities
     from feedback.translation import services as translation
@@ -63,16 +96,7 @@ def partner(live_server, libretranslate) -> dict:
     from tests.updates.conftest import update_data
 
     with live_server.app.app_context():
-        trust = organisations.create_organisation(None, {"kind": "nhs",
-                                                         "name": "Riverside Hospitals"})
-        org = organisations.create_organisation(None, {"kind": "vcse", "name": PARTNER})
-        trust_editor = accounts.create_user("editor@riverside.example.org")
-        staff = accounts.create_user(STAFF, display_name="Apna Staff")
-        volunteer = accounts.create_user("volunteer@apna.example.org",
-                                         display_name="Apna Volunteer")
-        accounts.add_member(None, trust, trust_editor, "editor")
-        accounts.add_member(None, org, staff, "admin")
-        accounts.add_member(None, org, volunteer, "editor")
+        trust, org, trust_editor, staff, volunteer = _riverside_and_apna()
         db.session.flush()
         translation.grant_translator(staff, org, staff, ["ur"])
 
@@ -81,16 +105,9 @@ def partner(live_server, libretranslate) -> dict:
             dataset, title=TITLE, summary=SUMMARY))
         updates.publish_update(None, update)
 
-        round_ = priorities.create_round(trust_editor, [trust, org], {
-            "title": "Sickle cell research priorities",
-            "scope": "What should research about sickle cell look at first?",
-            "groups": ["patients", "carers", "community"], "max_choices": 1})
+        round_, shortlisted = _voting_round(trust_editor, [trust, org])
         for invitation in priorities.round_invitations(round_):  # Apna agrees to run it
             priorities.decide_invitation(staff, invitation, accept=True)
-        shortlisted = [priorities.create_priority(trust_editor, round_, {"title": title})
-                       for title in (PAIN, TRANSITION)]
-        priorities.publish_shortlist(trust_editor, round_, [p.id for p in shortlisted])
-        priorities.set_phase(trust_editor, round_, "voting")
         # The volunteer typed in paper ballot P-0001 first.
         priorities.enter_paper_ballot(volunteer, round_, {
             "reference": "P-0001", "location": "Apna community centre",
@@ -274,6 +291,15 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     page.emulate_media(media="screen")
 
 
+def _enter_paper(page, reference: str, where: str, when: str, choice: str) -> None:
+    """Type one paper ballot into the paper ballot page's form and save it."""
+    page.get_by_label("Reference number printed on the paper").fill(reference)
+    page.get_by_label("Where it was filled in").fill(where)
+    page.get_by_label("Date it was filled in").fill(when)
+    page.get_by_label(choice).check()
+    page.get_by_role("button", name="Save this entry").click()
+
+
 def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, partner):
     """A paper ballot a volunteer typed in first: the partner's entry differs, so it is
     flagged and not counted."""
@@ -290,11 +316,7 @@ def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, 
     page.get_by_role("link", name="Enter or check paper ballots").click()
     check_page(page)
     check_keyboard(page, form_with(page, "Save this entry"))
-    page.get_by_label("Reference number printed on the paper").fill("P-0001")
-    page.get_by_label("Where it was filled in").fill("Apna community centre")
-    page.get_by_label("Date it was filled in").fill("2026-03-01")
-    page.get_by_label(TRANSITION).check()
-    page.get_by_role("button", name="Save this entry").click()
+    _enter_paper(page, "P-0001", "Apna community centre", "2026-03-01", TRANSITION)
     expect(page.get_by_text("Paper ballot P-0001: The two entries differ.")).to_be_visible()
     flagged = page.get_by_test_id("paper-ballots").locator("tbody tr")
     expect(flagged).to_have_count(1)
@@ -409,3 +431,125 @@ def test_a_vcse_partner_runs_a_second_audience(live_server, page, tmp_path):
     # 09:00 on the clock in the UK: 08:00 UTC in British Summer Time, 09:00 UTC in winter.
     assert summer == datetime(2026, 6, 29, 8, tzinfo=UTC)
     assert winter == datetime(2026, 11, 30, 9, tzinfo=UTC)
+@pytest.fixture
+def round_to_help(live_server) -> dict:
+    """A round the trust runs alone, open for voting; Apna does not run it. Apna's
+    volunteer and a trust organiser are the other people in the journey."""
+    with live_server.app.app_context():
+        trust, _org, trust_editor, _staff, volunteer = _riverside_and_apna()
+        round_, shortlisted = _voting_round(trust_editor, [trust])
+        db.session.commit()
+        data = {"round_id": round_.id, "slug": round_.slug, "pain": shortlisted[0].id,
+                "volunteer_id": volunteer.id}
+        db.session.remove()
+    return data
+
+
+def _sign_in_by_link(page, live_server, email: str) -> None:
+    """The emailed-link sign-in, without the page checks ``sign_in`` already runs for
+    every journey (so that switching person stays quick)."""
+    import re
+
+    from tests.conftest import Outbox
+
+    page.context.clear_cookies()
+    outbox = outbox_of(live_server)
+    before = len(mail_to(outbox, email))
+    page.goto(live_server("/sign-in"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    messages = mail_to(outbox, email)
+    assert len(messages) == before + 1, "no sign-in email arrived"
+    page.goto(re.search(r"https?://\S+/sign-in/\S+", Outbox.text(messages[-1])).group(0))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/account")
+
+
+def _fits(page, width: int = 320) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, \
+        f"{page.url} is wider than {width} px"
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_a_partner_asks_to_help_with_a_round_and_enters_paper_ballots(live_server, page,
+                                                                      round_to_help):
+    """Apna does not run the round, so it offers to help; the trust's organiser accepts;
+    Apna's staff then type in a paper ballot their volunteer entered first, and it is
+    counted once both entries agree. Every step is in both organisations' audit logs."""
+    from feedback.audit.models import AuditEvent
+    from feedback.priorities import services as priorities
+    from feedback.priorities.models import Ballot, PriorityRound
+
+    page.set_default_timeout(10_000)
+    round_url = live_server(f"/priorities/rounds/{round_to_help['slug']}")
+    _sign_in_by_link(page, live_server, STAFF)
+    assert page.goto(f"{round_url}/paper").status == 403  # Apna's 403 in the issue
+
+    # Apna offers to help, from the round page.
+    page.goto(round_url)
+    page.get_by_text("Offer to help with paper ballots").click()
+    _fits(page)
+    check_page(page)
+    page.get_by_text("Offer to help with paper ballots").click()
+    check_keyboard(page, form_with(page, "Offer to help"))
+    page.get_by_label("How you could help (optional)").fill(
+        "We run a coffee morning every Tuesday and can collect ballots there.")
+    page.get_by_role("button", name="Offer to help", exact=True).click()
+    expect(page.get_by_text("The round's organisers will accept or decline your offer.")
+           ).to_be_visible()
+    expect(page.get_by_test_id("offer-help")).to_have_count(0)
+
+    # The trust's organiser accepts it on the manage page.
+    _sign_in_by_link(page, live_server, "editor@riverside.example.org")
+    page.goto(f"{round_url}/manage")
+    offers = page.get_by_test_id("help-requests")
+    expect(offers).to_contain_text(PARTNER)
+    expect(offers).to_contain_text("coffee morning every Tuesday")
+    _fits(page)
+    check_page(page)
+    offers.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text(f"{PARTNER} can now enter paper ballots for this round.")
+           ).to_be_visible()
+    expect(offers).to_contain_text("accepted")
+
+    # Apna's volunteer typed in P-0002 first (set up here); Apna's staff check it.
+    def volunteer_enters():
+        from feedback.accounts.models import User
+
+        round_ = db.session.get(PriorityRound, round_to_help["round_id"])
+        priorities.enter_paper_ballot(db.session.get(User, round_to_help["volunteer_id"]),
+                                      round_, {"reference": "P-0002",
+                                               "location": "Apna coffee morning",
+                                               "filled_in_on": "2026-03-03",
+                                               "choices": [round_to_help["pain"]]})
+        db.session.commit()
+
+    _run(live_server.app, volunteer_enters)
+    _sign_in_by_link(page, live_server, STAFF)
+    page.goto(round_url)
+    expect(page.get_by_test_id("round-helpers")).to_have_text(
+        f"Paper ballots collected with help from {PARTNER}")
+    expect(page.get_by_role("link", name="Manage this round")).to_have_count(0)
+    page.get_by_test_id("enter-papers").click()
+    _fits(page)
+    check_page(page)
+    _enter_paper(page, "P-0002", "Apna coffee morning", "2026-03-03", PAIN)
+    expect(page.get_by_text("Paper ballot P-0002: Checked and counted.")).to_be_visible()
+    assert page.goto(f"{round_url}/manage").status == 403  # paper ballots only
+
+    def counted_and_audited():
+        ballots = db.session.scalar(select(func.count(Ballot.id)).where(
+            Ballot.round_id == round_to_help["round_id"]))
+        actions = set(db.session.execute(select(AuditEvent.action,
+                                                AuditEvent.organisation_id)).all())
+        return ballots, actions
+
+    ballots, actions = _run(live_server.app, counted_and_audited)
+    assert ballots == 1
+    by_action: dict[str, int] = {}
+    for action, _org in actions:
+        by_action[action] = by_action.get(action, 0) + 1
+    assert by_action["priority_round.helper_requested"] == 2  # Apna and the trust
+    assert by_action["priority_round.helper_accepted"] == 2
