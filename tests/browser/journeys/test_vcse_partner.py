@@ -85,9 +85,10 @@ def _voting_round(organiser, organisations):
 
 @pytest.fixture
 def partner(live_server, libretranslate) -> dict:
-    """A trust that published an update and runs a round with the partner; the partner's
-    staff member (an admin, and their Urdu translator) and a volunteer; then the
+    """A trust that published an update and runs a round with the partner, with its Urdu
+    translator; the partner's staff member (an admin) and a volunteer; then the
     translation job drafts Urdu through the loopback LibreTranslate."""
+    from feedback.accounts import services as accounts
     from feedback.organisations import services as organisations
     from feedback.priorities import services as priorities
     from feedback.translation import services as translation
@@ -98,7 +99,11 @@ def partner(live_server, libretranslate) -> dict:
     with live_server.app.app_context():
         trust, org, trust_editor, staff, volunteer = _riverside_and_apna()
         db.session.flush()
-        translation.grant_translator(staff, org, staff, ["ur"])
+        # Translators check their own organisation's content: the trust's editor is its
+        # Urdu translator, and checks the update the newsletter carries.
+        trust_admin = accounts.create_user("admin@riverside.example.org")
+        accounts.add_member(None, trust, trust_admin, "admin")
+        translation.grant_translator(trust_admin, trust, trust_editor, ["ur"])
 
         dataset = organisations.create_dataset(None, trust, {"name": "Sickle cell data"})
         update = updates.create_update(None, trust, update_data(
@@ -176,7 +181,9 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     expect(rows.locator("td").nth(1)).to_contain_text("email")
     assert_accessible(page)
 
-    # The Urdu machine translation, drafted by LibreTranslate: edit one, approve another.
+    # The Urdu machine translation, drafted by LibreTranslate: the trust's translator edits
+    # one and approves another (translators check their own organisation's content).
+    _sign_in_by_link(page, live_server, "editor@riverside.example.org")
     page.get_by_role("link", name="Languages", exact=True).click()
     check_page(page)
     page.get_by_role("link", name="Review translations").click()
@@ -207,6 +214,7 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     check_page(page)
 
     # Preview the next edition in both languages and send a test.
+    _sign_in_by_link(page, live_server, STAFF)
     page.goto(newsletter_url)
     page.get_by_role("button", name="Prepare the next edition").click()
     expect(page.locator("iframe.app-preview-frame")).to_have_count(2)
@@ -282,7 +290,8 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     expect(leaflet.get_by_test_id("leaflet-title")).to_have_text(URDU_TITLE)
     expect(leaflet).to_contain_text(f"[ur] {SUMMARY}")
     # Content nobody translates (dataset names) is marked as English in the Urdu leaflet.
-    expect(leaflet.locator("dd", has_text="Sickle cell data")).to_have_attribute("lang", "en")
+    expect(leaflet.locator("dd [lang]", has_text="Sickle cell data")).to_have_attribute(
+        "lang", "en")
     for code in ("qr-page", "qr-subscribe"):
         image = page.get_by_test_id(code).locator("img")
         expect(image).to_be_visible()
