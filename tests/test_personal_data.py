@@ -143,7 +143,7 @@ def test_the_retention_job_deletes_and_erases_on_time(app, make_user, make_org):
                          status=SubscriberStatus.CONFIRMED, confirmed_at=now)
     db.session.add_all([gone, recent, staying])
     db.session.flush()
-    subscriptions._record(gone, subscriptions.ConsentAction.UNSUBSCRIBED, "/x")
+    subscriptions.record_consent(gone, subscriptions.ConsentAction.UNSUBSCRIBED, "/x")
     old_token = db.session.scalar(select(SignInToken.id).where(
         SignInToken.email == "old@example.org"))
     _age(SignInToken, old_token, created_at=now - timedelta(days=1, minutes=1))

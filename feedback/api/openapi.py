@@ -3,11 +3,13 @@ so the document and the implementation cannot drift apart."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask import current_app
 
 from feedback.core.urls import base_url
+from feedback.core.validation import JOINERS, SINGLE_LINE_REFUSED
 from feedback.organisations.models import OrganisationKind
 from feedback.updates.models import (
     BODY_MAX,
@@ -52,7 +54,24 @@ def _data(name: str) -> dict[str, Any]:
 # Text rules the services apply (feedback.core.validation.clean_text): no control
 # characters; one line unless multiline; required text must not be only spaces. (Bodies
 # whose JSON escapes spell lone surrogates are refused before these checks.)
-_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+def _refused_in_one_line() -> str:
+    """A regex character class body of every character ``clean_text`` refuses in one-line
+    text (controls, invisible format characters, line and paragraph separators), worked
+    out from the Unicode database so the document and the services agree."""
+    refused = [code for code in range(0x110000)
+               if not 0xD800 <= code <= 0xDFFF and chr(code) not in JOINERS
+               and unicodedata.category(chr(code)) in SINGLE_LINE_REFUSED]
+    ranges, start = [], refused[0]
+    for previous, code in zip(refused, [*refused[1:], None], strict=True):
+        if code != previous + 1:
+            ranges.append((start, previous))
+            start = code
+    def escape(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges)
+
+
+_CONTROL = _refused_in_one_line()
 _CONTROL_MULTILINE = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
 ONE_LINE = f"^[^{_CONTROL}]*$"
 MULTILINE = f"^[^{_CONTROL_MULTILINE}]*$"
