@@ -1,6 +1,6 @@
 """round invitations: a co-organiser is invited and runs a round only once its admin accepts
 
-Revision ID: 0009_h2
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 09:44:35.740941
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import feedback.core.models
 
-revision = '0009_h2'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None

@@ -1,16 +1,16 @@
 """personal data: the suppression list keeps only a keyed hash of each address; erased
 subscribers keep their row (email null) and their consent ledger gets a pseudonymous hash
 
-Revision ID: 0009_h3
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03 10:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_h3'
-down_revision = '0011_h2'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

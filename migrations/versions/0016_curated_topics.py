@@ -1,15 +1,15 @@
 """topics are a curated list: a topic an editor types waits for a moderator
 
-Revision ID: 0010_lead
-Revises: 0009_lead
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-03 10:20:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_lead'
-down_revision = '0009_lead'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """scheduler runs for metrics
 
-Revision ID: 0009_h8
-Revises: 0008
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-03 10:18:47.428727
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import feedback.core.models
 
-revision = '0009_h8'
-down_revision = '0009_h6'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

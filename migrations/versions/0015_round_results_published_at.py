@@ -1,7 +1,7 @@
 """rounds remember when their results were published (the start of "days to respond")
 
-Revision ID: 0009_lead
-Revises: 0008
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import feedback.core.models
 
-revision = '0009_lead'
-down_revision = '0009_h8'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

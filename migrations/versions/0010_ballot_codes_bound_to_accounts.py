@@ -1,15 +1,15 @@
 """ballot codes bound to the account that first used them: one person, one ballot
 
-Revision ID: 0010_h2
-Revises: 0009_h2
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 09:58:33.254214
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_h2'
-down_revision = '0009_h2'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

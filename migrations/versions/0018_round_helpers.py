@@ -1,16 +1,16 @@
 """round helpers: a partner asks to help collect a round's paper ballots, an organiser answers
 
-Revision ID: 0012_h10
-Revises: 0010_lead, 0011_h2
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03 11:05:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0012_h10'
+revision = '0018'
 # The integration branch had two heads (0010_lead and 0011_h2); this joins them.
-down_revision = '0009_h7'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """contact imports saved by a job in chunks, and their confirmation emails queued in the outbox
 
-Revision ID: 0011_h2
-Revises: 0010_lead
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 10:13:24.539418
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import feedback.core.models
 
-revision = '0011_h2'
-down_revision = '0010_h2'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """speed: a closed round's stored results
 
-Revision ID: 0009_h7
-Revises: 0008
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-03 09:50:00
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import feedback.core.models
 
-revision = '0009_h7'
-down_revision = '0010_lead'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """translation segment owners (whose content a segment is), and platform translator
 grants (no organisation)
 
-Revision ID: 0009_h6
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-03 10:00:00
 
 Segments saved before this revision have no owner until
@@ -13,8 +13,8 @@ platform admins) may review them.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009_h6'
-down_revision = '0009_h3'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
