@@ -54,10 +54,18 @@ def test_import_preview_test_send_and_send(live_server, page, tmp_path):
     page.get_by_label("Everyone in this file has already agreed").check()
     page.locator("#import-basis").fill("Paper forms at our June health day")
     page.get_by_role("button", name="Import").click()
+    # The import job saves the contacts; the progress page then shows the report.
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    with app.app_context():
+        from feedback.subscriptions.tasks import run_contact_imports
+
+        assert run_contact_imports() == 1
+        db.session.remove()
     report = page.get_by_test_id("import-report")
     expect(report).to_contain_text("1 contacts added")
     expect(report.get_by_role("cell").first).to_contain_text("3")  # line 3 is reported
 
+    page.goto(live_server(f"/partners/{slug}/newsletter"))
     page.get_by_role("button", name="Prepare the next edition").click()
     expect(page.get_by_text("Missing translations")).to_be_visible()
     expect(page.locator("iframe.app-preview-frame")).to_have_count(2)
