@@ -479,8 +479,9 @@ def _fits(page, width: int = 320) -> None:
     page.wait_for_load_state("load")  # the style sheets, before anything is measured
     page.set_viewport_size({"width": width, "height": 800})
     wide = page.evaluate("""(w) => [...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > w + 1)
-        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""", width)
+        .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 5)
+        .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
+        """, width)
     assert page.evaluate("document.documentElement.scrollWidth") <= width, \
         f"{page.url} is wider than {width} px: {wide}"
     page.set_viewport_size({"width": 1280, "height": 800})
