@@ -24,6 +24,33 @@ from feedback.extensions import db
 POSTGRES_SERVER_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL", "").strip()
 
 
+def _compile_each_url_builder_once() -> None:
+    """Each test builds its own app, and Werkzeug compiles two small Python functions per
+    URL rule for every app: about 95 of the 100 ms an app takes to build, which is minutes
+    of a CI run. The functions depend only on the rule's text, its parts and its defaults,
+    never on the app (converters are looked up on the rule when a URL is built), so the run
+    compiles each once and every app's rules share them."""
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple, object] = {}
+
+    def shared_builder(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(name in self._converters for name in defaults):
+            # A default for a part of the rule is converted when compiling: not shared.
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(sorted(defaults)), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared_builder
+
+
+_compile_each_url_builder_once()
+
+
 def pytest_report_header(config) -> str:
     return f"database: {'postgresql' if POSTGRES_SERVER_URL else 'sqlite'}"
 
@@ -90,10 +117,16 @@ def migrated_database(database_server, tmp_path_factory) -> dict:
 
 
 def _truncate_all(app: Flask) -> None:
+    """Empty every table and restart every sequence, ready for the next test.
+
+    DELETE, children first, rather than TRUNCATE: the tables hold a handful of rows, and
+    TRUNCATE of some fifty tables makes new files for each (about 25 times slower here)."""
     with app.app_context():
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as connection:
-            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+            connection.execute(sa.text(
+                "SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
         db.engine.dispose()
 
 
