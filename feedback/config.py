@@ -116,6 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
             "`((body))`."),
     Setting("NOTIFY_SMS_TEMPLATE_ID", "", "Notify text message template with `((body))`."),
     Setting("NOTIFY_CALLBACK_TOKEN", "", "Bearer token Notify sends with delivery receipts."),
+    Setting("NOTIFY_INBOUND_TOKEN", "", "Bearer token Notify sends with received text "
+            "messages (`/subscriptions/notify/inbound`: a reply of STOP unsubscribes that number). "
+            "Empty: the callback is off."),
     Setting("RUN_SCHEDULER", True, "Run the scheduler inside `feedback run` (development "
             "only; production runs `feedback scheduler`).", bool),
     Setting("SCHEDULER_LOCK_FILE", "", "SQLite only: the lock file that keeps one scheduler. "

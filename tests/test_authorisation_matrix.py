@@ -41,6 +41,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/subscribe/confirm/<token>": (EVERYONE, "/subscribe/confirm/not-a-token"),
     "/subscriptions/manage/<token>": (EVERYONE, "/subscriptions/manage/not-a-token"),
     "/subscriptions/unsubscribe/<token>": (EVERYONE, "/subscriptions/unsubscribe/not-a-token"),
+    "/s/<code>": (EVERYONE, "/s/aaaaaaaaaa"),  # a text message's short link
     "/following/stop/<token>": (EVERYONE, "/following/stop/not-a-token"),
     "/invitations/<token>": (NOBODY, "/invitations/not-a-token"),
     "/priorities/rounds/<slug>/vote/code": (EVERYONE, "/priorities/rounds/{round}/vote/code"),
@@ -156,6 +157,8 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/api/v1/updates/<int:update_id>/withdraw": (OWNER, "/api/v1/updates/{update}/withdraw"),
     # GOV.UK Notify's delivery receipts carry a shared secret, never a person's session.
     "/delivery/notify/receipts": (NOBODY, "/delivery/notify/receipts"),
+    # and its received text messages (STOP) too.
+    "/subscriptions/notify/inbound": (NOBODY, "/subscriptions/notify/inbound"),
 }
 
 WRITING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

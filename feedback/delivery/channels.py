@@ -1,4 +1,4 @@
-"""Ways out: SMTP, GOV.UK Notify (REST) and, in development, the outbox folder.
+"""Ways out: SMTP, GOV.UK Notify (its official client) and, in development, the outbox folder.
 
 A channel's ``send`` returns the provider's id once the provider has ACCEPTED the
 message, or raises ``TemporaryFailure`` (retry later, with ``retry_after`` when the
@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,9 +18,11 @@ from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import jwt
 import requests
 from flask import current_app
+from notifications_python_client.errors import APIError
+from notifications_python_client.errors import HTTPError as NotifyHTTPError
+from notifications_python_client.notifications import NotificationsAPIClient
 
 from feedback.core import mail
 
@@ -169,78 +170,66 @@ class SmtpChannel:
         self._smtp = None
 
 
-def notify_credentials(api_key: str) -> tuple[str, str]:
-    """(service id, secret) from a Notify API key: ``name-<service uuid>-<secret uuid>``."""
-    if len(api_key) < 74:
-        raise ValueError("not a GOV.UK Notify API key")
-    return api_key[-73:-37], api_key[-36:]
-
-
-def notify_token(api_key: str, now: float | None = None) -> str:
-    """The JWT Notify expects: HS256, ``iss`` = service id, ``iat`` = now."""
-    service_id, secret = notify_credentials(api_key)
-    return jwt.encode({"iss": service_id, "iat": int(now or time.time())}, secret,
-                      algorithm="HS256", headers={"typ": "JWT", "alg": "HS256"})
-
-
 class NotifyChannel:
-    """GOV.UK Notify's REST API: one call per message. 429 means back off, not fail."""
+    """GOV.UK Notify through its official client (``notifications-python-client``), one
+    call per message. 429 means back off, not fail; the daily cap waits for midnight."""
 
     name = "notify"
 
     def __init__(self) -> None:
         config = current_app.config
-        self.api_key = config["NOTIFY_API_KEY"]
-        self.base_url = config["NOTIFY_BASE_URL"].rstrip("/")
+        self.client = NotificationsAPIClient(config["NOTIFY_API_KEY"],
+                                             base_url=config["NOTIFY_BASE_URL"].rstrip("/"),
+                                             timeout=30)
         self.email_template = config["NOTIFY_EMAIL_TEMPLATE_ID"]
         self.sms_template = config["NOTIFY_SMS_TEMPLATE_ID"]
-        self.session = requests.Session()
 
     def send(self, outgoing: Outgoing) -> str | None:
-        if outgoing.sms:
-            path, body = "/v2/notifications/sms", {
-                "phone_number": outgoing.phone, "template_id": self.sms_template,
-                "personalisation": {"body": outgoing.text},
-                "reference": outgoing.receipt_reference}
-        else:
-            path, body = "/v2/notifications/email", {
-                "email_address": outgoing.to, "template_id": self.email_template,
-                "personalisation": {"subject": mail.safe_header_text(outgoing.subject),
-                                    "body": outgoing.text},
-                "reference": outgoing.receipt_reference}
-            if outgoing.unsubscribe_url:
-                body["one_click_unsubscribe_url"] = outgoing.unsubscribe_url
         try:
-            response = self.session.post(
-                self.base_url + path, json=body, timeout=30,
-                headers={"Authorization": f"Bearer {notify_token(self.api_key)}",
-                         "User-Agent": "feedback-loop"})
-        except requests.RequestException as error:
-            raise TemporaryFailure(f"Notify unreachable: {type(error).__name__}") from None
-        if response.status_code in (200, 201):
-            return str(response.json().get("id", ""))[:64] or None
-        if response.status_code == 429:
-            if _error_names(response) & {"TooManyRequestsError"}:
-                # The daily cap (250,000 emails, 250,000 texts), not the per-minute rate:
-                # nothing more will go today, so wait until Notify's day starts again.
-                wait = seconds_until_uk_midnight()
-                log.warning("GOV.UK Notify daily limit reached; sending resumes in %d s",
-                            wait)
-                raise BackOff("Notify daily limit reached (429)", retry_after=wait)
-            retry_after = response.headers.get("Retry-After")
-            raise BackOff("Notify rate limit (429)",
-                          retry_after=float(retry_after) if retry_after and
-                          retry_after.isdigit() else 60.0)
-        if response.status_code >= 500:
-            raise TemporaryFailure(f"Notify error ({response.status_code})")
-        if response.status_code == 400 and _bad_recipient(response):
-            raise PermanentFailure("Notify rejected the address (400)")
-        # 400/403 for our own configuration: retrying will not help, but the address is fine.
-        raise TemporaryFailure(f"Notify refused the request ({response.status_code})",
-                               retry_after=3600)
+            if outgoing.sms:
+                response = self.client.send_sms_notification(
+                    phone_number=outgoing.phone, template_id=self.sms_template,
+                    personalisation={"body": outgoing.text},
+                    reference=outgoing.receipt_reference)
+            else:
+                response = self.client.send_email_notification(
+                    email_address=outgoing.to, template_id=self.email_template,
+                    personalisation={"subject": mail.safe_header_text(outgoing.subject),
+                                     "body": outgoing.text},
+                    reference=outgoing.receipt_reference,
+                    one_click_unsubscribe_url=outgoing.unsubscribe_url or None)
+        except NotifyHTTPError as error:
+            raise classify_notify_error(error) from None
+        except APIError as error:  # an answer that was not JSON
+            raise TemporaryFailure(f"Notify answered oddly ({error.status_code})") from None
+        return str((response or {}).get("id", ""))[:64] or None
 
     def close(self) -> None:
-        self.session.close()
+        self.client.request_session.close()
+
+
+def classify_notify_error(error: NotifyHTTPError) -> TemporaryFailure | PermanentFailure:
+    """What a refused or failed call to Notify means for the message."""
+    response = error.response
+    if response is None:  # the request never got an answer
+        return TemporaryFailure("Notify unreachable")
+    status = response.status_code
+    if status == 429:
+        if _error_names(response) & {"TooManyRequestsError"}:
+            # The daily cap (250,000 emails, 250,000 texts), not the per-minute rate:
+            # nothing more will go today, so wait until Notify's day starts again.
+            wait = seconds_until_uk_midnight()
+            log.warning("GOV.UK Notify daily limit reached; sending resumes in %d s", wait)
+            return BackOff("Notify daily limit reached (429)", retry_after=wait)
+        retry_after = response.headers.get("Retry-After")
+        return BackOff("Notify rate limit (429)", retry_after=float(retry_after)
+                       if retry_after and retry_after.isdigit() else 60.0)
+    if status >= 500:
+        return TemporaryFailure(f"Notify error ({status})")
+    if status == 400 and _bad_recipient(response):
+        return PermanentFailure("Notify rejected the address (400)")
+    # 400/403 for our own configuration: retrying will not help, but the address is fine.
+    return TemporaryFailure(f"Notify refused the request ({status})", retry_after=3600)
 
 
 def seconds_until_uk_midnight(now: datetime | None = None) -> float:

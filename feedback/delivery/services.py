@@ -44,7 +44,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from feedback.core.addresses import address_hash_sql
 from feedback.core.mail import mailbox
 from feedback.core.models import utcnow
-from feedback.core.urls import base_url, external_url
+from feedback.core.urls import base_url
 from feedback.delivery.channels import (
     BackOff,
     Outgoing,
@@ -330,9 +330,7 @@ class DigestQueue(Queue):
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:
-            web = external_url("digests.web_version", edition_id=edition["id"],
-                               language=language)
-            text = f"{version.subject}\n{web}\n{links['unsubscribe']}"
+            text = self._sms_text(edition, language, row.subscriber_id)
         identifier = message_id(row.edition_id, row.subscriber_id, row.channel.value)
         unsubscribe = https(links["unsubscribe"])
         return Outgoing(
@@ -351,6 +349,19 @@ class DigestQueue(Queue):
             },
             extra={"from": edition["from"]},
         )
+
+    @staticmethod
+    def _sms_text(edition: dict, language: str, subscriber_id: int) -> str:
+        """The edition as a short text message: rendered once per language, with this
+        recipient's short unsubscribe link (``feedback.digests.sms``)."""
+        from feedback.digests.sms import personalise_sms, sms_text
+        from feedback.subscriptions import sms
+
+        texts = edition.setdefault("sms", {})
+        if language not in texts:
+            texts[language] = sms_text(db.session.get(Edition, edition["id"]), language,
+                                       sms.edition_link(edition["id"], language))
+        return personalise_sms(texts[language], sms.unsubscribe_link(subscriber_id))
 
     def finish(self, rows: Sequence[Row]) -> None:
         """Mark editions with nothing left to send as sent."""
@@ -593,8 +604,8 @@ def record_receipt(payload: dict) -> bool:
     elif model is Delivery:
         address = subscriptions.channel_address(row.channel, row.subscriber.email,
                                                 row.subscriber.phone)
-    else:  # a confirmation request
-        address = row.subscriber.email
+    else:  # a confirmation request (a text message for someone with no email address)
+        address = row.subscriber.email or row.subscriber.phone
     if status in PERMANENT_RECEIPTS and address:
         subscriptions.suppress(address, f"Notify: {status}")
     db.session.flush()

@@ -96,10 +96,14 @@ def prepare(slug: str, audience_id: int | None = None):
 def preview(edition_id: int):
     edition = services.edition_for_editor(current_user, edition_id)
     from feedback.delivery.services import progress
+    from feedback.digests import sms as sms_digest
     from feedback.digests.rendering import describe_missing
+    from feedback.subscriptions.sms import sms_enabled
 
+    sms_previews = {v.language: sms_digest.preview(edition, v.language)
+                    for v in edition.versions} if sms_enabled() else {}
     return render_template("digests/preview.html", edition=edition, form=ConfirmForm(),
-                           describe_missing=describe_missing,
+                           describe_missing=describe_missing, sms_previews=sms_previews,
                            progress=progress(edition.id),
                            languages={v.language: get_language(v.language)
                                       for v in edition.versions})

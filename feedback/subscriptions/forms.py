@@ -146,6 +146,9 @@ class NewsletterForm(FlaskForm):
 class ContactForm(FlaskForm):
     # Own ids: this form shares a page with the settings and import forms.
     email = StringField(_l("Email address"), id="contact-email")
+    phone = StringField(_l("Mobile number for text messages (optional)"), id="contact-phone",
+                        description=_l("Give a mobile number only for someone with no email "
+                                       "address: they get the newsletter by text message."))
     name = StringField(_l("Name (optional)"), id="contact-name")
     language = SelectField(_l("Language"), validate_choice=False, id="contact-language")
     attested = BooleanField(_l("This person has already agreed to hear from us"),
@@ -155,7 +158,8 @@ class ContactForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("CSV file: email, name (optional), language (optional)"),
+    file = FileField(_l("CSV file: email, name (optional), language (optional), mobile "
+                        "number (optional; needed when there is no email address)"),
                      id="import-file")
     attested = BooleanField(_l("Everyone in this file has already agreed to hear from us"),
                             id="import-attested")

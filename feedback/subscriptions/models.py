@@ -100,14 +100,17 @@ class Subscriber(db.Model):
 
     __tablename__ = "subscribers"
     __table_args__ = (UniqueConstraint("audience_id", "email"),
-                      Index("ix_subscribers_audience_status", "audience_id", "status"))
+                      Index("ix_subscribers_audience_status", "audience_id", "status"),
+                      Index("ix_subscribers_phone", "phone"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     audience_id: Mapped[int] = mapped_column(ForeignKey("audiences.id", ondelete="CASCADE"))
-    # Null once erased (RETENTION_UNSUBSCRIBED_DAYS after unsubscribing, or when the
-    # account with this address is deleted); the row stays for the consent ledger.
+    # Null for someone who gets text messages only (``phone`` is then set), and once
+    # erased (RETENTION_UNSUBSCRIBED_DAYS after unsubscribing, or when the account with
+    # this address is deleted); the row stays for the consent ledger.
     email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), info=PERSONAL_SUBSCRIBER)
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="", info=PERSONAL_SUBSCRIBER)
+    # A mobile number in E.164 (``feedback.core.validation.clean_phone``), or empty.
     phone: Mapped[str] = mapped_column(String(PHONE_MAX), default="", info=PERSONAL_SUBSCRIBER)
     language: Mapped[str] = mapped_column(String(16), default="en")
     status: Mapped[SubscriberStatus] = mapped_column(
@@ -126,7 +129,17 @@ class Subscriber(db.Model):
     @property
     def is_erased(self) -> bool:
         """The address, name and phone are gone; the row stays for the consent ledger."""
-        return self.email is None
+        return self.email is None and not self.phone
+
+    @property
+    def sms_only(self) -> bool:
+        """Reached by text message only: a mobile number and no email address."""
+        return self.email is None and bool(self.phone)
+
+    @property
+    def address(self) -> str:
+        """The address that identifies this person: the email address, else the number."""
+        return self.email or self.phone
 
 
 class ConsentRecord(db.Model):
@@ -165,6 +178,32 @@ class Suppression(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     address_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ShortLinkPurpose(enum.StrEnum):
+    EDITION = "edition"  # an edition's web version in one language (public anyway)
+    UNSUBSCRIBE = "unsubscribe"  # one subscriber's unsubscribe page
+
+
+class ShortLink(db.Model):
+    """A short address (``/s/<code>``) for text messages, where every character costs.
+    Each code does one thing: open one edition in one language, or unsubscribe one
+    subscriber. Codes are random (10 characters from 32: 50 bits) and name nobody; the
+    confirmation link of a text message is the short confirmation token itself."""
+
+    __tablename__ = "short_links"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), info=NOT_PERSONAL)
+    purpose: Mapped[ShortLinkPurpose] = mapped_column(
+        enum_column(ShortLinkPurpose, "short_link_purpose"))
+    edition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(16), default="")
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

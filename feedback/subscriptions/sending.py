@@ -11,7 +11,7 @@ from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import Row, exists, select, update
+from sqlalchemy import Row, case, exists, func, literal, select, update
 
 from feedback.core.addresses import address_hash_sql
 from feedback.core.languages import enabled_languages, get_language
@@ -21,8 +21,15 @@ from feedback.delivery.mime import Skeleton
 from feedback.delivery.models import Confirmation
 from feedback.delivery.services import CONFIRMATION_REFERENCE, Queue, domain
 from feedback.extensions import db
-from feedback.subscriptions.models import Audience, Subscriber, SubscriberStatus, Suppression
-from feedback.subscriptions.services import confirm_url, confirmation_email
+from feedback.subscriptions import sms
+from feedback.subscriptions.models import (
+    Audience,
+    Channel,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+)
+from feedback.subscriptions.services import confirm_url, confirmation_email, confirmation_text
 from feedback.updates.tasks import request_context
 
 
@@ -40,18 +47,26 @@ class ConfirmationQueue(Queue):
     def claimed(self, token: str) -> Sequence[Row]:
         return db.session.execute(
             select(Confirmation.id, Confirmation.subscriber_id, Confirmation.attempts,
-                   Subscriber.email, Subscriber.language, Subscriber.audience_id)
+                   Subscriber.email, Subscriber.phone, Subscriber.language,
+                   Subscriber.audience_id,
+                   # The channel it goes by, the one a permanent failure suppresses.
+                   case((Subscriber.email.is_(None), literal(Channel.SMS.value)),
+                        else_=literal(Channel.EMAIL.value)).label("channel"))
             .join(Subscriber, Subscriber.id == Confirmation.subscriber_id)
             .join(Audience, Audience.id == Subscriber.audience_id)
             .where(Confirmation.claim_token == token).order_by(Confirmation.id)).all()
 
     def still_wanted(self, row: Row) -> bool:
-        """Still waiting to confirm, and the address not suppressed."""
+        """Still waiting to confirm, and the address not suppressed (the mobile number,
+        for someone who gets text messages only)."""
+        address = func.coalesce(Subscriber.email, Subscriber.phone)
         return bool(db.session.scalar(select(exists().where(
             Subscriber.id == row.subscriber_id, Subscriber.status == SubscriberStatus.PENDING,
-            ~exists().where(Suppression.address_hash == address_hash_sql(Subscriber.email))))))
+            ~exists().where(Suppression.address_hash == address_hash_sql(address))))))
 
     def outgoing(self, row: Row) -> Outgoing:
+        if row.email is None:
+            return self._text_message(row)
         token, token_hash = new_token()
         db.session.execute(update(Subscriber).where(Subscriber.id == row.subscriber_id)
                            .values(confirm_token_hash=token_hash)
@@ -73,3 +88,18 @@ class ConfirmationQueue(Queue):
             unsubscribe_url="", envelope_from=self.envelope_from,
             raw=skeleton.message(to=row.email, message_id=identifier, unsubscribe_url=None,
                                  text=text, html=None))
+
+    def _text_message(self, row: Row) -> Outgoing:
+        """The confirmation for someone with a mobile number only: a text message with a
+        short, single-use confirmation link."""
+        code = sms.new_confirmation_code(row.subscriber_id)
+        language = (get_language(row.language)
+                    or get_language(current_app.config["DEFAULT_LANGUAGE"])
+                    or enabled_languages()[0])
+        audience = db.session.get(Audience, row.audience_id)
+        with request_context(), force_locale(language.babel_locale):
+            text = confirmation_text(audience, sms.short_url(code))
+        return Outgoing(
+            delivery_id=row.id, reference=f"{CONFIRMATION_REFERENCE}{row.id}", to="",
+            subject="", text=text, html=None, headers={}, message_id="",
+            unsubscribe_url="", phone=row.phone, sms=True)

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
@@ -183,10 +183,29 @@ def record_consent(subscriber: Subscriber, action: ConsentAction, source: str, *
         attested_by_id=getattr(attested_by, "id", None)))
 
 
-def find_platform_subscriber(email: str) -> Subscriber | None:
+def find_platform_subscriber(email: str, phone: str = "") -> Subscriber | None:
+    """A platform subscriber by email address, or (with no address) by mobile number."""
+    match = Subscriber.email == email if email else and_(Subscriber.email.is_(None),
+                                                         Subscriber.phone == phone)
     return db.session.scalar(
-        select(Subscriber).join(Audience).where(Subscriber.email == email,
-                                                Audience.organisation_id.is_(None)))
+        select(Subscriber).join(Audience).where(match, Audience.organisation_id.is_(None))
+        .order_by(Subscriber.id).limit(1))
+
+
+def clean_email_or_phone(data: dict[str, Any]) -> tuple[str, str]:
+    """(email, phone): an email address, a mobile number or both. Someone with a mobile
+    number needs no email address (they get text messages) where text messages can be
+    sent; at least one of the two is required."""
+    from feedback.subscriptions.sms import sms_enabled
+
+    phone = clean_phone(data.get("phone"))
+    if not (data.get("email") or "").strip():
+        if not sms_enabled():
+            return clean_email(data.get("email")), phone  # "Enter an email address"
+        if not phone:
+            raise ValidationError(_("Enter an email address or a mobile number."), "email")
+        return "", phone
+    return clean_email(data.get("email")), phone
 
 
 def subscribe(data: dict[str, Any], source: str) -> None:
@@ -194,9 +213,8 @@ def subscribe(data: dict[str, Any], source: str) -> None:
 
     Whatever happens, the caller shows the same "check your email" page: a known address
     gets an email saying so (with its manage link) instead of a second sign-up."""
-    email = clean_email(data.get("email"))
+    email, phone = clean_email_or_phone(data)
     language = _clean_language(data.get("language"))
-    phone = clean_phone(data.get("phone"))
     try:
         cadence = Cadence(data.get("cadence") or "weekly")
     except ValueError:
@@ -204,15 +222,17 @@ def subscribe(data: dict[str, Any], source: str) -> None:
                               "cadence") from None
     audience = platform_audience(cadence, data.get("topics") or [], data.get("areas") or [],
                                  [int(i) for i in data.get("organisation_ids") or []])
-    existing = find_platform_subscriber(email)
+    existing = find_platform_subscriber(email, phone)
     if existing is not None and existing.status == SubscriberStatus.CONFIRMED:
+        if not email:  # already getting texts: nothing to send, nothing to reveal
+            return
         with force_locale(_babel_locale(language)):  # the language chosen on the form
             send_template_email(email, _("You already get updates from %(service)s",
                                          service=current_app.config["SERVICE_NAME"]),
                                 "subscription_known",
                                 manage_url=links_for(existing.id)["manage"])
         return
-    subscriber = existing or Subscriber(email=email)
+    subscriber = existing or Subscriber(email=email or None)
     subscriber.audience = audience
     subscriber.language = language
     subscriber.phone = phone
@@ -220,7 +240,7 @@ def subscribe(data: dict[str, Any], source: str) -> None:
     subscriber.unsubscribed_at = None
     if existing is None:
         db.session.add(subscriber)
-    if subscriber.phone:
+    if subscriber.phone and subscriber.email:  # text-only: _send_confirmation records it
         record_consent(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
     _send_confirmation(subscriber, source)
 
@@ -244,18 +264,48 @@ def confirmation_email(audience: Audience, link: str) -> tuple[str, str, dict[st
               service=current_app.config["SERVICE_NAME"]), "subscription_confirm", values)
 
 
+def confirmation_text(audience: Audience, link: str) -> str:
+    """The confirmation text message, in the current locale: who it is from, and the
+    link. Short, as every character costs."""
+    sender = audience.organisation.name if not audience.is_platform and \
+        audience.organisation is not None else current_app.config["SERVICE_NAME"]
+    return _("%(sender)s: confirm you want our updates by text message: %(link)s "
+             "Ignore this if you did not ask.", sender=sender, link=link)
+
+
 def _send_confirmation(subscriber: Subscriber, source: str) -> None:
     """Ask the person to confirm, in the language they chose on the form (or the one the
-    partner chose for them)."""
+    partner chose for them). Someone with no email address is sent a text message,
+    through the outbox after the commit (``feedback.subscriptions.sending``)."""
     token, token_hash = new_token()
     subscriber.confirm_token_hash = token_hash
     subscriber.created_at = utcnow()
+    if subscriber.sms_only:
+        record_consent(subscriber, ConsentAction.REQUESTED, source, channel=Channel.SMS)
+        db.session.flush()
+        queue_confirmation(subscriber)
+        return
     record_consent(subscriber, ConsentAction.REQUESTED, source)
     db.session.flush()
     with force_locale(_babel_locale(subscriber.language)):
         subject, template, values = confirmation_email(subscriber.audience,
                                                        confirm_url(token))
         send_template_email(subscriber.email, subject, template, **values)
+
+
+def queue_confirmation(subscriber: Subscriber) -> None:
+    """Queue the confirmation message for the delivery workers (again, if one went
+    before). The caller flushes."""
+    from feedback.delivery.models import Confirmation, DeliveryStatus
+
+    row = db.session.scalar(select(Confirmation).where(
+        Confirmation.subscriber_id == subscriber.id)) if subscriber.id else None
+    if row is None:
+        db.session.add(Confirmation(subscriber=subscriber))
+    else:
+        row.status, row.attempts, row.next_attempt_at = DeliveryStatus.PENDING, 0, utcnow()
+        row.claim_token, row.last_error = None, ""
+    db.session.flush()
 
 
 def pending_by_token(token: str) -> Subscriber:
@@ -274,7 +324,8 @@ def confirm(token: str) -> Subscriber:
     subscriber.confirm_token_hash = None
     source = ("/subscribe" if subscriber.audience.is_platform
               else f"partner:{subscriber.audience.organisation.slug}")
-    record_consent(subscriber, ConsentAction.CONFIRMED, source)
+    if subscriber.email:
+        record_consent(subscriber, ConsentAction.CONFIRMED, source)
     if subscriber.phone:
         record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
     db.session.flush()
@@ -303,14 +354,17 @@ def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscrib
     return subscriber
 
 
-def unsubscribe(subscriber: Subscriber, source: str) -> None:
-    """Stop at once, including the rest of an edition that is sending. Safe to repeat."""
+def unsubscribe(subscriber: Subscriber, source: str, *, channel: Channel | None = None) -> None:
+    """Stop at once, including the rest of an edition that is sending. Safe to repeat.
+    The ledger names the channel it came by (text messages for someone who only gets
+    those)."""
     from feedback.delivery.models import Delivery, DeliveryStatus
 
     if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
         subscriber.unsubscribed_at = utcnow()
-        record_consent(subscriber, ConsentAction.UNSUBSCRIBED, source)
+        record_consent(subscriber, ConsentAction.UNSUBSCRIBED, source, channel=channel or (
+            Channel.SMS if subscriber.sms_only else Channel.EMAIL))
     db.session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id,
@@ -331,7 +385,7 @@ def erase_subscriber(subscriber: Subscriber, source: str) -> None:
     db.session.flush()
     db.session.execute(update(ConsentRecord).where(
         ConsentRecord.subscriber_id == subscriber.id).values(
-        address_hash=address_hash(subscriber.email)))
+        address_hash=address_hash(subscriber.address)))
     subscriber.email = None
     subscriber.name = ""
     subscriber.phone = ""
@@ -354,7 +408,8 @@ def erase_unsubscribed(now=None) -> int:
     cutoff = (now or utcnow()) - timedelta(days=current_app.config[
         "RETENTION_UNSUBSCRIBED_DAYS"])
     rows = db.session.scalars(select(Subscriber).where(
-        Subscriber.status == SubscriberStatus.UNSUBSCRIBED, Subscriber.email.is_not(None),
+        Subscriber.status == SubscriberStatus.UNSUBSCRIBED,
+        or_(Subscriber.email.is_not(None), Subscriber.phone != ""),
         Subscriber.unsubscribed_at < cutoff)).all()
     for subscriber in rows:
         erase_subscriber(subscriber, "retention")
@@ -428,35 +483,48 @@ def save_partner_audience(user, organisation, data: dict[str, Any], *,
 
 
 def _new_contact(audience: Audience, email: str, name: str, language: str, *,
-                 attested: bool, basis: str, user, queue: bool) -> Subscriber:
+                 attested: bool, basis: str, user, queue: bool, phone: str = "") -> Subscriber:
     """A contact not yet on the list, with its consent record (no flush). Someone who has
     not agreed yet is sent a confirmation email: with ``queue`` through the outbox (a
     ``Confirmation`` row the delivery workers send after the commit), else by the
     caller at once."""
-    subscriber = Subscriber(audience=audience, email=email, name=name, language=language)
+    subscriber = Subscriber(audience=audience, email=email or None, name=name,
+                            language=language, phone=phone)
     db.session.add(subscriber)
     source = f"partner:{audience.organisation.slug}"
+    channels = ([Channel.EMAIL] if email else []) + ([Channel.SMS] if phone else [])
     if attested:
         subscriber.status = SubscriberStatus.CONFIRMED
         subscriber.confirmed_at = utcnow()
-        record_consent(subscriber, ConsentAction.ATTESTED, source, basis=basis, attested_by=user)
+        for channel in channels:
+            record_consent(subscriber, ConsentAction.ATTESTED, source, channel=channel,
+                           basis=basis, attested_by=user)
     elif queue:
         from feedback.delivery.models import Confirmation
 
-        record_consent(subscriber, ConsentAction.REQUESTED, source)
+        for channel in channels:
+            record_consent(subscriber, ConsentAction.REQUESTED, source, channel=channel)
         db.session.add(Confirmation(subscriber=subscriber))
     return subscriber
 
 
+def _on_list(audience: Audience, email: str, phone: str):
+    """The condition for a contact already on ``audience``: the same email address, or
+    (someone with no email address) the same mobile number."""
+    same = Subscriber.email == email if email else and_(Subscriber.email.is_(None),
+                                                        Subscriber.phone == phone)
+    return and_(Subscriber.audience_id == audience.id, same)
+
+
 def _add_contact(audience: Audience, email: str, name: str, language: str, *,
-                 attested: bool, basis: str, user) -> bool:
+                 attested: bool, basis: str, user, phone: str = "") -> bool:
     """Add one contact; False when the address is already on the list."""
     existing = db.session.scalar(select(Subscriber.id).where(
-        Subscriber.audience_id == audience.id, Subscriber.email == email))
+        _on_list(audience, email, phone)).limit(1))
     if existing is not None:
         return False
     subscriber = _new_contact(audience, email, name, language, attested=attested,
-                              basis=basis, user=user, queue=False)
+                              basis=basis, user=user, queue=False, phone=phone)
     if attested:
         db.session.flush()
     else:
@@ -481,11 +549,11 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     require_org_editor(user, audience.organisation_id)
     attested = bool(data.get("attested"))
     basis = _clean_basis(attested, data.get("basis"))
-    email = clean_email(data.get("email"))
+    email, phone = clean_email_or_phone(data)
     name = clean_text(data.get("name"), label=_l("a name"), max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
     added = _add_contact(audience, email, name, language, attested=attested, basis=basis,
-                         user=user)
+                         user=user, phone=phone)
     if added:  # ids only: the log never holds an address
         audit.record("newsletter.contact_added", actor=user, organisation=audience.organisation,
                      target=audience, summary="Added a contact who already agreed" if attested
@@ -526,11 +594,12 @@ def read_csv(csv_text: str) -> Iterator[tuple[int, list[str]]]:
 def clean_import_row(audience: Audience, cells: list[str]) -> dict[str, str]:
     """One row's contact, checked; ``ValidationError`` with the reason otherwise. Each
     column is one line here (a new one, such as a phone number, is one more)."""
-    if len(cells) > 3:
-        raise ValidationError(_("Too many columns: expected email, name, language."))
-    email, name, language = [*cells, "", ""][:3]
+    if len(cells) > 4:
+        raise ValidationError(_("Too many columns: expected email, name, language, mobile."))
+    email, name, language, phone = [*cells, "", "", ""][:4]
+    email, phone = clean_email_or_phone({"email": email, "phone": phone})
     contact = {
-        "email": clean_email(email),
+        "email": email, "phone": phone,
         "name": clean_text(name, label="the name", max_length=NAME_MAX),
     }
     code = get_language(language or audience_languages(audience)[0])
@@ -561,10 +630,11 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
         except ValidationError as error:
             problems.append([line, error.message])
             continue
-        if contact["email"] in seen:
+        key = contact["email"] or contact["phone"]
+        if key in seen:
             problems.append([line, _("This address appears earlier in the file.")])
             continue
-        seen.add(contact["email"])
+        seen.add(key)
         contacts.append(contact)
     job = ContactImport(audience_id=audience.id, created_by_id=getattr(user, "id", None),
                         attested=attested, basis=basis_text, rows=contacts,
@@ -597,15 +667,20 @@ def import_next_chunk(job: ContactImport) -> bool:
     audience = job.audience
     user = db.session.get(User, job.created_by_id) if job.created_by_id else None
     chunk = job.rows[job.processed:job.processed + IMPORT_CHUNK]
+    emails = [contact["email"] for contact in chunk if contact["email"]]
+    phones = [contact.get("phone", "") for contact in chunk if not contact["email"]]
     on_list = set(db.session.scalars(select(Subscriber.email).where(
-        Subscriber.audience_id == audience.id,
-        Subscriber.email.in_([contact["email"] for contact in chunk]))))
+        Subscriber.audience_id == audience.id, Subscriber.email.in_(emails))))
+    on_list |= set(db.session.scalars(select(Subscriber.phone).where(
+        Subscriber.audience_id == audience.id, Subscriber.email.is_(None),
+        Subscriber.phone.in_(phones)))) if phones else set()
     for contact in chunk:
-        if contact["email"] in on_list:
+        if (contact["email"] or contact.get("phone", "")) in on_list:
             job.already += 1
             continue
         _new_contact(audience, contact["email"], contact["name"], contact["language"],
-                     attested=job.attested, basis=job.basis, user=user, queue=True)
+                     attested=job.attested, basis=job.basis, user=user, queue=True,
+                     phone=contact.get("phone", ""))
         job.added += 1
     job.processed += len(chunk)
     job.status = ImportStatus.RUNNING

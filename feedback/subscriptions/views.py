@@ -3,12 +3,15 @@ the pages partner staff use to run their newsletter."""
 
 from __future__ import annotations
 
+import hmac
+
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -17,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.validators import Optional
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.core.forms import ConfirmForm, form_data, save_form, show_validation_error
@@ -26,7 +30,7 @@ from feedback.core.uktime import format_uk, to_uk
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
-from feedback.subscriptions import services, workspace
+from feedback.subscriptions import services, sms, workspace
 from feedback.subscriptions.forms import (
     AudienceForm,
     ContactForm,
@@ -38,7 +42,12 @@ from feedback.subscriptions.forms import (
     as_choices,
     language_choices,
 )
-from feedback.subscriptions.models import SubscriberStatus
+from feedback.subscriptions.models import (
+    Channel,
+    ShortLinkPurpose,
+    Subscriber,
+    SubscriberStatus,
+)
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -51,17 +60,22 @@ CONFIRMED_SESSION_KEY = "subscription_confirmed"
 def subscribe():
     form = SubscribeForm(language=current_language().code)
     form.fill_choices()
+    sms_enabled = sms.sms_enabled()
+    if sms_enabled:  # a mobile number alone will do; the service asks for one or the other
+        form.email.validators = [Optional()]
+        form.email.flags.required = False
     _done, response = save_form(form, lambda: services.subscribe(form_data(form), "/subscribe"),
-                               "subscriptions/subscribe.html",
-                               sms_enabled=bool(current_app.config["NOTIFY_SMS_TEMPLATE_ID"]))
+                               "subscriptions/subscribe.html", sms_enabled=sms_enabled)
     if response:
         return response
-    return redirect(url_for("subscriptions.check_email"))
+    by_text = sms_enabled and not (form.email.data or "").strip()
+    return redirect(url_for("subscriptions.check_email", by="text" if by_text else None))
 
 
 @bp.get("/subscribe/check-email")
 def check_email():
-    return render_template("subscriptions/check_email.html")
+    return render_template("subscriptions/check_email.html",
+                           by_text=request.args.get("by") == "text")
 
 
 @bp.route("/subscribe/confirm/<token>", methods=["GET", "POST"])
@@ -134,6 +148,57 @@ def unsubscribe(token: str):
     return render_template("subscriptions/unsubscribe.html", audience=subscriber.audience)
 
 
+# Text messages: short links and replies ------------------------------------------------
+
+@bp.route("/s/<code>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")  # codes are random; guessing them is slowed down too
+def short_link(code: str):
+    """A text message's short link: an edition's web version, a subscriber's unsubscribe
+    page, or (a confirmation text) the confirmation page. GET only shows; POST acts."""
+    link = sms.resolve(code)
+    if link is not None and link.purpose == ShortLinkPurpose.EDITION:
+        return redirect(url_for("digests.web_version", edition_id=link.edition_id,
+                                language=link.language))
+    form = ConfirmForm()
+    if link is not None:  # unsubscribe
+        subscriber = db.session.get(Subscriber, link.subscriber_id) or abort(410)
+        if form.validate_on_submit():
+            services.unsubscribe(subscriber, "/s", channel=Channel.SMS)
+            db.session.commit()
+        if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+            return render_template("subscriptions/unsubscribed.html", sms=True,
+                                   token=services.signed_token(subscriber.id))
+        return render_template("subscriptions/unsubscribe.html", sms=True, form=form,
+                               audience=subscriber.audience)
+    subscriber = sms.pending_by_code(code)
+    if subscriber is None:
+        return render_template("subscriptions/link_problem.html"), 410
+    if form.validate_on_submit():
+        services.confirm(code)
+        db.session.commit()
+        session[CONFIRMED_SESSION_KEY] = subscriber.id
+        return redirect(url_for("subscriptions.confirmed"), 303)
+    return render_template("subscriptions/confirm.html", form=form, sms=True,
+                           audience=subscriber.audience)
+
+
+@bp.post("/subscriptions/notify/inbound")
+@csrf.exempt  # called by GOV.UK Notify, authenticated by its bearer token
+@limiter.limit("120 per minute")
+def notify_inbound():
+    """GOV.UK Notify's received-text callback: a reply of STOP unsubscribes the number."""
+    expected = current_app.config["NOTIFY_INBOUND_TOKEN"]
+    given = request.headers.get("Authorization", "")
+    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return jsonify({"error": "unauthorised"}), 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return jsonify({"error": "expected a JSON object"}), 400
+    stopped = sms.receive_text(payload)
+    db.session.commit()
+    return jsonify({"unsubscribed": stopped}), 200
+
+
 # Partner newsletters -----------------------------------------------------------------
 
 def _partner(slug: str):
@@ -181,7 +246,7 @@ def _newsletter_page(organisation, audience, *, form=None, contact_form=None,
     return render_template(
         "subscriptions/newsletter.html", organisation=organisation, audience=audience,
         form=form, contact_form=contact_form, import_form=import_form or ImportForm(),
-        confirm_form=ConfirmForm(), next_send=next_send,
+        confirm_form=ConfirmForm(), next_send=next_send, sms_enabled=sms.sms_enabled(),
         audiences=workspace.partner_audiences(organisation.id),
         newsletter_url=lambda endpoint, **values: _newsletter_url(
             endpoint, organisation, audience, **values),

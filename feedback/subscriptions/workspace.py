@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
@@ -110,7 +110,8 @@ def _contacts_query(audience: Audience, filters: ContactFilters) -> Select:
         pattern = "%" + filters.search.lower().replace("\\", "\\\\").replace(
             "%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(func.lower(Subscriber.email).like(pattern, escape="\\"),
-                                func.lower(Subscriber.name).like(pattern, escape="\\")))
+                                func.lower(Subscriber.name).like(pattern, escape="\\"),
+                                Subscriber.phone.like(pattern, escape="\\")))
     if filters.language:
         query = query.where(Subscriber.language == filters.language)
     if filters.status:
@@ -163,8 +164,9 @@ def move_contact(user, contact: Subscriber, target: Audience) -> Subscriber:
     if contact.is_erased:
         raise ValidationError(_("This contact's details were erased; they cannot be moved."),
                               "audience_id")
-    if db.session.scalar(select(exists().where(Subscriber.audience_id == target.id,
-                                               Subscriber.email == contact.email))):
+    same = Subscriber.email == contact.email if contact.email else and_(
+        Subscriber.email.is_(None), Subscriber.phone == contact.phone)
+    if db.session.scalar(select(exists().where(Subscriber.audience_id == target.id, same))):
         raise ValidationError(_("This person is already on that audience."), "audience_id")
     slug = source.organisation.slug
     record_consent(contact, ConsentAction.PREFERENCES, f"partner:{slug}:moved-from:{source.id}",
@@ -184,7 +186,8 @@ def export_contacts(user, audience: Audience, filters: ContactFilters) -> str:
     export is audited with its count and filters, never an address."""
     require_org_editor(user, audience.organisation_id)
     contacts = db.session.scalars(_contacts_query(audience, filters).where(
-        Subscriber.email.is_not(None)).order_by(Subscriber.id)).all()
+        or_(Subscriber.email.is_not(None), Subscriber.phone != "")).order_by(Subscriber.id)
+    ).all()
     stream = io.StringIO()
     writer = SafeWriter(stream)
     writer.writerow(EXPORT_HEADER)
@@ -237,6 +240,10 @@ def source_label(record: ConsentRecord) -> str:
         return _("Unsubscribe button in their email program")
     if source.startswith("/subscriptions"):
         return _("A link in one of your emails")
+    if source == "sms:STOP":
+        return _("Replied STOP to a text message")
+    if source == "/s":
+        return _("A link in one of your text messages")
     return _("Sign-up page")
 
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
-import jwt
 import pytest
 from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
 from feedback.core.models import utcnow
-from feedback.delivery.channels import notify_token, seconds_until_uk_midnight
+from feedback.delivery.channels import seconds_until_uk_midnight
 from feedback.delivery.models import Delivery, DeliveryStatus
 from feedback.delivery.services import Worker
 from feedback.extensions import db
 from feedback.subscriptions.models import Subscriber, Suppression
 from tests.digest_support import (
     NOTIFY_API_KEY,
-    NOTIFY_SECRET,
     NOTIFY_SERVICE_ID,
     add_subscribers,
     item,
@@ -38,11 +35,13 @@ def app_config(notify_api):
             "DELIVERY_RETRY_SECONDS": 0, "BASE_URL": "http://feedback.test"}
 
 
-def test_the_token_is_the_jwt_notify_documents(app):
-    claims = jwt.decode(notify_token(NOTIFY_API_KEY), NOTIFY_SECRET, algorithms=["HS256"])
-    assert claims["iss"] == NOTIFY_SERVICE_ID
-    assert abs(claims["iat"] - time.time()) < 5
-    assert jwt.get_unverified_header(notify_token(NOTIFY_API_KEY))["alg"] == "HS256"
+def test_the_official_client_is_pointed_at_the_configured_server(app, notify_api):
+    from feedback.delivery.channels import NotifyChannel
+
+    channel = NotifyChannel()
+    assert channel.client.base_url == notify_api.url
+    assert channel.client.service_id == NOTIFY_SERVICE_ID
+    channel.close()
 
 
 def test_emails_and_texts_go_with_reference_and_one_click_url(app, notify_api):

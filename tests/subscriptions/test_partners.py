@@ -28,7 +28,7 @@ fatima@example.org,Fatima,ur
 not-an-email,Bad,en
 bilal@example.org,Bilal,xx
 fatima@example.org,Fatima again,ur
-a@example.org,b,c,d
+a@example.org,b,c,d,e
 
 yusuf@example.org,,
 """
