@@ -133,7 +133,8 @@ def _results() -> Iterator[tuple]:
         for position, tally in enumerate(results.tallies, start=1):
             yield (round_.slug, position, tally.priority_id, tally.title,
                    str(results.voters), str(tally.chose), tally.percentage,
-                   "" if tally.points is None else str(tally.points))
+                   "" if tally.points is None else str(tally.points),
+                   tally.rank)
 
 
 def _c(name: str, description: Any) -> Column:
@@ -230,14 +231,17 @@ TABLES: dict[str, Table] = {t.name: t for t in [
              "small-number rule: 1 to 7 is shown as *, other counts are rounded to the "
              "nearest 5, and percentages are worked out from the rounded counts."), (
               _c("round_slug", _l("The round.")),
-              _c("position", _l("Place in the results, 1 first.")),
+              _c("position", _l("Place in the results, 1 first, ordered by the exact totals.")),
               _c("priority_id", _l("The priority (see priorities.id).")),
               _c("priority_title", _l("The research question.")),
               _c("voters", _l("People who voted in the round (suppressed and rounded).")),
               _c("chose", _l("People who chose this priority (suppressed and rounded).")),
               _c("percentage", _l("chose as a percentage of voters, or *.")),
               _c("points", _l("Points in ranked rounds (suppressed and rounded); empty in "
-                              "other rounds."))), _results),
+                              "other rounds.")),
+              _c("rank", _l("Rank from the exact totals, 1 first; priorities with the same "
+                            "total share a rank. Empty when the count is suppressed."))),
+          _results),
 ]}
 
 

@@ -102,10 +102,13 @@ def round_results(slug: str):
         "round": round_.slug,
         "method": round_.voting_method.value,
         "suppression": "Counts of 1 to 7 are shown as \"*\"; other counts are rounded to "
-                       "the nearest 5; percentages come from the rounded figures.",
+                       "the nearest 5; percentages come from the rounded figures. "
+                       "Priorities are in order of their exact totals, and \"rank\" "
+                       "(null when the count is suppressed) comes from them too.",
         "voters": _count(outcome.voters),
         "priorities": [{"id": t.priority_id, "title": t.title, "chose": _count(t.chose),
-                        "percentage": t.percentage, "points": _count(t.points)}
+                        "percentage": t.percentage, "points": _count(t.points),
+                        "rank": t.rank}
                        for t in outcome.tallies],
         "breakdowns": [{"key": b.key, "title": b.title, "categories": [
             {"label": c.label, "voters": _count(c.voters),
@@ -194,7 +197,12 @@ def openapi_schemas() -> dict[str, Any]:
                                                    "points"],
                     "properties": {"id": {"type": "integer"}, "title": STRING,
                                    "chose": COUNT, "percentage": STRING,
-                                   "points": {"oneOf": [{"type": "null"}, COUNT]}}}},
+                                   "points": {"oneOf": [{"type": "null"}, COUNT]},
+                                   "rank": {"type": ["integer", "null"], "minimum": 1,
+                                            "description": "From the exact totals, 1 "
+                                                           "first; equal totals share a "
+                                                           "rank; null when the count is "
+                                                           "suppressed"}}}},
                 "breakdowns": {"type": "array", "items": {
                     "type": "object", "required": ["key", "title", "categories"],
                     "properties": {"key": {"type": "string", "enum": ["group", "identity",

@@ -1,12 +1,17 @@
 """Tallies for a round: approval counts for "choose" rounds, Borda points for "rank"
-rounds, overall and broken down. Every count leaves here already suppressed."""
+rounds, overall and broken down. Every count leaves here already suppressed.
+
+The published order, and each priority's rank, come from the exact totals: rounding to
+the nearest 5 can make 82, 80 and 78 points all read 80, and the rank shows who won.
+Priorities with the same exact total share a rank (1, 2, 2, 4). A priority whose count is
+suppressed (1 to 7 people) keeps its place in the order but shows no rank."""
 
 from __future__ import annotations
 
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +53,7 @@ class PriorityTally:
     chose: PublishedCount
     percentage: str
     points: PublishedCount | None  # rank rounds only
+    rank: int | None = None  # from the exact totals; None when the count is suppressed
 
 
 @dataclass
@@ -74,6 +80,35 @@ class Results:
     @property
     def priorities(self) -> list[tuple[int, str]]:
         return [(t.priority_id, t.title) for t in self.tallies]
+
+    @property
+    def tied_after_rounding(self) -> bool:
+        """Two priorities with different ranks show the same published score."""
+        seen: dict[int, int | None] = {}
+        for tally in self.tallies:
+            score = published_score(self.round, tally)
+            if score.value is None or tally.rank is None:
+                continue
+            if score.value in seen and seen[score.value] != tally.rank:
+                return True
+            seen[score.value] = tally.rank
+        return False
+
+
+def published_score(round_: PriorityRound, tally: PriorityTally) -> PublishedCount:
+    """What the round is decided on: points in rank rounds, choices in choose rounds."""
+    if round_.voting_method == VotingMethod.RANK and tally.points is not None:
+        return tally.points
+    return tally.chose
+
+
+def competition_ranks(scores: list[int]) -> list[int]:
+    """Ranks for scores already in descending order; equal scores share a rank and the
+    next one skips (82, 80, 80, 64 -> 1, 2, 2, 4)."""
+    ranks: list[int] = []
+    for index, score in enumerate(scores):
+        ranks.append(ranks[-1] if index and score == scores[index - 1] else index + 1)
+    return ranks
 
 
 def borda_points(rank: int, max_choices: int) -> int:
@@ -208,10 +243,13 @@ def compute_results(round_: PriorityRound,
 
     voters = suppress_count(total)
     rank_round = round_.voting_method == VotingMethod.RANK
-    ordered = sorted(entries, key=lambda e: (-(points[e.priority_id] if rank_round else
-                                               chose[e.priority_id]), e.position))
+    def exact(priority_id: int) -> int:
+        return points[priority_id] if rank_round else chose[priority_id]
+
+    ordered = sorted(entries, key=lambda e: (-exact(e.priority_id), e.position))
+    ranks = competition_ranks([exact(e.priority_id) for e in ordered])
     tallies = []
-    for entry in ordered:
+    for entry, rank in zip(ordered, ranks, strict=True):
         published = suppress_count(chose[entry.priority_id])
         published_points = None
         if rank_round:
@@ -219,7 +257,8 @@ def compute_results(round_: PriorityRound,
                                 suppress_count(points[entry.priority_id]))
         tallies.append(PriorityTally(entry.priority_id, entry.title, published,
                                      published_percentage(published, voters),
-                                     published_points))
+                                     published_points,
+                                     None if published.value is None else rank))
 
     def breakdown(key: str, title: str,
                   groups: list[tuple[str, int, dict[int, int]]]) -> Breakdown:
@@ -308,7 +347,8 @@ def compute_results(round_: PriorityRound,
 
 def csv_lines(results: Results) -> Iterator[str]:
     """The published (suppressed) figures, one row per priority and category, a line at a
-    time (the download streams them)."""
+    time (the download streams them). Overall rows carry each priority's rank (from the
+    exact totals; empty when its count is suppressed)."""
     buffer = io.StringIO()
     writer = csvsafe.writer(buffer)
 
@@ -320,16 +360,17 @@ def csv_lines(results: Results) -> Iterator[str]:
         return text
 
     yield line(["breakdown", "category", "priority", "voters_in_category",
-                "chose_priority", "percentage", "points"])
+                "chose_priority", "percentage", "points", "rank"])
     for tally in results.tallies:
         yield line(["overall", "all voters", tally.title, str(results.voters),
                     str(tally.chose), tally.percentage,
-                    str(tally.points) if tally.points is not None else ""])
+                    str(tally.points) if tally.points is not None else "",
+                    "" if tally.rank is None else str(tally.rank)])
     for breakdown in results.breakdowns:
         for category in breakdown.categories:
             for tally, cell in zip(results.tallies, category.cells, strict=True):
                 yield line([breakdown.key, category.label, tally.title,
-                            str(category.voters), str(cell.chose), cell.percentage, ""])
+                            str(category.voters), str(cell.chose), cell.percentage, "", ""])
 
 
 def results_csv(results: Results) -> str:
@@ -337,8 +378,18 @@ def results_csv(results: Results) -> str:
     return "".join(csv_lines(results))
 
 
-def chart_rows(results: Results) -> list[dict]:
-    """Bars for the overall chart: the published value (None when suppressed)."""
-    rank_round = results.round.voting_method == VotingMethod.RANK
-    shown = [(t, t.points if rank_round else t.chose) for t in results.tallies]
-    return bar_rows((tally.title, count.value, str(count)) for tally, count in shown)
+def chart_rows(results: Results, label: Callable[[str], Any] = str) -> list[dict]:
+    """Bars for the overall chart: each priority's name (``label`` turns a title into
+    what the chart shows: the reader's language, marked with its own) and its published
+    score (no bar when suppressed), with its rank."""
+    shown = [(t, published_score(results.round, t)) for t in results.tallies]
+    rows = bar_rows((label(tally.title), count.value, str(count)) for tally, count in shown)
+    for row, tally in zip(rows, results.tallies, strict=True):
+        row["rank"] = tally.rank
+    return rows
+
+
+def breakdown_chart_rows(breakdown: Breakdown) -> list[dict]:
+    """Bars for a breakdown's chart: how many people voted in each category."""
+    return bar_rows((category.label, category.voters.value, str(category.voters))
+                    for category in breakdown.categories)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -358,12 +357,12 @@ def results(slug: str):
     if not round_.results_visible:
         return render_template("priorities/results_hidden.html", round=round_)
     outcome = tallies.compute_results(round_)
-    # The chart's labels in the reader's language; the table marks each with its own.
+    # The chart's names in the reader's language, each marked with the language it is in.
     prefetch_texts(tally.title for tally in outcome.tallies)
-    labelled = replace(outcome, tallies=[replace(tally, title=translated_text(tally.title).text)
-                                         for tally in outcome.tallies])
     page = render_template("priorities/results.html", round=round_, results=outcome,
-                           chart=tallies.chart_rows(labelled))
+                           chart=tallies.chart_rows(outcome, translated_text),
+                           breakdown_charts={b.key: tallies.breakdown_chart_rows(b)
+                                             for b in outcome.breakdowns})
     db.session.commit()  # a closed round's counts, stored the first time
     return page
 

@@ -16,8 +16,9 @@ def test_organisation_page_shows_figures_chart_and_table(client, scenario):
     assert 'data-testid="median-answer">6 days<' in html
     assert 'data-testid="askers">*<' in html
     # An accessible chart with its table beside it.
-    assert re.search(r'<svg class="app-chart" id="chart-quarters" role="img"', html)
-    assert "<title id=\"chart-quarters-title\">Updates published each quarter</title>" in html
+    assert re.search(r'<div class="app-chart" id="chart-quarters" role="img"', html)
+    assert '<span id="chart-quarters-title" hidden>Updates published each quarter</span>' \
+        in html
     table = html.split('data-testid="quarters"')[1].split("</table>")[0]
     assert "Q2 2026</td><td class=\"nhsuk-table__cell\">0<" in table  # in the reader's language
     # Promised and delivered, with the linked update.

@@ -147,7 +147,7 @@ def test_a_round_from_suggestion_to_response(live_server, page, people):
     page.get_by_role("button", name="Move the round").click()
     page.goto(live_server(f"/priorities/rounds/{slug}/results"))
     expect(page.get_by_test_id("voters")).to_have_text("*")  # 3 voters: suppressed
-    expect(page.locator("svg.app-chart")).to_have_count(5)
+    expect(page.locator(".app-chart")).to_have_count(5)
     page.get_by_role("link", name="How can people in a sickle cell crisis get pain relief "
                                    "faster?").click()
     page.get_by_role("link", name="Publish a response").click()

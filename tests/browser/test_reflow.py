@@ -314,20 +314,23 @@ def test_right_to_left_geometry_in_urdu(browser, demo):
           return li.parentElement.getBoundingClientRect().right - text.right; })""")
     assert gaps and max(gaps) <= 40 and min(gaps) > 0, gaps
 
-    # Chart bars grow from the right: their right edges line up, near the chart's right.
+    # Chart bars grow from the right: their right edges line up, near the chart's right,
+    # and each bar's name starts on the right, above it.
     page.goto(demo(RESULTS))
-    bars = page.evaluate("""() => { const svg = document.querySelector('svg.app-chart');
-        const box = svg.getBoundingClientRect();
+    bars = page.evaluate("""() => { const chart = document.querySelector('.app-chart');
+        const box = chart.getBoundingClientRect();
         return {right: box.right, left: box.left,
-                bars: [...svg.querySelectorAll('.app-chart__bar')].filter(b => b.getBBox().width)
+                bars: [...chart.querySelectorAll('.app-chart__bar')].filter(b => b.getBBox().width)
                   .map(b => { const r = b.getBoundingClientRect(); return [r.left, r.right]; }),
-                labels: [...svg.querySelectorAll('.app-chart__label')]
-                  .map(t => t.getBoundingClientRect().left)}; }""")
+                labels: [...chart.querySelectorAll('.app-chart__label')].map(t => {
+                  const r = document.createRange(); r.selectNodeContents(t);
+                  return r.getBoundingClientRect().right; })}; }""")
     assert bars["bars"], "no bars drawn"
     rights = [right for _left, right in bars["bars"]]
     assert max(rights) - min(rights) < 1, f"bars do not share their right edge: {rights}"
-    assert bars["right"] - max(rights) < 0.1 * (bars["right"] - bars["left"]), bars
-    assert min(bars["labels"]) >= max(rights), "row numbers are not right of the bars"
+    assert bars["right"] - max(rights) < 0.25 * (bars["right"] - bars["left"]), bars
+    assert bars["labels"] and min(bars["labels"]) >= bars["right"] - 0.2 * (
+        bars["right"] - bars["left"]), f"names do not start on the right: {bars}"
 
     # The error summary and the field in error: their red bar is on the right.
     page.goto(demo("/sign-in"))

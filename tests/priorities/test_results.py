@@ -12,7 +12,13 @@ from feedback.core.suppression import suppress_count
 from feedback.extensions import db
 from feedback.priorities import services
 from feedback.priorities.models import Ballot, BallotChoice, BallotMethod, Phase
-from feedback.priorities.results import borda_points, compute_results
+from feedback.priorities.results import (
+    borda_points,
+    chart_rows,
+    competition_ranks,
+    compute_results,
+    csv_lines,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -98,8 +104,8 @@ def test_results_page_has_charts_tables_and_the_method_in_plain_english(client, 
     page = client.get(f"/priorities/rounds/{round_.slug}/results")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count('<svg class="app-chart"') == 5  # overall and four breakdowns
-    assert 'role="img"' in html and "<title id=\"chart-overall-title\">" in html
+    assert html.count('<div class="app-chart" ') == 5  # overall and four breakdowns
+    assert 'role="img"' in html and 'id="chart-overall-title"' in html
     assert "Borda count" in html and "first choice earns 3 points" in html
     assert "<table class=\"nhsuk-table\">" in html
 
@@ -130,3 +136,74 @@ def test_counts_hidden_until_voting_closes(client, make_round):
         f"/priorities/rounds/{round_.slug}/results").get_data(as_text=True)
     round_.phase = Phase.RESULTS
     db.session.commit()
+
+
+# Honest figures: the order and the rank come from the exact totals ----------------------
+
+def _close_race(round_):
+    """58 ranked ballots (3 choices) giving true Borda points of 82, 80, 78 and 64, which
+    publish as 80, 80, 80 and 65; a, b and c were chosen by 34, 34 and 36 people."""
+    a, b, c, d = _ids(round_)
+    patterns = {(d, c, a): 2, (d, c, b): 2, (d, c): 14, (a, c): 4, (a, b, d): 6, (a, b): 6,
+                (b, a, c): 4, (b, a): 10, (c, a): 2, (c, b): 6, (c, d): 2}
+    start = 0
+    for chosen, n in patterns.items():
+        _add_ballots(round_, [list(chosen)] * n, start=start)
+        start += n
+    return a, b, c, d
+
+
+def test_competition_ranks_share_a_rank_for_equal_totals():
+    assert competition_ranks([82, 80, 80, 64]) == [1, 2, 2, 4]
+    assert competition_ranks([]) == []
+
+
+def test_rounding_to_80_80_80_65_keeps_the_winner_visible(make_round):
+    round_ = make_round("results", voting_method="rank", max_choices=3)
+    a, b, c, d = _close_race(round_)
+    results = compute_results(round_)
+    assert [t.priority_id for t in results.tallies] == [a, b, c, d]
+    assert [str(t.points) for t in results.tallies] == ["80", "80", "80", "65"]
+    assert [t.rank for t in results.tallies] == [1, 2, 3, 4]
+    # "Chose it": 34, 34 and 36 all publish as 35; the order stays the points' order.
+    assert [str(t.chose) for t in results.tallies[:3]] == ["35", "35", "35"]
+    assert results.tied_after_rounding
+    rows = list(csv.DictReader(io.StringIO("".join(csv_lines(results)))))
+    overall = [(r["points"], r["rank"]) for r in rows if r["breakdown"] == "overall"]
+    assert overall == [("80", "1"), ("80", "2"), ("80", "3"), ("65", "4")]
+    assert [(row["text"], row["rank"]) for row in chart_rows(results)] == [
+        ("80", 1), ("80", 2), ("80", 3), ("65", 4)]
+
+
+def test_choices_of_34_34_and_36_rank_1_2_2(make_round):
+    round_ = make_round("results")
+    a, b, c, d = _ids(round_)
+    _add_ballots(round_, [[a, b, c]] * 34)
+    _add_ballots(round_, [[c, d]] * 2, start=100)
+    results = compute_results(round_)
+    assert [t.priority_id for t in results.tallies][:3] == [c, a, b]
+    assert [str(t.chose) for t in results.tallies][:3] == ["35", "35", "35"]
+    assert [t.rank for t in results.tallies] == [1, 2, 2, None]  # d: 2 people, suppressed
+    assert results.tied_after_rounding
+
+
+def test_results_page_names_the_bars_and_shows_the_rank(client, make_round):
+    round_ = make_round("results", voting_method="rank", max_choices=3)
+    _close_race(round_)
+    html = client.get(f"/priorities/rounds/{round_.slug}/results").get_data(as_text=True)
+    assert "Ranked by exact totals; figures rounded to the nearest 5." in html
+    assert "the rank shows which came first" in html
+    overall = html.split('id="chart-overall"')[1].split("</div>\n\n")[0]
+    name = "Priority question 1"
+    assert f'class="app-chart__label" lang="en" dir="ltr" title="{name}">{name}<' in overall
+    assert '<span class="app-chart__rank">1</span>' in overall
+    ranks = html.split("<caption")[1].split("</table>")[0].count('data-testid="rank"')
+    assert ranks == 4
+
+
+def test_api_results_carry_the_rank(client, make_round):
+    round_ = make_round("results", voting_method="rank", max_choices=3)
+    _close_race(round_)
+    body = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()
+    assert [(p["points"], p["rank"]) for p in body["priorities"]] == [
+        (80, 1), (80, 2), (80, 3), (65, 4)]
