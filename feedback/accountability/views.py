@@ -22,6 +22,7 @@ from feedback.core.security import relax_csp
 from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
 from feedback.organisations import services as organisations
+from feedback.translation.display import prefetch_translations, translated_field
 from feedback.updates import services as updates
 from feedback.updates.models import TermKind
 from feedback.updates.services import UpdateFilters
@@ -53,14 +54,21 @@ def days_or_dash(value: float | None) -> str:
 @bp.get("/accountability")
 def platform():
     records = services.platform_records()
+    # Each organisation's name in the reader's language where there is a translation,
+    # marked with the language it is in (the chart's and the table's rows carry it).
+    prefetch_translations([r.organisation for r in records])
+    names = [translated_field(r.organisation, "name") for r in records]
     charts = {
-        "updates": bar_rows((r.organisation.name, r.updates_published,
-                             str(r.updates_published)) for r in records),
-        "responses": bar_rows((r.organisation.name, r.response_share,
-                               _percent(r.response_share)) for r in records),
-        "answers": bar_rows((r.organisation.name, r.answered_share,
-                             _percent(r.answered_share)) for r in records),
+        "updates": bar_rows((name.text, r.updates_published, str(r.updates_published))
+                            for r, name in zip(records, names, strict=True)),
+        "responses": bar_rows((name.text, r.response_share, _percent(r.response_share))
+                              for r, name in zip(records, names, strict=True)),
+        "answers": bar_rows((name.text, r.answered_share, _percent(r.answered_share))
+                            for r, name in zip(records, names, strict=True)),
     }
+    for rows in charts.values():
+        for row, name in zip(rows, names, strict=True):
+            row["lang"], row["dir"] = name.lang, name.dir
     return render_template("accountability/platform.html", records=records, charts=charts)
 
 

@@ -10,7 +10,13 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from feedback.core.i18n import current_language
-from feedback.core.languages import display_name, enabled_languages
+from feedback.core.languages import (
+    Language,
+    display_name,
+    enabled_languages,
+    get_language,
+    source_language,
+)
 from feedback.core.markdown import html_to_text, render_markdown
 from feedback.core.suppression import suppress_count
 from feedback.core.urls import external_url
@@ -24,14 +30,20 @@ def _datetime(value: datetime | None, format: str = "d MMMM yyyy, HH:mm") -> str
     return format_datetime(value, format) if value else ""
 
 
-def isolate(value, lang: str | None = None, direction: str | None = None) -> Markup:
+def isolate(value, lang: str | Language | None = None, direction: str | None = None
+            ) -> Markup:
     """Text someone typed (a name, a title in a list, an organisation's name), wrapped in
     ``<bdi>`` so its direction is its own: an English name ending in ")" or "?" keeps its
     punctuation in place inside an Urdu sentence, and an Urdu name inside an English one.
-    Pass ``lang`` (and ``direction``) when the text's language is known. Empty stays empty.
+    Pass ``lang`` (and ``direction``) when the text's language is known, or a Language:
+    ``name | isolate(content_language)`` marks text people wrote that is not translated
+    (a person's name, a contact's) as being in the language content is written in.
+    Empty stays empty. Registered fields go through ``translated_field`` instead.
     """
     if value is None or value == "":
         return Markup("")
+    if isinstance(lang, Language):
+        lang, direction = lang.code, lang.direction
     attributes = ""
     if lang:
         attributes += f' lang="{escape(lang)}"'
@@ -47,6 +59,15 @@ def isolate_text(value) -> str:
     if value is None or value == "":
         return ""
     return f"\u2068{value}\u2069"
+
+
+def _language_name(language: Language | str) -> str:
+    """A language's name in the reader's language, from a Language or its code (a code
+    nothing knows is shown as it is)."""
+    if isinstance(language, str):
+        found = get_language(language)
+        return display_name(found) if found else language
+    return display_name(language)
 
 
 def _current_path() -> str:
@@ -84,6 +105,8 @@ def init_templates(app: Flask) -> None:
             "current_path": _current_path,
             "csrf_token": generate_csrf,
             "nav_items": current_app.extensions.get("feedback_nav", []),
-            "language_name": display_name,
+            "language_name": _language_name,
+            # The language people's content is written in (for ``isolate``).
+            "content_language": source_language(),
 
         }

@@ -30,7 +30,7 @@ from feedback.notifications.models import Notification, NotificationKind
 from feedback.notifications.services import reachable
 from feedback.priorities.models import Priority
 from feedback.priorities.services import follower_ids as priority_follower_ids
-from feedback.translation.display import localised_text
+from feedback.translation.display import Localised, localised_text
 from feedback.translation.registry import translatable_fields
 from feedback.updates.models import Update
 from feedback.updates.services import follower_ids as update_follower_ids
@@ -49,18 +49,16 @@ class Event:
 
 class LocalText:
     """Titles, summaries and responses in the recipient's language, as digests show them:
-    a checked translation, or else the English original (``fell_back`` then asks the
-    email to say a checked translation is coming). Machine drafts are never sent here."""
+    a checked translation, or else the English original with a note, in the recipient's
+    language, that a checked translation is coming (``email_text`` in
+    templates/translation/_display.txt prints it). Machine drafts are never sent here."""
 
     def __init__(self, language: Language):
         self.language = language
-        self.fell_back = False
 
-    def __call__(self, obj: Any, name: str) -> str:
+    def __call__(self, obj: Any, name: str) -> Localised:
         kind = translatable_fields(obj).get(name, "text")
-        result = localised_text(getattr(obj, name, None), self.language, kind=kind)
-        self.fell_back |= result.fallback
-        return result.text
+        return localised_text(getattr(obj, name, None), self.language, kind=kind)
 
 
 def event(kind: NotificationKind, subject_id: int) -> Event | None:
@@ -79,7 +77,7 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         return None
     if kind == NotificationKind.NEW_UPDATE:
         return Event(update_follower_ids(update), "update_published",
-                     lambda local: _("New update: %(title)s", title=local(update, "title")),
+                     lambda local: _("New update: %(title)s", title=local(update, "title").text),
                      {"update": update, "link": external_url("updates.update", slug=update.slug),
                       "following_link": external_url("updates.following")})
     priority = update.answers_priority
@@ -87,7 +85,7 @@ def event(kind: NotificationKind, subject_id: int) -> Event | None:
         return None
     return Event(priority_follower_ids(priority.id), "priority_update",
                  lambda local: _("News about a research priority you follow: %(title)s",
-                                         title=local(priority, "title")),
+                                         title=local(priority, "title").text),
                  {"priority": priority, "update": update,
                   "link": external_url("priorities.priority", priority_id=priority.id)})
 

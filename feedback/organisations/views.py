@@ -23,6 +23,7 @@ from feedback.extensions import db, limiter
 from feedback.organisations import services
 from feedback.organisations.forms import DatasetForm, OrganisationForm, ServiceForm
 from feedback.organisations.models import KIND_LABELS, OrganisationKind
+from feedback.translation.display import content_choices
 
 bp = Blueprint("organisations", __name__)
 
@@ -141,8 +142,8 @@ def service(slug: str):
 
 def _dataset_form(**kwargs) -> DatasetForm:
     form = DatasetForm(**kwargs)
-    form.custodian_id.choices = [SelectChoice("", _("Choose an organisation"))] + [
-        SelectChoice(str(org.id), org.name) for org in services.list_organisations()]
+    form.custodian_id.choices = [SelectChoice("", _("Choose an organisation")), *content_choices(
+        (str(org.id), org.name) for org in services.list_organisations())]
     return form
 
 

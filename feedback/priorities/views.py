@@ -43,6 +43,7 @@ from feedback.priorities.models import (
     VotingMethod,
 )
 from feedback.translation.display import (
+    content_choices,
     inline_html,
     prefetch_texts,
     prefetch_translations,
@@ -150,7 +151,7 @@ def _help_form(round_: PriorityRound) -> Any:
     if not offering:
         return None
     form = forms.HelpForm()
-    form.organisation.choices = forms.choice_list((o.id, o.name) for o in offering)
+    form.organisation.choices = content_choices((str(o.id), o.name) for o in offering)
     return form
 
 
@@ -384,9 +385,10 @@ def _round_form(**kwargs) -> forms.RoundForm:
     form = forms.RoundForm(**kwargs)
     mine = [m.organisation for m in current_user.memberships
             if can_edit_org(current_user, m.organisation_id)]
-    form.organisation.choices = forms.choice_list((o.id, o.name) for o in mine)
-    form.partners.choices = forms.choice_list((o.id, o.name)
-                                              for o in organisations.list_organisations())
+    # Organisations' names in the reader's language, each marked with its own.
+    form.organisation.choices = content_choices((str(o.id), o.name) for o in mine)
+    form.partners.choices = content_choices((str(o.id), o.name)
+                                            for o in organisations.list_organisations())
     return form
 
 
@@ -481,12 +483,12 @@ def manage(slug: str):
     shortlist = services.current_shortlist(round_)
     priorities = services.list_priorities(round_)
     shortlist_form = forms.ShortlistForm()
-    shortlist_form.priorities.choices = forms.choice_list((p.id, p.title) for p in priorities)
+    shortlist_form.priorities.choices = content_choices((str(p.id), p.title) for p in priorities)
     shortlist_form.priorities.data = ([str(e.priority_id) for e in shortlist.entries]
                                       if shortlist else [str(p.id) for p in priorities])
     priority_form = forms.PriorityForm()
-    priority_form.suggestions.choices = forms.choice_list(
-        (s.id, s.question) for s in suggestions if s.status == SuggestionStatus.PUBLISHED)
+    priority_form.suggestions.choices = content_choices(
+        (str(s.id), s.question) for s in suggestions if s.status == SuggestionStatus.PUBLISHED)
     return render_template(
         "priorities/manage.html", round=round_, suggestions=suggestions,
         phase_form=forms.PhaseForm(phase=round_.phase.value), moderate_form=forms.ModerateForm(),

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - older wtforms
 from feedback.core.languages import display_name, enabled_languages, language_options
 from feedback.extensions import db
 from feedback.subscriptions.models import CADENCE_LABELS
+from feedback.translation.display import content_choices
 
 
 def as_choices(pairs) -> list:
@@ -43,7 +44,7 @@ def _term_choices(kind) -> list:
 
     rows = db.session.execute(select(Term.slug, Term.name).where(Term.kind == kind)
                               .order_by(Term.name)).all()
-    return as_choices((row.slug, row.name) for row in rows)
+    return content_choices((row.slug, row.name) for row in rows)
 
 
 def topic_choices() -> list:
@@ -64,7 +65,7 @@ def organisation_choices() -> list[tuple[str, str]]:
 
     rows = db.session.execute(select(Organisation.id, Organisation.name).where(
         Organisation.kind == OrganisationKind.NHS).order_by(Organisation.name)).all()
-    return as_choices((str(row.id), row.name) for row in rows)
+    return content_choices((str(row.id), row.name) for row in rows)
 
 
 def language_choices(only: Collection[str] | None = None) -> list:

@@ -76,13 +76,15 @@ def lookup(segments: Iterable[Segment], language: Language
     return {digest: cache[digest] for digest in hashes if cache[digest] is not None}
 
 
-def prefetch_translations(objects: Iterable[Any], language: Language | None = None) -> str:
-    """Look up every registered field of ``objects`` in one query, so a list of cards
-    costs one query however long it is. Returns "" (call it from a template)."""
+def prefetch_translations(objects: Iterable[Any], language: Language | None = None,
+                          texts: Iterable[str | None] = ()) -> str:
+    """Look up every registered field of ``objects`` (and copies of registered plain
+    text: ``texts``) in one query, so a list of cards costs one query however long it is.
+    Returns "" (call it from a template)."""
     language = language or current_language()
     if language.code == source_language().code:
         return ""
-    segments = []
+    segments = [segment for text in texts for segment in split(text, "text")]
     for obj in objects:
         for name, kind in translatable_fields(obj).items():
             segments.extend(split(getattr(obj, name, None), kind))
@@ -175,6 +177,23 @@ def inline_html(result: Localised) -> Markup:
     labels and other places a template macro cannot reach)."""
     return Markup('<span lang="{}" dir="{}">{}</span>').format(result.lang, result.dir,
                                                                 result.html)
+
+
+def content_choices(pairs: Iterable[tuple[str, str]], kind: str = "text") -> list:
+    """Choices (for a select or checkboxes) whose labels are people's content: topics,
+    areas, organisation names. Each label is in the reader's language where a translation
+    exists, and carries the language it is in (``lang``/``dir`` in ``render_kw``: on the
+    ``<option>``; ``checkboxes_field`` wraps the label in them). One query for all."""
+    from wtforms.fields.choices import SelectChoice
+
+    pairs = list(pairs)
+    prefetch_texts((label for _value, label in pairs), kind)
+    choices = []
+    for value, label in pairs:
+        result = localise(label, kind)
+        choices.append(SelectChoice(value, result.text,
+                                    render_kw={"lang": result.lang, "dir": result.dir}))
+    return choices
 
 
 def field_status(result: Localised) -> str:

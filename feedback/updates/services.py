@@ -715,7 +715,7 @@ def unfollow(user: Any, target_type: str, target_id: Any) -> None:
     try:
         kind, identifier = FollowTarget(target_type), int(target_id)
     except (TypeError, ValueError):
-        raise ValidationError("Choose something to follow.") from None
+        raise ValidationError(_l("Choose something to follow.")) from None
     existing = db.session.scalar(select(Follow).where(
         Follow.user_id == user.id, Follow.target_type == kind, Follow.target_id == identifier))
     if existing is not None:

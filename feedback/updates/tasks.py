@@ -36,9 +36,13 @@ def _notify_asker(question_id: int) -> bool:
     from feedback.translation.display import localised_text
 
     with force_locale(language.babel_locale):  # the asker's language, not the answerer's
+        # The question is the asker's own words, shown as they wrote them; the rest is
+        # in their language where a checked translation exists, else noted as English.
         title = localised_text(question.update.title, language, kind="text")
-        send_template_email(asker.email, _("Your question has been answered: %(title)s",
-                                           title=title.text),
-                            "question_answered", question=question, link=link,
-                            title=title)
+        send_template_email(
+            asker.email, _("Your question has been answered: %(title)s", title=title.text),
+            "question_answered", question=question, link=link, title=title,
+            answer=localised_text(question.answer.body, language, kind="text"),
+            organisation=localised_text(question.update.organisation.name, language,
+                                        kind="text"))
     return True

@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from wtforms import SelectChoice
 
 from feedback.accounts.permissions import can_edit_org, require_moderator, require_org_editor
 from feedback.core.caching import cached_page, cached_value
@@ -35,7 +34,7 @@ from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
-from feedback.translation.display import translated_field
+from feedback.translation.display import content_choices, translated_field
 from feedback.updates import feeds, history, questions, services, tasks, topics
 from feedback.updates.forms import (
     AnswerForm,
@@ -199,15 +198,19 @@ def organisation_updates(slug: str):
 
 def _update_form(**kwargs) -> UpdateForm:
     form = UpdateForm(**kwargs)
-    form.datasets.choices = [SelectChoice(str(d.id), f"{d.name} ({d.custodian_label})")
-                             for d in organisations.list_datasets()]
-    form.services.choices = [SelectChoice(str(s.id), f"{s.name} ({s.organisation.name})")
-                             for s in organisations.list_services()]
-    form.answers_priority_id.choices = priority_choices(_("None"))
-    listed = [SelectChoice(term.name, term.name) for term in topics.approved_topics()]
+    # Names people wrote, each marked with the language it is shown in.
+    form.datasets.choices = content_choices((str(d.id), f"{d.name} ({d.custodian_label})")
+                                            for d in organisations.list_datasets())
+    form.services.choices = content_choices((str(s.id), f"{s.name} ({s.organisation.name})")
+                                            for s in organisations.list_services())
+    none, *priorities = priority_choices(_("None"))
+    form.answers_priority_id.choices = [none, *content_choices(
+        (choice.value, choice.label) for choice in priorities)]
+    listed = content_choices((term.name, term.name) for term in topics.approved_topics())
     chosen = set(form.topics.data or [])  # keep an editor's own suggestions ticked
-    form.topics.choices = listed + [SelectChoice(name, name) for name in sorted(chosen)
-                                    if name not in {choice.value for choice in listed}]
+    form.topics.choices = listed + content_choices(
+        (name, name) for name in sorted(chosen)
+        if name not in {choice.value for choice in listed})
     return form
 
 

@@ -223,6 +223,9 @@ def test_every_page_and_error_path_is_translatable_for_every_role(demo_app):
     if os.environ.get("PSEUDO_DUMP"):
         Path(os.environ["PSEUDO_DUMP"]).write_text("\n".join(
             f"{leak.text!r}\t{leak.where}\t{leak.context!r}" for leak in leaks))
+    if os.environ.get("PSEUDO_DUMP_UNMARKED"):
+        Path(os.environ["PSEUDO_DUMP_UNMARKED"]).write_text("\n".join(
+            f"{leak.raw!r}\t{leak.where}\t{leak.context!r}" for leak in unmarked))
     report = "\n".join(f"{text!r} at {where}" for text, where in unique[:400])
     assert crawl.pages > 100
     assert not leaks, f"{len(unique)} texts are not translatable:\n{report}"
