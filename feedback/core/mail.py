@@ -163,12 +163,14 @@ def open_smtp() -> smtplib.SMTP:
     return smtp
 
 
-def write_to_outbox(message: EmailMessage) -> Path:
+def write_to_outbox(message: EmailMessage | bytes) -> Path:
+    """The one outbox-file writer: the message (built, or raw bytes) as a new ``.eml``
+    file in ``OUTBOX_DIR``, named so that a listing sorts by time."""
     outbox = Path(current_app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
+    path.write_bytes(message if isinstance(message, bytes) else bytes(message))
     log.info("mail written to outbox file %s", path.name)
     return path
 
