@@ -96,6 +96,7 @@ bench-deps: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) node_modules $(STATIC_NHSUK) .pytest_cache .ruff_cache

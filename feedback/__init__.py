@@ -124,11 +124,11 @@ def register_blueprints(app: Flask) -> None:
     from feedback.accounts.views import bp as accounts_bp
     from feedback.admin.views import bp as admin_bp
     from feedback.api.views import bp as api_bp
-    from feedback.core.views import bp as core_bp
     from feedback.delivery.views import bp as delivery_bp
     from feedback.digests.views import bp as digests_bp
     from feedback.metrics.views import bp as metrics_bp
     from feedback.organisations.views import bp as organisations_bp
+    from feedback.pages.views import bp as core_bp
     from feedback.priorities.api import bp as priorities_api_bp
     from feedback.priorities.views import bp as priorities_bp
     from feedback.subscriptions.views import bp as subscriptions_bp

@@ -8,10 +8,11 @@ from typing import Any
 from flask_babel import gettext as _
 
 from feedback.accounts.models import OrgRole, PlatformRole, User
+from feedback.core.exceptions import Forbidden
 
 
-class PermissionDenied(Exception):
-    """The person may not do this. Views turn it into a 403 page."""
+class PermissionDenied(Forbidden):
+    """The person may not do this. The web layer turns it into a 403 page."""
 
 
 def _user(user: Any) -> User | None:

@@ -24,7 +24,7 @@ from feedback.accounts.models import (
 from feedback.accounts.permissions import require_admin, require_org_admin
 from feedback.audit import services as audit
 from feedback.core.languages import get_language
-from feedback.core.mail import send_template_email
+from feedback.core.mail import send_template_email_after_commit
 from feedback.core.models import utcnow
 from feedback.core.redirects import safe_next
 from feedback.core.tokens import hash_token, new_token
@@ -90,7 +90,7 @@ def request_sign_in(email: str, next_url: str | None = None) -> None:
     ))
     db.session.flush()
     existing = get_user_by_email(email)
-    send_template_email(
+    send_template_email_after_commit(
         email,
         _("Your sign-in link for %(service)s", service=current_app.config["SERVICE_NAME"]),
         "sign_in",
@@ -207,7 +207,7 @@ def invite_member(actor: Any, organisation: Any, email: str, role: OrgRole) -> I
     db.session.flush()
     audit.record("member.invited", actor=actor, organisation=organisation, target=invitation,
                  summary=f"Invited a new {role.value}", role=role.value)
-    send_template_email(
+    send_template_email_after_commit(
         email,
         _("You are invited to join %(org)s on %(service)s", org=organisation.name,
           service=current_app.config["SERVICE_NAME"]),

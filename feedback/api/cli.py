@@ -17,15 +17,15 @@ def tokens() -> None:
 @click.option("--name", default="", help="What the token is for, e.g. 'analytics pipeline'.")
 def create(org_slug: str, name: str) -> None:
     """Make an API token for an organisation and print it (only its hash is kept)."""
-    from sqlalchemy import select
-
     from feedback.api import tokens as service
+    from feedback.core.exceptions import NotFound
     from feedback.core.validation import ValidationError
-    from feedback.organisations.models import Organisation
+    from feedback.organisations.services import get_organisation
 
-    org = db.session.scalar(select(Organisation).where(Organisation.slug == org_slug))
-    if org is None:
-        raise click.ClickException(f"No organisation with the short name {org_slug!r}.")
+    try:
+        org = get_organisation(org_slug)
+    except NotFound:
+        raise click.ClickException(f"No organisation with the short name {org_slug!r}.") from None
     try:
         token, record = service.create_token(None, org, name)
     except ValidationError as error:

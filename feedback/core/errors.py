@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
-from feedback.accounts.permissions import PermissionDenied
+from feedback.core.exceptions import Forbidden, NotFound, ValidationError
 from feedback.extensions import db
 
 log = logging.getLogger(__name__)
@@ -43,10 +43,21 @@ def error_response(status: int, message: str | None = None):
 
 
 def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(PermissionDenied)
-    def permission_denied(error: PermissionDenied):
+    # Services raise domain exceptions; here they become pages (or JSON under /api/).
+    @app.errorhandler(Forbidden)
+    def forbidden(error: Forbidden):
         db.session.rollback()
-        return error_response(403, str(error))
+        return error_response(403, error.message or None)
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):
+        db.session.rollback()
+        return error_response(404, error.message or None)
+
+    @app.errorhandler(ValidationError)
+    def invalid(error: ValidationError):
+        db.session.rollback()
+        return error_response(400, error.message or None)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -3,6 +3,10 @@
 With no SMTP server configured, each message is written to the outbox folder as an
 ``.eml`` file; that is how people sign in to a development site. Bulk mail (digests and
 newsletters) goes through the delivery outbox instead.
+
+Services send with :func:`send_template_email_after_commit`: the message is built at once
+(in the reader's language) and held on the database session until its transaction
+commits, so a rolled-back request never emails a link to a row that does not exist.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from feedback.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -155,21 +163,56 @@ def open_smtp() -> smtplib.SMTP:
     return smtp
 
 
-def write_to_outbox(message: EmailMessage) -> Path:
+def write_to_outbox(message: EmailMessage | bytes) -> Path:
+    """The one outbox-file writer: the message (built, or raw bytes) as a new ``.eml``
+    file in ``OUTBOX_DIR``, named so that a listing sorts by time."""
     outbox = Path(current_app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
+    path.write_bytes(message if isinstance(message, bytes) else bytes(message))
     log.info("mail written to outbox file %s", path.name)
     return path
 
 
-def send_template_email(to: str, subject: str, template: str, **context) -> None:
-    """Render ``templates/email/<template>.txt`` (and ``.html`` if present) and send it."""
+def render_template_email(to: str, subject: str, template: str, **context) -> EmailMessage:
+    """Render ``templates/email/<template>.txt`` (and ``.html`` if present) as a message."""
     text = render_template(f"email/{template}.txt", **context)
     try:
         html = render_template(f"email/{template}.html", **context)
     except TemplateNotFound:  # an HTML part is optional
         html = None
-    send_message(build_message(to, subject, text, html))
+    return build_message(to, subject, text, html)
+
+
+def send_template_email(to: str, subject: str, template: str, **context) -> None:
+    """Render a template message and send it now (for work that runs after a commit)."""
+    send_message(render_template_email(to, subject, template, **context))
+
+
+def send_template_email_after_commit(to: str, subject: str, template: str,
+                                     **context) -> None:
+    """Render a template message now and send it when the session's transaction commits;
+    nothing is sent if it rolls back."""
+    message = render_template_email(to, subject, template, **context)
+    db.session.info.setdefault(PENDING_MAIL, []).append(message)
+
+
+PENDING_MAIL = "feedback.mail_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _send_committed_mail(session: Session) -> None:
+    # The data is committed: a mail server that is down must not turn that into an error
+    # page. Log without the address (personal data); the person can ask again.
+    for message in session.info.pop(PENDING_MAIL, []):
+        try:
+            send_message(message)
+        except (OSError, smtplib.SMTPException) as error:
+            log.error("a message could not be sent after commit: %s", type(error).__name__)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted_mail(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit
+        session.info.pop(PENDING_MAIL, None)

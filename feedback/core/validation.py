@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
 from urllib.parse import urlparse
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from feedback.core.exceptions import ValidationError
 from feedback.core.inputs import has_control_characters
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -26,25 +26,6 @@ SINGLE_LINE_REFUSED = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 JOINERS = frozenset({"\u200c", "\u200d", "\u200e", "\u200f", "\u061c",
                      "\u2066", "\u2067", "\u2068", "\u2069"})
 SURROGATES = re.compile(r"[\ud800-\udfff]")
-
-
-class ValidationError(ValueError):
-    """Input that breaks a rule. ``field`` names the form field when there is one.
-
-    Services raise it with ``lazy_gettext`` messages: ``message`` is translated when it
-    is read, so each response (web page, API, CLI) gets the reader's language."""
-
-    def __init__(self, message: Any, field: str | None = None):
-        super().__init__(message)
-        self._message = message
-        self.field = field
-
-    @property
-    def message(self) -> str:
-        return str(self._message)
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def clean_text(

@@ -10,12 +10,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 from email.message import EmailMessage
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
@@ -84,13 +82,6 @@ class Outgoing:
         return message
 
 
-def write_raw_to_outbox(raw: bytes) -> None:
-    outbox = Path(current_app.config["OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    (outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(raw)
-
-
 class OutboxChannel:
     """Development: each message becomes an ``.eml`` file in the outbox folder."""
 
@@ -99,10 +90,8 @@ class OutboxChannel:
     def send(self, outgoing: Outgoing) -> str | None:
         if outgoing.sms:
             raise PermanentFailure("text messages need GOV.UK Notify")
-        if outgoing.raw is not None:
-            write_raw_to_outbox(outgoing.raw)
-        else:
-            mail.write_to_outbox(outgoing.email_message())
+        mail.write_to_outbox(outgoing.raw if outgoing.raw is not None
+                             else outgoing.email_message())
         return None
 
     def close(self) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from feedback.core.jobs import job
 from feedback.delivery import services
-from feedback.extensions import db
 
 
 def deliver_outbox(max_seconds: float = 50.0) -> int:
@@ -11,13 +11,8 @@ def deliver_outbox(max_seconds: float = 50.0) -> int:
     return services.deliver_due(max_seconds=max_seconds)
 
 
+@job
 def retry_failures() -> int:
     """Put rows whose worker died back in the queue; temporary failures come back on
     their own when their backoff ends."""
-    try:
-        released = services.release_expired_claims()
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return released
+    return services.release_expired_claims()

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from flask import abort
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from feedback.accounts.permissions import require_org_editor
 from feedback.audit import services as audit
+from feedback.core.exceptions import NotFound, found
 from feedback.core.models import utcnow
 from feedback.core.uktime import to_uk, uk_to_utc
 from feedback.digests.models import Edition, EditionStatus, EditionVersion
@@ -210,13 +210,13 @@ def public_edition(edition_id: int) -> Edition:
     edition = db.session.get(Edition, edition_id)
     if edition is None or edition.status not in (EditionStatus.SENDING, EditionStatus.PAUSED,
                                                  EditionStatus.SENT):
-        abort(404)
+        raise NotFound
     return edition
 
 
 def edition_for_editor(user, edition_id: int) -> Edition:
-    edition = db.session.get(Edition, edition_id) or abort(404)
+    edition = found(db.session.get(Edition, edition_id))
     if edition.audience.organisation_id is None:
-        abort(404)
+        raise NotFound
     require_org_editor(user, edition.audience.organisation_id)
     return edition

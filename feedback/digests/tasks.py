@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import logging
 
+from feedback.core.jobs import job
 from feedback.core.models import utcnow
 from feedback.digests import services
-from feedback.extensions import db
 
 log = logging.getLogger(__name__)
 
 
+@job
 def create_edition(audience_id: int, period: str) -> int:
     """Create (once) and start the edition for one audience and period."""
-    try:
-        edition = services.create_and_start(audience_id, period)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return edition.id
+    return services.create_and_start(audience_id, period).id
 
 
 def create_due_editions() -> list[int]:

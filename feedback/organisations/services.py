@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, literal, select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from feedback.accounts.permissions import require_admin, require_org_admin, require_org_editor
 from feedback.audit import services as audit
+from feedback.core.exceptions import found
 from feedback.core.validation import (
     ValidationError,
     clean_slug,
@@ -57,20 +57,20 @@ def _clean_common(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_organisation(slug: str) -> Organisation:
-    return db.session.scalar(select(Organisation).where(Organisation.slug == slug)) or abort(404)
+    return found(db.session.scalar(select(Organisation).where(Organisation.slug == slug)))
 
 
 def get_dataset(slug: str) -> Dataset:
     statement = (select(Dataset).options(joinedload(Dataset.organisation),
                                          joinedload(Dataset.custodian))
                  .where(Dataset.slug == slug))
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def get_service(slug: str) -> Service:
     statement = (select(Service).options(joinedload(Service.organisation))
                  .where(Service.slug == slug))
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def list_organisations(kind: OrganisationKind | None = None) -> Sequence[Organisation]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import abort, has_request_context
+from flask import has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, delete, exists, func, insert, select, update
@@ -24,6 +24,7 @@ from feedback.accounts.models import OrgRole, User
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
 from feedback.audit import services as audit
 from feedback.core.caching import forget_pages
+from feedback.core.exceptions import found
 from feedback.core.keys import keyed_hash
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text, slugify
@@ -145,11 +146,11 @@ def get_round(slug: str, with_organisations: bool = True) -> PriorityRound:
     statement = select(PriorityRound).where(PriorityRound.slug == slug)
     if with_organisations:
         statement = statement.options(selectinload(PriorityRound.organisations))
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def get_priority(priority_id: int) -> Priority:
-    return db.session.get(Priority, priority_id) or abort(404)
+    return found(db.session.get(Priority, priority_id))
 
 
 def list_rounds(include_drafts_for: Any = None) -> Sequence[PriorityRound]:
@@ -199,9 +200,9 @@ def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
 
 
 def get_shortlist_version(round_: PriorityRound, number: int) -> ShortlistVersion:
-    return db.session.scalar(
+    return found(db.session.scalar(
         select(ShortlistVersion).where(ShortlistVersion.round_id == round_.id,
-                                       ShortlistVersion.number == number)) or abort(404)
+                                       ShortlistVersion.number == number)))
 
 
 # Rounds and phases ------------------------------------------------------------------------

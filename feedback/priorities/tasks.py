@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from feedback.core.jobs import job
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
@@ -27,32 +28,31 @@ def advance_round_phases(round_ids: Iterable[int] | None = None,
     """Advance every round (or just ``round_ids``) whose next phase date has passed.
     Drafts are left alone until an organiser opens them. Returns (id, from, to) for each
     change; every change is audited."""
-    now = now or utcnow()
-    statement = select(PriorityRound).where(PriorityRound.phase != Phase.DRAFT)
-    if round_ids is not None:
-        statement = statement.where(PriorityRound.id.in_(list(round_ids)))
-    changes = []
-    try:
-        for round_ in db.session.scalars(statement.with_for_update(skip_locked=True)).all():
-            due = due_phase(round_, now)
-            if due == round_.phase:
-                continue
-            previous = round_.phase
-            try:
-                set_phase(None, round_, due, reason="scheduled")
-            except ValidationError as error:  # for example, voting due with no shortlist
-                log.warning("priority round %s not moved to %s: %s", round_.id, due.value,
-                            error.message)
-                continue
-            changes.append((round_.id, previous.value, due.value))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    changes = _advance(round_ids, now or utcnow())
     for round_id, previous, phase in changes:
         log.info("priority round %s moved from %s to %s", round_id, previous, phase)
         if Phase(phase) in (Phase.RESULTS, Phase.RESPONSES):
             # Count a round once as voting closes, so no reader waits for it.
-            raw_counts(db.session.get(PriorityRound, round_id))
-            db.session.commit()
+            job(raw_counts)(db.session.get(PriorityRound, round_id))
+    return changes
+
+
+@job
+def _advance(round_ids: Iterable[int] | None, now: datetime) -> list[tuple[int, str, str]]:
+    statement = select(PriorityRound).where(PriorityRound.phase != Phase.DRAFT)
+    if round_ids is not None:
+        statement = statement.where(PriorityRound.id.in_(list(round_ids)))
+    changes = []
+    for round_ in db.session.scalars(statement.with_for_update(skip_locked=True)).all():
+        due = due_phase(round_, now)
+        if due == round_.phase:
+            continue
+        previous = round_.phase
+        try:
+            set_phase(None, round_, due, reason="scheduled")
+        except ValidationError as error:  # for example, voting due with no shortlist
+            log.warning("priority round %s not moved to %s: %s", round_.id, due.value,
+                        error.message)
+            continue
+        changes.append((round_.id, previous.value, due.value))
     return changes

@@ -23,7 +23,7 @@ from feedback.audit import services as audit
 from feedback.core.addresses import address_hash, normalise_address
 from feedback.core.keys import link_signing_keys
 from feedback.core.languages import enabled_languages, get_language
-from feedback.core.mail import send_template_email
+from feedback.core.mail import send_template_email_after_commit
 from feedback.core.models import utcnow
 from feedback.core.tokens import hash_token, new_token
 from feedback.core.urls import external_url
@@ -227,10 +227,10 @@ def subscribe(data: dict[str, Any], source: str) -> None:
         if not email:  # already getting texts: nothing to send, nothing to reveal
             return
         with force_locale(_babel_locale(language)):  # the language chosen on the form
-            send_template_email(email, _("You already get updates from %(service)s",
-                                         service=current_app.config["SERVICE_NAME"]),
-                                "subscription_known",
-                                manage_url=links_for(existing.id)["manage"])
+            send_template_email_after_commit(
+                email, _("You already get updates from %(service)s",
+                         service=current_app.config["SERVICE_NAME"]),
+                "subscription_known", manage_url=links_for(existing.id)["manage"])
         return
     subscriber = existing or Subscriber(email=email or None)
     subscriber.audience = audience
@@ -290,7 +290,7 @@ def _send_confirmation(subscriber: Subscriber, source: str) -> None:
     with force_locale(_babel_locale(subscriber.language)):
         subject, template, values = confirmation_email(subscriber.audience,
                                                        confirm_url(token))
-        send_template_email(subscriber.email, subject, template, **values)
+        send_template_email_after_commit(subscriber.email, subject, template, **values)
 
 
 def queue_confirmation(subscriber: Subscriber) -> None:

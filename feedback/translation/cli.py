@@ -29,14 +29,12 @@ def translation_owners() -> None:
 @click.argument("languages", nargs=-1, required=True)
 def grant_platform_translator(email: str, languages: tuple[str, ...]) -> None:
     """Let EMAIL review translations of platform content into LANGUAGES."""
-    from sqlalchemy import select
-
-    from feedback.accounts.models import User
+    from feedback.accounts.services import get_user_by_email
     from feedback.core.validation import ValidationError
     from feedback.extensions import db
     from feedback.translation import services
 
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    user = get_user_by_email(email.strip())
     if user is None:
         raise click.ClickException(f"No account for {email}.")
     system = type("PlatformAdmin", (), {"is_admin": True, "id": None,

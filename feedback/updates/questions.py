@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, require_org_editor
 from feedback.audit import services as audit
 from feedback.core.caching import forget_pages
+from feedback.core.exceptions import NotFound, found
 from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError, clean_text
 from feedback.extensions import db
@@ -61,19 +62,19 @@ def require_moderation_rights(user: Any, update: Update) -> Any:
 
 def get_question(question_id: int) -> Question:
     if not 0 < question_id <= MAX_ID:
-        abort(404)
+        raise NotFound
     statement = (select(Question).options(joinedload(Question.update).joinedload(
         Update.organisation), joinedload(Question.answer), joinedload(Question.author))
         .where(Question.id == question_id))
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def get_answer(answer_id: int) -> Answer:
     if not 0 < answer_id <= MAX_ID:
-        abort(404)
+        raise NotFound
     statement = (select(Answer).options(joinedload(Answer.question).joinedload(
         Question.update).joinedload(Update.organisation)).where(Answer.id == answer_id))
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def ask_question(user: Any, update: Update, body: str | None) -> Question:
@@ -153,7 +154,7 @@ def report(user: Any, target_type: str, target_id: int, reason: str | None) -> R
     model = Question if kind == ReportTarget.QUESTION else Answer
     item = db.session.get(model, target_id) if 0 < target_id <= MAX_ID else None
     if item is None or item.status != "published":
-        abort(404)
+        raise NotFound
     already = db.session.scalar(select(exists().where(
         Report.target_type == kind, Report.target_id == item.id, Report.user_id == user.id)))
     if already:

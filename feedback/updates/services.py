@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import abort
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, delete, exists, or_, select, tuple_
@@ -23,6 +22,7 @@ from feedback.accounts.models import User
 from feedback.accounts.permissions import can_edit_org, require_org_editor
 from feedback.audit import services as audit
 from feedback.core.caching import forget_pages
+from feedback.core.exceptions import NotFound, found
 from feedback.core.keys import link_signing_keys
 from feedback.core.markdown import render_markdown
 from feedback.core.models import utcnow
@@ -251,11 +251,11 @@ def get_update(key: int | str) -> Update:
         selectinload(Update.revisions))
     if isinstance(key, int):
         if not 0 < key <= MAX_ID:
-            abort(404)
+            raise NotFound
         statement = statement.where(Update.id == key)
     else:
         statement = statement.where(Update.slug == key)
-    return db.session.scalar(statement) or abort(404)
+    return found(db.session.scalar(statement))
 
 
 def can_view_update(user: Any, update: Update) -> bool:

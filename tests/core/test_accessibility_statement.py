@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from feedback.core.views import AXE_CORE_VERSION
+from feedback.pages.views import AXE_CORE_VERSION
 from tests.browser.axe import WCAG_TAGS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from werkzeug.exceptions import NotFound
 
 from feedback.accounts.permissions import PermissionDenied
+from feedback.core.exceptions import NotFound
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
 from feedback.updates import questions
