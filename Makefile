@@ -14,7 +14,7 @@ PO_FILES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
 PYBABEL_KEYWORDS := -k _l -k lazy_gettext -k lazy_ngettext:1,2
 
 .PHONY: setup run test lint assets clean translations-extract translations-update \
-	translations-compile translations-init lock bench-deps
+	translations-compile translations-init lock bench-deps test-slow
 
 # Locked installs (pip-tools): requirements.lock holds what the app needs, with hashes;
 # requirements-test.lock adds the test tools. `make lock` refreshes both from pyproject.toml.
@@ -88,6 +88,13 @@ test: setup
 		echo "== the same suite on PostgreSQL ($$FEEDBACK_TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
+
+# The `slow` tests (schemathesis: 100 generated requests per API operation, health checks
+# on), left out of `make test`. SQLite only: the API's answers do not depend on the database,
+# and one pass keeps CI's step at about a minute on 2 cores.
+test-slow: setup
+	@echo "== the slow tests (schemathesis) on SQLite"
+	env -u FEEDBACK_TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 # The benchmarks' load generator (bench/pages.py): Debian's wrk, installed only if missing.
 bench-deps: setup

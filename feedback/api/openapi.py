@@ -47,8 +47,16 @@ def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def envelope(data: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A success in the one envelope (feedback/core/envelope.py)."""
+    return {"type": "object", "required": ["data", "links", "meta"],
+            "additionalProperties": False,
+            "properties": {"data": data, "links": _ref("Links"),
+                           "meta": meta or {"type": "object"}}}
+
+
 def _data(name: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["data"], "properties": {"data": _ref(name)}}
+    return envelope(_ref(name))
 
 
 # Text rules the services apply (feedback.core.validation.clean_text): no control
@@ -146,10 +154,33 @@ def _schemas() -> dict[str, Any]:
         "type": "object", "required": ["slug", "name"],
         "properties": {"slug": STRING, "name": STRING}}}
     return {
-        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["status", "title", "message"],
-            "properties": {"status": {"type": "integer"}, "title": STRING,
-                           "message": STRING, "field": STRING}}}},
+        "Links": {"type": "object", "required": ["self", "next"],
+                  "additionalProperties": False,
+                  "description": "Absolute links, on the site's public address",
+                  "properties": {"self": {"type": "string", "format": "uri"},
+                                 "next": {"type": ["string", "null"], "format": "uri",
+                                          "description": "The next page (lists only)"}}},
+        "Error": {"type": "object", "required": ["errors"], "additionalProperties": False,
+                  "properties": {"errors": {"type": "array", "minItems": 1, "items": {
+                      "type": "object", "additionalProperties": False,
+                      "required": ["status", "code", "title", "detail", "source"],
+                      "properties": {
+                          "status": {"type": "integer", "description": "The HTTP status"},
+                          "code": {"type": "string", "description": "A stable word for "
+                                   "programs: invalid, unauthorised, forbidden, not_found, "
+                                   "conflict, too_large, unsupported_media_type, "
+                                   "too_many_requests"},
+                          "title": STRING, "detail": STRING,
+                          "source": {"oneOf": [
+                              {"type": "null"},
+                              {"type": "object", "required": ["parameter"],
+                               "additionalProperties": False,
+                               "properties": {"parameter": STRING}},
+                              {"type": "object", "required": ["pointer"],
+                               "additionalProperties": False,
+                               "properties": {"pointer": {
+                                   "type": "string",
+                                   "description": "A JSON Pointer into the body"}}}]}}}}}},
         "Update": {
             "type": "object",
             "required": ["id", "slug", "url", "title", "summary", "body", "body_html", "kind",
@@ -201,11 +232,10 @@ def _schemas() -> dict[str, Any]:
         },
         "Withdrawal": {"type": "object", "additionalProperties": False, "required": ["reason"],
                        "properties": {"reason": _text(REASON_MAX, required=True)}},
-        "UpdateList": {"type": "object", "required": ["data", "links", "next_cursor"],
-                       "properties": {"data": {"type": "array", "items": _ref("Update")},
-                                      "links": {"type": "object", "required": ["next"],
-                                                "properties": {"next": NULLABLE_STRING}},
-                                      "next_cursor": NULLABLE_STRING}},
+        "UpdateList": envelope({"type": "array", "items": _ref("Update")}, {
+            "type": "object", "required": ["next_cursor", "per_page"],
+            "properties": {"next_cursor": NULLABLE_STRING,
+                           "per_page": {"type": "integer", "minimum": 1}}}),
         "Organisation": {"type": "object",
                          "required": ["slug", "name", "kind", "url", "verified"],
                          "properties": {"slug": STRING, "name": STRING,
@@ -236,9 +266,11 @@ def input_schema(name: str) -> dict[str, Any]:
 
 
 def _page_list(name: str) -> dict[str, Any]:
-    return {"type": "object", "required": ["data", "page", "has_next"],
-            "properties": {"data": {"type": "array", "items": _ref(name)},
-                           "page": {"type": "integer"}, "has_next": {"type": "boolean"}}}
+    return envelope({"type": "array", "items": _ref(name)}, {
+        "type": "object", "required": ["page", "per_page", "has_next"],
+        "properties": {"page": {"type": "integer", "minimum": 1},
+                       "per_page": {"type": "integer", "minimum": 1},
+                       "has_next": {"type": "boolean"}}})
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -268,20 +300,21 @@ SLUG_PATH = {"name": "slug", "in": "path", "required": True,
 TOKEN = [{"bearerToken": []}]
 
 
-def _write_responses(ok: dict[str, Any]) -> dict[str, Any]:
-    return {**ok, "400": _error_response("The input breaks a rule; `field` says which"),
-            "401": _error_response("No live API token"),
-            "403": _error_response("The token belongs to another organisation"),
-            "404": _error_response("No such update"),
-            "409": _error_response("The update cannot change like that (for example, it "
-                                   "was withdrawn)"),
-            "415": _error_response("The body is not JSON")}
+RESPONSES = {
+    "400": "The input breaks a rule; `source` says which",
+    "401": "No live API token",
+    "403": "The token belongs to another organisation",
+    "404": "No such update",
+    "409": "The update cannot change like that (for example, it was withdrawn)",
+    "413": "The body is over 1 MB",
+    "415": "The body is not JSON",
+    "429": "Too many writes from this address: wait a minute (Retry-After says how long)",
+}
 
 
-def _delete_responses() -> dict[str, Any]:
-    responses = _write_responses({"204": {"description": "Deleted"}})
-    del responses["400"], responses["415"]  # no body to break a rule
-    return responses
+def _write_responses(ok: dict[str, Any], *statuses: str) -> dict[str, Any]:
+    """A write's responses: ``ok`` and the error statuses it can return."""
+    return {**ok, **{status: _error_response(RESPONSES[status]) for status in statuses}}
 
 
 def openapi_document() -> dict[str, Any]:
@@ -327,8 +360,9 @@ def openapi_document() -> dict[str, Any]:
                          "publish it at once with publish: true)", "security": TOKEN,
                          "requestBody": {"required": True, "content": {
                              "application/json": {"schema": _ref("UpdateCreate")}}},
-                         "responses": _write_responses({"201": _ok(_data("Update"),
-                                                                   "Created")})},
+                         "responses": _write_responses(
+                             {"201": _ok(_data("Update"), "Created")},
+                             "400", "401", "413", "415", "429")},
             },
             "/updates/{update_id}": {
                 "parameters": [UPDATE_ID],
@@ -336,23 +370,30 @@ def openapi_document() -> dict[str, Any]:
                         "revisions (drafts only with the owner's token)",
                         "parameters": [_lang()],
                         "responses": {"200": _ok(_data("Update")),
+                                      "400": _error_response("lang is not valid"),
                                       "404": _error_response("No such update")}},
                 "patch": {"operationId": "editUpdate", "summary": "Edit an update; once "
                           "published, change_note is required and kept as a revision",
                           "security": TOKEN,
                           "requestBody": {"required": True, "content": {
                               "application/json": {"schema": _ref("UpdateEdit")}}},
-                          "responses": _write_responses({"200": _ok(_data("Update"))})},
+                          "responses": _write_responses(
+                              {"200": _ok(_data("Update"))},
+                              "400", "401", "403", "404", "409", "413", "415", "429")},
                 "delete": {"operationId": "deleteUpdate", "summary": "Delete a draft that "
                            "was never published (a published update is withdrawn instead: "
                            "409)", "security": TOKEN,
-                           "responses": _delete_responses()},
+                           "responses": _write_responses(
+                               {"204": {"description": "Deleted"}},
+                               "401", "403", "404", "409", "429")},
             },
             "/updates/{update_id}/publish": {
                 "parameters": [UPDATE_ID],
                 "post": {"operationId": "publishUpdate", "summary": "Publish a draft and "
                          "email its followers", "security": TOKEN,
-                         "responses": _write_responses({"200": _ok(_data("Update"))})},
+                         "responses": _write_responses(
+                             {"200": _ok(_data("Update"))},
+                             "401", "403", "404", "409", "413", "429")},
             },
             "/updates/{update_id}/withdraw": {
                 "parameters": [UPDATE_ID],
@@ -360,7 +401,9 @@ def openapi_document() -> dict[str, Any]:
                          "update with a public reason", "security": TOKEN,
                          "requestBody": {"required": True, "content": {
                              "application/json": {"schema": _ref("Withdrawal")}}},
-                         "responses": _write_responses({"200": _ok(_data("Update"))})},
+                         "responses": _write_responses(
+                             {"200": _ok(_data("Update"))},
+                             "400", "401", "403", "404", "409", "413", "415", "429")},
             },
             "/organisations": {"get": {
                 "operationId": "listOrganisations", "summary": "Organisations",
@@ -372,6 +415,7 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "getOrganisation", "parameters": [_lang()],
                 "summary": "One organisation",
                 "responses": {"200": _ok(_data("Organisation")),
+                              "400": _error_response("lang is not valid"),
                               "404": _error_response("No such organisation")}}},
             "/datasets": {"get": {
                 "operationId": "listDatasets", "summary": "The dataset catalogue",
@@ -381,6 +425,7 @@ def openapi_document() -> dict[str, Any]:
             "/datasets/{slug}": {"parameters": [SLUG_PATH], "get": {
                 "operationId": "getDataset", "parameters": [_lang()], "summary": "One dataset",
                 "responses": {"200": _ok(_data("Dataset")),
+                              "400": _error_response("lang is not valid"),
                               "404": _error_response("No such dataset")}}},
             "/services": {"get": {
                 "operationId": "listServices", "summary": "The service catalogue",
@@ -390,6 +435,7 @@ def openapi_document() -> dict[str, Any]:
             "/services/{slug}": {"parameters": [SLUG_PATH], "get": {
                 "operationId": "getService", "parameters": [_lang()], "summary": "One service",
                 "responses": {"200": _ok(_data("Service")),
+                              "400": _error_response("lang is not valid"),
                               "404": _error_response("No such service")}}},
         },
     }

@@ -1,6 +1,6 @@
 """JSON API v1. Reads are public; writes need an organisation's API token
-(``Authorization: Bearer fbk_...``). Errors are JSON: ``{"error": {status, title,
-message, field}}``. The OpenAPI document at /api/v1/openapi.json describes all of it."""
+(``Authorization: Bearer fbk_...``). Every answer, error or not, is in the envelope of
+feedback/core/envelope.py. The OpenAPI document at /api/v1/openapi.json describes it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from sqlalchemy import select
@@ -16,12 +16,13 @@ from sqlalchemy.orm import joinedload
 
 from feedback.api import tokens
 from feedback.api.openapi import input_schema, openapi_document
+from feedback.core.envelope import ApiError, document, error_document
 from feedback.core.languages import Language, enabled_languages, get_language, source_language
 from feedback.core.models import utcnow
 from feedback.core.pagination import paginate
 from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
-from feedback.extensions import csrf, db
+from feedback.extensions import csrf, db, limiter
 from feedback.organisations.models import Dataset, Organisation, OrganisationKind, Service
 from feedback.translation.display import (
     Localised,
@@ -39,34 +40,19 @@ csrf.exempt(bp)
 
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, field: str | None = None):
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-
-
-TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found",
-          409: "Conflict", 415: "Unsupported media type"}
-
-
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError):
     db.session.rollback()
-    body = {"status": error.status, "title": TITLES.get(error.status, "Error"),
-            "message": error.message}
-    if error.field:
-        body["field"] = error.field
-    response = jsonify({"error": body})
-    response.status_code = error.status
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="feedback-api"'
-    return response
+    return error_document(error)
 
 
 @bp.errorhandler(ValidationError)
 def validation_error(error: ValidationError):
     status = 409 if isinstance(error, UpdateLocked) else 400
-    return api_error(ApiError(status, error.message, error.field))
+    if request.method == "GET":  # a filter in the query string
+        return api_error(ApiError(status, error.message, parameter=error.field))
+    pointer = f"/{error.field}" if error.field else None
+    return api_error(ApiError(status, error.message, pointer=pointer))
 
 
 # Languages ----------------------------------------------------------------------------
@@ -84,7 +70,7 @@ def requested_language() -> Language | None:
     language = get_language(code)
     if language is None:
         codes = ", ".join(language.code for language in enabled_languages())
-        raise ApiError(400, f"lang must be one of: {codes}.", "lang")
+        raise ApiError(400, f"lang must be one of: {codes}.", parameter="lang")
     return None if language.code == source_language().code else language
 
 
@@ -214,7 +200,8 @@ def _per_page(default: int = 20) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ApiError(400, "per_page must be a whole number from 1 to 100.", "per_page")
+        raise ApiError(400, "per_page must be a whole number from 1 to 100.",
+                       parameter="per_page")
     return int(raw)
 
 
@@ -223,7 +210,7 @@ def _page_number() -> int:
     if not raw:
         return 1
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ApiError(400, "page must be a whole number from 1 to 100000.", "page")
+        raise ApiError(400, "page must be a whole number from 1 to 100000.", parameter="page")
     return int(raw)
 
 
@@ -244,8 +231,9 @@ def list_updates():
     if language is not None:
         prefetch_translations([part for u in page.items for part in _update_parts(u)],
                               language)
-    return jsonify({"data": [update_json(u, language=language) for u in page.items],
-                    "links": {"next": next_link}, "next_cursor": page.next_cursor})
+    return document([update_json(u, language=language) for u in page.items],
+                    next_link=next_link,
+                    meta={"next_cursor": page.next_cursor, "per_page": _per_page()})
 
 
 def _update_for_reading(update_id: int) -> Update:
@@ -263,7 +251,7 @@ def get_update(update_id: int):
     update = _update_for_reading(update_id)
     if language is not None:
         prefetch_translations(_update_parts(update, revisions=True), language)
-    return jsonify({"data": update_json(update, revisions=True, language=language)})
+    return document(update_json(update, revisions=True, language=language))
 
 
 def _listing(statement, serialise):
@@ -271,13 +259,19 @@ def _listing(statement, serialise):
     page = paginate(statement, _page_number(), _per_page(50))
     if language is not None:
         prefetch_translations(page.items, language)
-    return jsonify({"data": [serialise(item, language) for item in page.items],
-                    "page": page.page, "has_next": page.has_next})
+    per_page = _per_page(50)
+    next_link = None
+    if page.has_next:
+        args = {**request.args.to_dict(), "page": page.page + 1}
+        next_link = external_url(request.endpoint or "", **args)
+    return document([serialise(item, language) for item in page.items], next_link=next_link,
+                    meta={"page": page.page, "per_page": per_page,
+                          "has_next": page.has_next})
 
 
 def _one(item: Any, serialise):
     language = requested_language()
-    return jsonify({"data": serialise(item, language)})
+    return document(serialise(item, language))
 
 
 def _org_filter(statement, model):
@@ -296,7 +290,7 @@ def list_organisations():
         try:
             statement = statement.where(Organisation.kind == OrganisationKind(kind))
         except ValueError:
-            raise ApiError(400, "Unknown kind of organisation.", "kind") from None
+            raise ApiError(400, "Unknown kind of organisation.", parameter="kind") from None
     return _listing(statement, organisation_json)
 
 
@@ -388,20 +382,32 @@ def _json_body(schema_name: str) -> dict[str, Any]:
         raise ApiError(415, "Send a JSON body with Content-Type: application/json.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "The body must be a JSON object.")
+        raise ApiError(400, "The body must be a JSON object.", pointer="")
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # JSON escapes can spell lone surrogates
-        raise ApiError(400, "The body is not valid Unicode text.") from None
+        raise ApiError(400, "The body is not valid Unicode text.", pointer="") from None
     error = best_match(_validator(schema_name).iter_errors(data))
     if error is not None:
-        field = str(error.path[0]) if error.path else None
         if error.validator == "additionalProperties":
             unknown = sorted(set(data) - set(_validator(schema_name).schema["properties"]))
-            field = unknown[0][:50] if unknown else None
-            raise ApiError(400, f"Unknown field: {field}.", field)
-        raise ApiError(400, _schema_message(error), field)
+            field = unknown[0][:50] if unknown else ""
+            raise ApiError(400, f"Unknown field: {field}.", pointer=_pointer([field]))
+        raise ApiError(400, _schema_message(error), pointer=_pointer(error.path))
     return data
+
+
+def _pointer(path) -> str:
+    """A JSON Pointer (RFC 6901) to a place in the body."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def write_rate_limit() -> str:
+    """The limit on writes from one address (every write shares it)."""
+    return current_app.config.get("API_WRITE_RATE_LIMIT", "120 per minute")
+
+
+writes = limiter.shared_limit(write_rate_limit, scope="api-writes")
 
 
 def _own_update(actor: tokens.TokenActor, update_id: int) -> Update:
@@ -414,6 +420,7 @@ def _own_update(actor: tokens.TokenActor, update_id: int) -> Update:
 
 
 @bp.post("/updates")
+@writes
 def create_update():
     actor = _token()
     data = _json_body("UpdateCreate")
@@ -422,13 +429,14 @@ def create_update():
     if publish:
         services.publish_update(actor, update)
     db.session.commit()
-    response = jsonify({"data": update_json(services.get_update(update.id), revisions=True)})
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.get_update", update_id=update.id)
+    response = document(update_json(services.get_update(update.id), revisions=True),
+                        status=201)
+    response.headers["Location"] = external_url("api.get_update", update_id=update.id)
     return response
 
 
 @bp.patch("/updates/<int:update_id>")
+@writes
 def edit_update(update_id: int):
     actor = _token()
     update = _own_update(actor, update_id)
@@ -436,10 +444,11 @@ def edit_update(update_id: int):
     note = data.pop("change_note", None)
     services.update_update(actor, update, data, change_note=note)
     db.session.commit()
-    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+    return document(update_json(services.get_update(update_id), revisions=True))
 
 
 @bp.delete("/updates/<int:update_id>")
+@writes
 def delete_update(update_id: int):
     actor = _token()
     update = _own_update(actor, update_id)
@@ -449,25 +458,27 @@ def delete_update(update_id: int):
 
 
 @bp.post("/updates/<int:update_id>/publish")
+@writes
 def publish_update(update_id: int):
     actor = _token()
     update = _own_update(actor, update_id)
     services.publish_update(actor, update)
     db.session.commit()
-    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+    return document(update_json(services.get_update(update_id), revisions=True))
 
 
 @bp.post("/updates/<int:update_id>/withdraw")
+@writes
 def withdraw_update(update_id: int):
     actor = _token()
     update = _own_update(actor, update_id)
     services.withdraw_update(actor, update, _json_body("Withdrawal")["reason"])
     db.session.commit()
-    return jsonify({"data": update_json(services.get_update(update_id), revisions=True)})
+    return document(update_json(services.get_update(update_id), revisions=True))
 
 
 @bp.before_request
 def json_only_errors():
     # 404s for unknown API paths come from the app's handler, which answers JSON under /api/.
-    if request.content_length and request.content_length > 1_000_000:
+    if request.method in ("POST", "PATCH", "PUT") and (request.content_length or 0) > 1_000_000:
         abort(413)

@@ -1,4 +1,5 @@
-"""Friendly error pages, and JSON errors under /api/."""
+"""Friendly error pages, and JSON errors under /api/ (in the envelope of
+feedback/core/envelope.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from feedback.core.envelope import error_body
 from feedback.core.exceptions import Forbidden, NotFound, ValidationError
 from feedback.extensions import db
 
@@ -34,8 +36,7 @@ def wants_json() -> bool:
 def error_response(status: int, message: str | None = None):
     title = str(TITLES.get(status, _l("Something went wrong")))
     if wants_json():
-        body = jsonify({"error": {"status": status, "title": title,
-                                  "message": message or title}})
+        body = jsonify(error_body(status, message or title, title=title))
     else:
         body = render_template("errors/error.html", status=status, title=title,
                                message=message)

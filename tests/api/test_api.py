@@ -13,6 +13,18 @@ from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from tests.updates.conftest import update_data
 
+BASE = "http://localhost"  # FEEDBACK_BASE_URL in the tests
+
+
+def detail(response) -> str:
+    [error] = response.json["errors"]
+    assert error["status"] == response.status_code
+    return error["detail"]
+
+
+def source(response) -> dict | None:
+    return response.json["errors"][0]["source"]
+
 
 def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dataset,
                                                                service, outbox, make_user):
@@ -27,7 +39,8 @@ def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dat
     assert created.status_code == 201, created.json
     data = created.json["data"]
     assert data["status"] == "draft" and data["datasets"][0]["slug"] == dataset.slug
-    assert created.headers["Location"] == f"/api/v1/updates/{data['id']}"
+    assert created.headers["Location"] == f"{BASE}/api/v1/updates/{data['id']}"
+    assert created.json["links"]["self"] == f"{BASE}/api/v1/updates"
     assert client.get(f"/api/v1/updates/{data['id']}").status_code == 404  # drafts hidden
     assert client.get(f"/api/v1/updates/{data['id']}", headers=auth).status_code == 200
 
@@ -45,7 +58,7 @@ def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dat
 
     no_note = client.patch(f"/api/v1/updates/{data['id']}", json={"title": "New"},
                            headers=auth)
-    assert no_note.status_code == 400 and no_note.json["error"]["field"] == "change_note"
+    assert no_note.status_code == 400 and source(no_note) == {"pointer": "/change_note"}
     edited = client.patch(f"/api/v1/updates/{data['id']}",
                           json={"title": "New title", "change_note": "Shorter title"},
                           headers=auth)
@@ -57,7 +70,7 @@ def test_a_trust_publishes_through_the_api_and_readers_find_it(client, auth, dat
     assert withdrawn.json["data"]["status"] == "withdrawn"
     locked = client.patch(f"/api/v1/updates/{data['id']}",
                           json={"title": "x", "change_note": "x"}, headers=auth)
-    assert locked.status_code == 409 and "withdrawn" in locked.json["error"]["message"]
+    assert locked.status_code == 409 and "withdrawn" in detail(locked)
 
 
 def test_a_draft_can_be_deleted_through_the_api_but_a_published_update_cannot(
@@ -72,7 +85,7 @@ def test_a_draft_can_be_deleted_through_the_api_but_a_published_update_cannot(
 
     published = make_update()
     refused = client.delete(f"/api/v1/updates/{published.id}", headers=auth)
-    assert refused.status_code == 409 and "withdraw" in refused.json["error"]["message"]
+    assert refused.status_code == 409 and "withdraw" in detail(refused)
     assert client.get(f"/api/v1/updates/{published.id}").json["data"]["status"] == "published"
 
 
@@ -80,7 +93,8 @@ def test_pages_of_the_api_list(client, make_update):
     ids = [make_update(title=f"Update {n}").id for n in range(5)]
     first = client.get("/api/v1/updates?per_page=2").json
     assert [u["id"] for u in first["data"]] == ids[:-3:-1]
-    second = client.get(first["links"]["next"].removeprefix("http://localhost")).json
+    assert first["meta"] == {"next_cursor": first["meta"]["next_cursor"], "per_page": 2}
+    second = client.get(first["links"]["next"].removeprefix(BASE)).json
     assert [u["id"] for u in second["data"]] == ids[-3:-5:-1]
 
 
@@ -88,19 +102,19 @@ def test_write_errors_are_clear_json(client, auth, dataset, make_org):
     assert client.post("/api/v1/updates", json={}).status_code == 401
     bad = client.post("/api/v1/updates", json={"title": "x"},
                       headers={"Authorization": "Bearer fbk_wrong"})
-    assert bad.status_code == 401 and bad.json["error"]["message"].startswith("Send a live")
+    assert bad.status_code == 401 and detail(bad).startswith("Send a live")
     assert client.post("/api/v1/updates", data="x", headers=auth).status_code == 415
     assert client.post("/api/v1/updates", json=[1], headers=auth).status_code == 400
     unknown = client.post("/api/v1/updates", json={"colour": "red"}, headers=auth)
-    assert unknown.status_code == 400 and unknown.json["error"]["field"] == "colour"
+    assert unknown.status_code == 400 and source(unknown) == {"pointer": "/colour"}
     too_long = client.post("/api/v1/updates", json=update_data(dataset, body="a" * 50_001),
                            headers=auth)
     assert too_long.status_code == 400
-    assert "50,000 characters or fewer" in too_long.json["error"]["message"]
+    assert "50,000 characters or fewer" in detail(too_long)
     wrong_type = client.post("/api/v1/updates", json=update_data(dataset, title=["x"]),
                              headers=auth)
-    assert wrong_type.status_code == 400 and wrong_type.json["error"]["field"] == "title"
-    assert client.get("/api/v1/nothing-here").json["error"]["status"] == 404
+    assert wrong_type.status_code == 400 and source(wrong_type) == {"pointer": "/title"}
+    assert client.get("/api/v1/nothing-here").json["errors"][0]["status"] == 404
 
 
 def test_a_token_only_writes_its_own_organisations_updates(client, make_org, make_dataset,

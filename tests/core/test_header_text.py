@@ -215,7 +215,7 @@ def test_newsletter_names_and_update_titles_are_refused_or_delivered(
             body = update_data(dataset, title=f"Faster care {next(counter)} {text}")
             created = client.post("/api/v1/updates", json=body, headers=auth)
             if created.status_code == 400:
-                message = created.json["error"]["message"]
+                message = created.json["errors"][0]["detail"]
                 assert "title" in message.lower() or any(
                     reason in message for reason in REFUSALS), message
                 continue

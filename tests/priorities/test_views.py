@@ -212,15 +212,15 @@ def test_api_lists_rounds_priorities_and_suppressed_results(client, make_round):
     round_ = make_round("results")
     make_round("draft", title="Secret draft")
     listing = client.get("/api/v1/rounds").get_json()
-    assert [r["slug"] for r in listing["rounds"]] == [round_.slug]
-    detail = client.get(f"/api/v1/rounds/{round_.slug}").get_json()
+    assert [r["slug"] for r in listing["data"]] == [round_.slug]
+    detail = client.get(f"/api/v1/rounds/{round_.slug}").get_json()["data"]
     assert detail["voting"] == {"method": "choose", "max_choices": 3,
                                 "counts_hidden_until_close": False}
     priorities = client.get(f"/api/v1/rounds/{round_.slug}/priorities").get_json()
-    assert len(priorities["priorities"]) == 4
-    one = client.get(f"/api/v1/priorities/{priorities['priorities'][0]['id']}").get_json()
+    assert len(priorities["data"]) == 4
+    one = client.get(f"/api/v1/priorities/{priorities['data'][0]['id']}").get_json()["data"]
     assert one["shortlist_versions"] == [1]
-    results = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()
+    results = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()["data"]
     assert results["voters"] == 0 and len(results["breakdowns"]) == 4
     assert client.get("/api/v1/rounds/secret-draft").status_code == 404
 

@@ -230,7 +230,8 @@ def test_every_field_of_an_update_page_the_api_and_the_feed_in_urdu(
     assert fields["datasets"] == "approved" and fields["topics"] == "untranslated"
     assert "translation" not in client.get(f"/api/v1/updates/{update.id}").json["data"]
     refused = client.get(f"/api/v1/updates/{update.id}?lang=xx")
-    assert refused.status_code == 400 and refused.json["error"]["field"] == "lang"
+    assert refused.status_code == 400 and refused.json["errors"][0]["source"] == {
+        "parameter": "lang"}
 
     feed = client.get("/updates.atom?lang=ur").get_data(as_text=True)
     assert "<title>سکل سیل کے درد میں جلد آرام</title>" in feed
