@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
+from babel import Locale, dates
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, format_percent
+from flask_babel import format_date, format_datetime, format_percent, get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -15,9 +17,25 @@ from feedback.core.markdown import html_to_text, render_markdown
 from feedback.core.suppression import suppress_count
 from feedback.core.urls import external_url
 
+NAMED_FORMATS = {"short", "medium", "long", "full"}
+
+
+@lru_cache(maxsize=4096)
+def _day_in(day: date, format: str, locale: Locale) -> str:
+    return dates.format_date(day, format, locale=locale)
+
 
 def _date(value: datetime | None, format: str = "d MMMM yyyy") -> str:
-    return format_date(value, format) if value else ""
+    """A date in the reader's language. Lists show the same few days again and again, so
+    each (day, pattern, locale) is formatted once per worker."""
+    if not value:
+        return ""
+    if format in NAMED_FORMATS:  # the app may configure these: Flask-Babel knows them
+        return format_date(value, format)
+    locale = get_locale()
+    if locale is None:
+        return format_date(value, format)
+    return _day_in(value.date() if isinstance(value, datetime) else value, format, locale)
 
 
 def _datetime(value: datetime | None, format: str = "d MMMM yyyy, HH:mm") -> str:
