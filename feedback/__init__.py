@@ -94,7 +94,7 @@ def configure_templates(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from feedback.accounts.session import init_login
-    from feedback.core.i18n import select_locale
+    from feedback.core.i18n import install_template_gettext, select_locale
     from feedback.extensions import babel, cache, csrf, db, limiter, migrate
 
     db.init_app(app)
@@ -107,6 +107,7 @@ def configure_extensions(app: Flask) -> None:
         register_babel_locale()
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
+    install_template_gettext(app)
     limiter.init_app(app)
     cache.init_app(app)
     init_login(app)

@@ -81,3 +81,33 @@ def match_accept_language(accepted: Iterable[str],
 
 def select_locale() -> str:
     return current_language().babel_locale
+
+
+def request_translations():
+    """Flask-Babel's translations for this request, looked up once per locale (its own
+    ``get_translations`` finds the context, the locale and the catalog again on every
+    string, and a page has dozens). A changed locale (``refresh()``,
+    ``force_locale``) is a new Locale object, so it is looked up again."""
+    from flask_babel import get_locale, get_translations
+
+    if not has_request_context():
+        return get_translations()
+    remembered = g.get("babel_translations_for")
+    if remembered is not None:
+        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+        if locale is not None and remembered[0] is locale:
+            return remembered[1]
+    translations = get_translations()
+    g.babel_translations_for = (get_locale(), translations)
+    return translations
+
+
+def install_template_gettext(app) -> None:
+    """Templates' ``_``/``ngettext`` through ``request_translations`` (the same
+    catalogs and the same newstyle escaping as Flask-Babel's)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))

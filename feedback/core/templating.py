@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
-from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, format_percent
+from babel import Locale, dates
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, format_datetime, format_percent, get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
@@ -21,9 +23,25 @@ from feedback.core.markdown import html_to_text, render_markdown
 from feedback.core.suppression import suppress_count
 from feedback.core.urls import external_url
 
+NAMED_FORMATS = {"short", "medium", "long", "full"}
+
+
+@lru_cache(maxsize=4096)
+def _day_in(day: date, format: str, locale: Locale) -> str:
+    return dates.format_date(day, format, locale=locale)
+
 
 def _date(value: datetime | None, format: str = "d MMMM yyyy") -> str:
-    return format_date(value, format) if value else ""
+    """A date in the reader's language. Lists show the same few days again and again, so
+    each (day, pattern, locale) is formatted once per worker."""
+    if not value:
+        return ""
+    if format in NAMED_FORMATS:  # the app may configure these: Flask-Babel knows them
+        return format_date(value, format)
+    locale = get_locale()
+    if locale is None:
+        return format_date(value, format)
+    return _day_in(value.date() if isinstance(value, datetime) else value, format, locale)
 
 
 def _datetime(value: datetime | None, format: str = "d MMMM yyyy, HH:mm") -> str:
@@ -74,6 +92,39 @@ def _current_path() -> str:
     return request.full_path.rstrip("?") if request else "/"
 
 
+def fixed_url(endpoint: str, **values) -> str:
+    """``url_for`` for a link that is the same on every page (the menu, the stylesheets,
+    the footer), built once per worker instead of dozens of times per page."""
+    key = (endpoint, request.script_root, *sorted(values.items()))
+    store = current_app.extensions.setdefault("feedback_fixed_urls", {})
+    url = store.get(key)
+    if url is None:
+        url = store[key] = url_for(endpoint, **values)
+    return url
+
+
+def fragment(name: str, caller) -> Markup:
+    """``{% call fragment("footer") %}…{% endcall %}``: markup that depends only on the
+    site's settings and the reader's language, rendered once per language per worker.
+    Never for anything that changes with the page, the person or the data."""
+    language = current_language()
+    key = (name, language.code, request.script_root)
+    store = current_app.extensions.setdefault("feedback_fragments", {})
+    html = store.get(key)
+    if html is None:
+        html = store[key] = caller()  # a macro call: already Markup
+    return html
+
+
+def language_links() -> list[tuple[object, str]]:
+    """Each enabled language with its picker link back to this page: one ``url_for``
+    with a stand-in code, then the code put in (language codes need no escaping)."""
+    stand_in = "__language__"
+    template = url_for("core.choose_language", code=stand_in, next=_current_path())
+    return [(language, template.replace(stand_in, language.code, 1))
+            for language in enabled_languages()]
+
+
 def add_nav_item(app: Flask, endpoint: str, label) -> None:
     """Add a link to the header menu (each domain adds its own in ``create_app``)."""
     app.extensions.setdefault("feedback_nav", []).append((endpoint, label))
@@ -103,6 +154,9 @@ def init_templates(app: Flask) -> None:
             "html_dir": language.direction,
             "enabled_languages": enabled_languages(),
             "current_path": _current_path,
+            "language_links": language_links,
+            "fixed_url": fixed_url,
+            "fragment": fragment,
             "csrf_token": generate_csrf,
             "nav_items": current_app.extensions.get("feedback_nav", []),
             "language_name": _language_name,
