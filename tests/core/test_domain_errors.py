@@ -54,9 +54,9 @@ def test_domain_exceptions_become_error_pages_and_json(raising_app, kind, status
         assert message in page.get_data(as_text=True)
     answer = client.get(f"/api/domain-error/{kind}")
     assert answer.status_code == status
-    assert answer.json["error"]["status"] == status
+    assert answer.json["errors"][0]["status"] == status
     if message:
-        assert answer.json["error"]["message"] == message
+        assert answer.json["errors"][0]["detail"] == message
 
 
 def test_a_missing_organisation_is_a_404_page(client):

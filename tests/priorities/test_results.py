@@ -205,5 +205,5 @@ def test_api_results_carry_the_rank(client, make_round):
     round_ = make_round("results", voting_method="rank", max_choices=3)
     _close_race(round_)
     body = client.get(f"/api/v1/rounds/{round_.slug}/results").get_json()
-    assert [(p["points"], p["rank"]) for p in body["priorities"]] == [
+    assert [(p["points"], p["rank"]) for p in body["data"]["priorities"]] == [
         (80, 1), (80, 2), (80, 3), (65, 4)]
