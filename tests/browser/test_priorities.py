@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.extensions import db
+from feedback.priorities.models import Phase
 from tests.conftest import Outbox
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def people(live_server):
             "groups": ["patients", "carers", "community"], "max_choices": 2})
         for invitation in services.round_invitations(round_):  # the partner agrees
             services.decide_invitation(staff, invitation, accept=True)
-        round_.phase = services.Phase.SUGGESTIONS
+        round_.phase = Phase.SUGGESTIONS
         db.session.commit()
         slug = round_.slug
         db.session.remove()

@@ -14,7 +14,7 @@ from feedback.core.models import utcnow
 from feedback.core.validation import ValidationError
 from feedback.extensions import db
 from feedback.priorities import services
-from feedback.priorities.models import Phase, PriorityFollower, SuggestionStatus
+from feedback.priorities.models import Phase, Priority, PriorityFollower, SuggestionStatus
 from feedback.priorities.tasks import advance_round_phases
 
 
@@ -152,7 +152,7 @@ def test_pending_and_removed_suggestions_are_not_public(make_round, make_user, o
 def test_shortlist_versions_keep_earlier_wording(make_round, organiser):
     round_ = make_round("review", priorities=2)
     first = services.current_shortlist(round_)
-    priority = db.session.get(services.Priority, first.entries[0].priority_id)
+    priority = db.session.get(Priority, first.entries[0].priority_id)
     services.update_priority(organiser, priority, {"title": "Reworded priority"})
     second = services.publish_shortlist(organiser, round_, [priority.id], "Merged two")
     db.session.commit()

@@ -13,6 +13,7 @@ from feedback.priorities.models import (
     PaperBallot,
     PaperStatus,
     Phase,
+    Priority,
     Suggestion,
     SuggestionStatus,
     VoterDescription,
@@ -99,7 +100,7 @@ def test_online_vote_then_describe_yourself(client, voting_round, make_user, sig
     assert response.status_code == 302
     description = db.session.scalar(select(VoterDescription))
     assert description.postcode_district == "B15" and description.group == "patients"
-    assert services.is_following(voter, db.session.get(services.Priority, ids[0]))
+    assert services.is_following(voter, db.session.get(Priority, ids[0]))
     # Too many choices: rejected with a clear message, nothing changes.
     bad = client.post(url, data={"choices": [str(i) for i in ids]})
     assert bad.status_code == 400
