@@ -373,19 +373,26 @@ def help_round_is_open(round_: PriorityRound) -> bool:
     return round_.phase in (Phase.SUGGESTIONS, Phase.REVIEW, Phase.VOTING)
 
 
-def help_organisations(user: Any, round_: PriorityRound) -> list[Organisation]:
-    """The organisations ``user`` is staff of that could ask to help with the round: not
-    running it and not already asked or accepted (a declined one may ask again)."""
+def help_candidates(user: Any, round_: PriorityRound) -> list[Organisation]:
+    """The organisations ``user`` is staff of that may ask to help with the round while it
+    is open: those not running it, whether or not a colleague has already asked (asking
+    again returns that request)."""
     if not getattr(user, "is_authenticated", False) or not help_round_is_open(round_):
         return []
     running = {o.id for o in round_.organisations}
-    candidates = [m.organisation for m in user.memberships
-                  if m.organisation_id not in running
-                  and can_edit_org(user, m.organisation_id)]
+    return sorted((m.organisation for m in user.memberships
+                   if m.organisation_id not in running
+                   and can_edit_org(user, m.organisation_id)), key=lambda o: o.name)
+
+
+def help_organisations(user: Any, round_: PriorityRound) -> list[Organisation]:
+    """The organisations to offer help for on the round's page: the candidates that have
+    not already asked or been accepted (a declined one may ask again)."""
+    candidates = help_candidates(user, round_)
     if not candidates:
         return []
     taken = _offered_or_invited(round_)
-    return sorted((o for o in candidates if o.id not in taken), key=lambda o: o.name)
+    return [o for o in candidates if o.id not in taken]
 
 
 def _offered_or_invited(round_: PriorityRound) -> set[int]:

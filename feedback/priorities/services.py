@@ -43,6 +43,7 @@ from feedback.priorities.rounds import (  # noqa: F401
     get_priority,
     get_round,
     get_shortlist_version,
+    help_candidates,
     help_organisations,
     help_requests,
     help_round_is_open,

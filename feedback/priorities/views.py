@@ -160,7 +160,9 @@ def _help_form(round_: PriorityRound) -> Any:
 def ask_to_help(slug: str):
     """Staff of an organisation not running the round offer to help with paper ballots."""
     round_ = _visible_round(slug)
-    offering = services.help_organisations(current_user, round_)
+    # Not help_organisations: a colleague's offer that was saved a moment ago must not turn
+    # this one into a refusal (the service returns the offer already made).
+    offering = services.help_candidates(current_user, round_)
     if not offering:
         raise PermissionDenied(_("Only staff of an organisation that does not run this "
                                  "round can offer to help with it, while it is open."))

@@ -191,3 +191,22 @@ def test_the_round_page_names_the_helper_and_offers_help_to_other_staff(
     sign_in_as(make_user())
     assert client.post(f"{url}/help", data={}).status_code == 403
     assert len(services.help_requests(voting_round)) == 1
+
+
+def test_a_colleague_offering_after_an_offer_is_saved_is_thanked_not_refused(
+        app, voting_round, apna, apna_staff, apna_colleague):
+    """The round page stops offering help once the partner has offered, but a colleague
+    whose form was already open still gets the thank-you page, and the partner keeps one
+    offer (it was a 403 when the view checked the organisations still to offer)."""
+    from tests.conftest import login
+
+    db.session.commit()
+    slug = voting_round.slug
+    answers = []
+    for person in (apna_staff, apna_colleague):
+        client = app.test_client()
+        login(client, person)
+        answers.append(client.post(f"/priorities/rounds/{slug}/help",
+                                   data={"note": "Tuesdays"}).status_code)
+    assert answers == [303, 303]
+    assert len(services.help_requests(voting_round)) == 1
