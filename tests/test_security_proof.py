@@ -23,8 +23,8 @@ from tests.test_authorisation_matrix import (  # noqa: F401 (world_fixture is a 
 
 # Called by machines with their own credentials, never from a browser form.
 # One-click unsubscribe (RFC 8058) is posted by mail clients, authenticated by its signed link.
-CSRF_EXEMPT = {"/delivery/notify/receipts", "/subscriptions/unsubscribe/<token>",
-               "/following/stop/<token>"}
+CSRF_EXEMPT = {"/delivery/notify/receipts", "/subscriptions/notify/inbound",
+               "/subscriptions/unsubscribe/<token>", "/following/stop/<token>"}
 
 
 def test_every_form_refuses_a_post_without_a_csrf_token(app, client, world):
