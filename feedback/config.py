@@ -66,6 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", "", "SMTP password."),
     Setting("SMTP_SECURITY", "starttls", "`starttls`, `ssl` or `none`."),
     Setting("OUTBOX_DIR", None, "Where development mail is written. Default: `instance/outbox`."),
+    Setting("SHARE_CARD_DIR", None, "Where share-card images (og:image) are kept once drawn. "
+            "Default: `instance/share-cards`."),
     Setting("RATELIMIT_STORAGE_URI", "memory://", "Flask-Limiter storage. `memory://` counts "
             "in each worker process separately, so every limit is multiplied by the number "
             "of workers: production refuses to start with it when more than one web worker "
@@ -209,6 +211,8 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
         values["PSEUDO_LOCALE"] = not production
     if not values["OUTBOX_DIR"]:
         values["OUTBOX_DIR"] = str(instance_path / "outbox")
+    if not values["SHARE_CARD_DIR"]:
+        values["SHARE_CARD_DIR"] = str(instance_path / "share-cards")
 
     values.update(
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],

@@ -16,6 +16,12 @@ are copied to feedback/static/fonts/, and fonts.css declares them with their
 `unicode-range` and `font-display: swap`, and sets them for `:lang(code)`. A browser
 downloads a font only for text in its range that it shows in that language, so an English
 page downloads none of them. The scripts have no italics: faux italics are turned off.
+
+Share cards (the PNG behind an update's og:image, feedback/core/share_cards.py) are drawn
+with the same fonts, bold, plus the Latin subsets (latin, latin-ext) of one of them for
+Latin text, digits and punctuation. share-cards.json lists each file with its
+`unicode-range`, so the card can pick the font for each character. Pages never load the
+Latin files (fonts.css doesn't name them).
 """
 
 from __future__ import annotations
@@ -40,6 +46,10 @@ WEIGHTS = (400, 700)
 FALLBACK = '"Frutiger W01", arial, sans-serif'
 # Nastaliq hangs far above and below the line: it needs taller lines than NHS.UK sets.
 LINE_HEIGHT = {"noto-nastaliq-urdu": "2.2"}
+# Share cards' Latin text: Noto Sans, as it comes with a script package we already ship.
+CARD_LATIN_PACKAGE = "noto-sans-bengali"
+CARD_LATIN_SUBSETS = ("latin", "latin-ext")
+CARD_WEIGHT = 700
 
 
 def registry_languages() -> dict[str, dict]:
@@ -94,6 +104,24 @@ def font_css(languages: dict[str, dict]) -> tuple[str, list[Path]]:
     return header + "".join(faces.values()) + "".join(rules), files
 
 
+def card_fonts(languages: dict[str, dict]) -> tuple[dict, list[Path]]:
+    """Share cards' fonts: the bold Latin files, and each script's bold file, with their
+    unicode ranges (share-cards.json)."""
+    files: list[Path] = []
+
+    def entry(package: str, subset: str) -> dict:
+        folder = FONTSOURCE / package
+        ranges = json.loads((folder / "unicode.json").read_text())
+        path = folder / "files" / f"{package}-{subset}-{CARD_WEIGHT}-normal.woff2"
+        files.append(path)
+        return {"file": path.name, "ranges": ranges[subset]}
+
+    latin = [entry(CARD_LATIN_PACKAGE, subset) for subset in CARD_LATIN_SUBSETS]
+    scripts = {code: entry(e["font"], e["font_subset"])
+               for code, e in languages.items() if e.get("font")}
+    return {"latin": latin, "languages": scripts}, list(dict.fromkeys(files))
+
+
 def main() -> int:
     if not SOURCE.exists():
         print(f"{SOURCE} is missing: run `npm ci` first", file=sys.stderr)
@@ -119,6 +147,11 @@ def main() -> int:
     for path in files:
         shutil.copy2(path, FONT_TARGET / path.name)
     (FONT_TARGET / "fonts.css").write_text(fonts, encoding="utf-8")
+    manifest, card_files = card_fonts(registry_languages())
+    for path in card_files:
+        shutil.copy2(path, FONT_TARGET / path.name)
+    (FONT_TARGET / "share-cards.json").write_text(json.dumps(manifest, indent=1),
+                                                   encoding="utf-8")
     (TARGET / ".copied").touch()
     return 0
 

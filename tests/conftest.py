@@ -148,6 +148,7 @@ def make_test_app(url: str, tmp_path: Path, **overrides) -> Flask:
         "DATABASE_URL": url,
         "SQLALCHEMY_DATABASE_URI": url,
         "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "SHARE_CARD_DIR": str(tmp_path / "share-cards"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "BASE_URL": "http://localhost",

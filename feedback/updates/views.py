@@ -17,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,7 +36,7 @@ from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
 from feedback.translation.display import content_choices, translated_field
-from feedback.updates import feeds, history, questions, services, tasks, topics
+from feedback.updates import cards, feeds, history, questions, services, tasks, topics
 from feedback.updates.forms import (
     AnswerForm,
     FollowForm,
@@ -183,6 +184,18 @@ def qr_code(slug: str):
     response = Response(buffer.getvalue(), mimetype="image/svg+xml")
     response.cache_control.max_age = 3600
     return response
+
+
+@bp.get("/updates/<slug>/card/<lang>.png")
+def share_card(slug: str, lang: str):
+    """The update's share card (its og:image) in one language: drawn once per title and
+    language, then served from disk with an ETag."""
+    item = _visible_update(slug)
+    language = get_language(lang)
+    if language is None:
+        abort(404)
+    path, key = cards.share_card(item, language)
+    return send_file(path, mimetype="image/png", etag=key, max_age=3600, conditional=True)
 
 
 # Editors ------------------------------------------------------------------------------

@@ -133,3 +133,11 @@ def test_answering_another_round_counts_as_answered(scenario, make_org):
 def test_platform_records_are_in_name_order(scenario):
     names = [r.organisation.name for r in services.platform_records(now=NOW)]
     assert names == sorted(names)
+
+
+def test_the_data_dictionary_defines_days_to_respond(client):
+    """The open-data dictionary says where "days to respond" starts and ends."""
+    html = client.get("/open-data").get_data(as_text=True)
+    responses = html.split("results_published_at", 1)[1]
+    assert ("Days to respond, on the accountability pages, count from this moment to "
+            "response_published_at.") in " ".join(responses.split())

@@ -5,7 +5,9 @@ to its dataset and service; subscribes and confirms through the outbox; signs in
 a round, skips the "about you" questions (nothing is stored), changes her ballot (the new
 choice is what counts) and this time describes herself; asks a question on the update,
 which a moderator publishes and the trust's editor answers, and gets the answer by email;
-and unsubscribes in one click from the link in her digest.
+follows the update's dataset and one of its topics, and gets one email (not two) when the
+trust publishes an update that matches both; and unsubscribes in one click from the link
+in her digest.
 
 Every page is checked with axe in English and Urdu, every form with the keyboard alone,
 and every email for its language, direction, alt text and plain-text part.
@@ -34,6 +36,7 @@ FIRST_CHOICE = "How can people in a sickle cell crisis get pain relief faster?"
 CHANGED_CHOICE = "What happens when young people move to adult services?"
 QUESTION = "Will the fast-track help children with sickle cell too?"
 ANSWER = "Yes. The children's emergency department uses the same fast-track."
+MATCHING_TITLE = "Sickle cell pain relief: six months on"
 
 
 @pytest.fixture
@@ -219,9 +222,32 @@ def test_a_community_member(live_server, page, trust_and_round):
     expect(page.get_by_test_id("answer")).to_contain_text(ANSWER)
     check_page(page)
 
-    # 6. A weekly digest arrives (in Urdu); one click on its link unsubscribes.
+    # 6. She follows the update's dataset and its "Sickle cell" topic (from the topic's
+    # tag); an update matching both brings one email, not two.
+    page.goto(live_server(f"/updates/{data['update']}"))
+    page.get_by_role("link", name=data["dataset"]).click()
+    page.get_by_role("button", name="Follow: email me new updates").click()
+    expect(page.get_by_text("You are following this.")).to_be_visible()
+    page.goto(live_server(f"/updates/{data['update']}"))
+    page.get_by_role("main").get_by_role("link", name="Sickle cell", exact=True).first.click()
+    topic = page.get_by_test_id("topic-follow")
+    expect(topic).to_contain_text("Sickle cell")
+    check_page(page)
+    topic.get_by_role("button", name="Follow: email me new updates").click()
+    expect(page.get_by_text("You are following this.")).to_be_visible()
+    expect(page.get_by_test_id("topic-follow").get_by_role(
+        "button", name="Stop following")).to_be_visible()
+    page.goto(live_server("/following"))
+    expect(page.get_by_role("main")).to_contain_text(data["dataset"])
+    expect(page.get_by_role("main")).to_contain_text("Sickle cell")
+    publish_matching_update(app)
+    about = [m for m in mail_to(outbox, EMAIL, 4) if MATCHING_TITLE in outbox.text(m)]
+    assert len(about) == 1, f"{len(about)} emails about one update"
+    check_email(about[0], "en")
+
+    # 7. A weekly digest arrives (in Urdu); one click on its link unsubscribes.
     send_digest(app)
-    digest = mail_to(outbox, EMAIL, 4)[-1]
+    digest = mail_to(outbox, EMAIL, 5)[-1]
     check_email(digest, "ur")
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     page.goto(link_in(outbox, digest, "/subscriptions/unsubscribe/"))
@@ -273,6 +299,25 @@ def moderate_and_answer(app) -> None:
                                   ANSWER)
         db.session.commit()
         tasks.notify_asker(question.id)
+        db.session.remove()
+
+
+def publish_matching_update(app) -> None:
+    """The trust publishes an update on the followed dataset with the followed topic; the
+    delivery worker sends what was queued: one email to Amina."""
+    from feedback.delivery.services import deliver_due
+    from feedback.organisations.models import Dataset, Organisation
+    from feedback.updates import services as updates
+
+    with app.app_context():
+        trust = db.session.scalar(select(Organisation).where(
+            Organisation.name == "Riverside Hospitals"))
+        dataset = db.session.scalar(select(Dataset).where(Dataset.organisation_id == trust.id))
+        update = updates.create_update(None, trust, update_data(
+            dataset, title=MATCHING_TITLE, topics=["Sickle cell"]))
+        updates.publish_update(None, update)
+        db.session.commit()
+        assert deliver_due() == 1
         db.session.remove()
 
 
