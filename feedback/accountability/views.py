@@ -171,15 +171,11 @@ def print_priority(priority_id: int):
 @bp.get("/print/editions/<int:edition_id>")
 def print_edition(edition_id: int):
     from feedback.digests import services as digests
-    from feedback.digests.rendering import news_label
-    from feedback.translation.display import localised_text
+    from feedback.digests.rendering import localised_items
 
     language = _print_language()
     edition = digests.public_edition(edition_id)
-    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
-                  summary=localised_text(item.get("summary", ""), language).text,
-                  news=news_label(item))
-             for item in edition.items]
+    items = localised_items(edition, language)
     version = edition.version(language.code)
     if version is None and not edition.versions:
         abort(404)
