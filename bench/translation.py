@@ -185,14 +185,17 @@ def main() -> None:
 
             from feedback.updates import services as update_services
 
-            for number in rng.sample(range(args.updates), k=args.updates // 10):
+            edits = rng.sample(range(args.updates), k=args.updates // 10)
+            for number in edits:
                 contents[number]["body"] = contents[number]["body"].replace(
                     "Read [the full report]", "Read [the full report, updated]")
                 update_services.update_update(None, updates[number],
                                               {"body": contents[number]["body"]},
                                               change_note=CHANGE_NOTE)
             db.session.commit()
-            edited = set(OTHER_TEXTS).union({CHANGE_NOTE}, *(segments_of(u) for u in contents))
+            # The change note is new text only when some update was edited.
+            notes = {CHANGE_NOTE} if edits else set()
+            edited = set(OTHER_TEXTS).union(notes, *(segments_of(u) for u in contents))
             new = edited - unique
             started = time.perf_counter()
             translate_pending()

@@ -69,3 +69,14 @@ def test_digest_benchmark():
     assert out["delivered"] == 40 and out["duplicates"] == 0
     assert {"sink_ceiling_messages_per_s", "ratio_to_sink", "total_s_incl_edition",
             "worker_cpu_ms_per_message", "peak_rss_mb"} <= set(out)
+
+
+def test_translation_benchmark():
+    """The job sends exactly the minimum the benchmark counts on its own, per language,
+    and after edits only what changed."""
+    out = run_bench("bench/translation.py", "--updates", "10", "--languages", "2")
+    assert out["characters"] == out["minimum_characters"] > 0
+    assert out["rerun_characters"] == out["rerun_minimum_characters"] > 0
+    assert set(out["per_language"]) and all(
+        part["calls"] >= 1 and part["characters"] == out["minimum_characters"] // 2
+        for part in out["per_language"].values())

@@ -54,21 +54,18 @@ def days_or_dash(value: float | None) -> str:
 @bp.get("/accountability")
 def platform():
     records = services.platform_records()
-    # Each organisation's name in the reader's language where there is a translation,
-    # marked with the language it is in (the chart's and the table's rows carry it).
+    # Each organisation's name in the reader's language where there is a translation: a
+    # Localised label, which the chart and the table mark with the language it is in.
     prefetch_translations([r.organisation for r in records])
     names = [translated_field(r.organisation, "name") for r in records]
     charts = {
-        "updates": bar_rows((name.text, r.updates_published, str(r.updates_published))
+        "updates": bar_rows((name, r.updates_published, str(r.updates_published))
                             for r, name in zip(records, names, strict=True)),
-        "responses": bar_rows((name.text, r.response_share, _percent(r.response_share))
+        "responses": bar_rows((name, r.response_share, _percent(r.response_share))
                               for r, name in zip(records, names, strict=True)),
-        "answers": bar_rows((name.text, r.answered_share, _percent(r.answered_share))
+        "answers": bar_rows((name, r.answered_share, _percent(r.answered_share))
                             for r, name in zip(records, names, strict=True)),
     }
-    for rows in charts.values():
-        for row, name in zip(rows, names, strict=True):
-            row["lang"], row["dir"] = name.lang, name.dir
     return render_template("accountability/platform.html", records=records, charts=charts)
 
 
@@ -174,15 +171,11 @@ def print_priority(priority_id: int):
 @bp.get("/print/editions/<int:edition_id>")
 def print_edition(edition_id: int):
     from feedback.digests import services as digests
-    from feedback.digests.rendering import news_label
-    from feedback.translation.display import localised_text
+    from feedback.digests.rendering import localised_items
 
     language = _print_language()
     edition = digests.public_edition(edition_id)
-    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
-                  summary=localised_text(item.get("summary", ""), language).text,
-                  news=news_label(item))
-             for item in edition.items]
+    items = localised_items(edition, language)
     version = edition.version(language.code)
     if version is None and not edition.versions:
         abort(404)

@@ -109,6 +109,14 @@ def _localise_items(items: list[dict], language: Language,
     return localised, missing
 
 
+def localised_items(edition, language: Language) -> list[dict]:
+    """An edition's items as its web version and print leaflet show them: the same
+    ``Localised`` blocks as the email (checked translations, machine drafts only if the
+    audience allows them)."""
+    return _localise_items(edition.items, language,
+                           edition.audience.allow_machine_translation)[0]
+
+
 def _audience_blocks(audience, language: Language, allow_machine: bool
                      ) -> tuple[Localised, Localised | None]:
     """The newsletter's name and sender as content blocks: a platform digest's are ours

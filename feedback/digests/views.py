@@ -14,9 +14,10 @@ from feedback.core.security import email_rate_limit, relax_csp
 from feedback.core.urls import external_url
 from feedback.digests import services
 from feedback.digests.models import Edition
-from feedback.digests.rendering import localised_text, news_label, personalise
+from feedback.digests.rendering import localised_items, personalise
 from feedback.extensions import db, limiter
 from feedback.subscriptions.models import Audience
+from feedback.translation.display import localised_text
 
 bp = Blueprint("digests", __name__)
 
@@ -41,15 +42,13 @@ def archive(audience_id: int):
 def web_version(edition_id: int, language: str):
     edition = services.public_edition(edition_id)
     version = _version(edition, language)
-    chosen = get_language(language)
-    items = [dict(item, title=localised_text(item.get("title", ""), language).text,
-                  summary=localised_text(item.get("summary", ""), language).text,
-                  news=news_label(item))
-             for item in edition.items]
-    return render_template("digests/web_version.html", edition=edition, version=version,
-                           items=items, language=chosen,
-                           intro=localised_text(edition.audience.intro, language).text,
-                           outro=localised_text(edition.audience.outro, language).text)
+    chosen = get_language(language) or get_language("en")
+    allow_machine = edition.audience.allow_machine_translation
+    return render_template(
+        "digests/web_version.html", edition=edition, version=version,
+        items=localised_items(edition, chosen), language=chosen,
+        intro=localised_text(edition.audience.intro, chosen, allow_machine),
+        outro=localised_text(edition.audience.outro, chosen, allow_machine))
 
 
 def _download(edition: Edition, language: str, kind: str) -> Response:

@@ -47,6 +47,14 @@ class Localised:
     def is_original(self) -> bool:
         return not self.translated
 
+    def __html__(self) -> Markup:
+        """Shown as is in a template (``{{ t }}``): its safe HTML, without its lang; wrap
+        it in an element that carries ``t.lang`` and ``t.dir``."""
+        return self.html
+
+    def __str__(self) -> str:
+        return self.text
+
 
 def _cache(language: Language) -> dict[str, TranslationSegment | None] | None:
     """Lookups already made in this request, by source hash (None: nothing to show)."""

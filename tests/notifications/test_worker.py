@@ -214,3 +214,32 @@ def test_english_readers_get_the_original_without_a_note(make_user, make_update,
     text = outbox.text(outbox.last())
     assert update.title in text and update.summary in text
     assert "A checked translation" not in text
+
+
+def test_each_content_block_of_the_text_email_says_when_it_is_still_english(
+        make_user, make_update, dataset, outbox):
+    """The plain-text email marks content the way the HTML digest does (``email_text``):
+    what changed and the organisation's name in Urdu where a translator approved them,
+    and each block still in English followed by the note, in Urdu, that a checked
+    translation is coming; the title, translated, carries no note."""
+    urdu = make_user(email="ur-blocks@example.org")
+    urdu.language = "ur"
+    updates.follow(urdu, "dataset", dataset.id)
+    db.session.commit()
+    update = make_update(title="Evening diabetes clinic", summary="Clinics now run until 8pm.",
+                         what_changed="Three evening clinics a week.")
+    _approve_urdu(update.title, "شام کا ذیابیطس کلینک")
+    _approve_urdu(update.what_changed, "ہفتے میں تین شام کے کلینک")
+    _approve_urdu(update.organisation.name, "ریور سائیڈ ٹرسٹ")
+
+    assert deliver_due() == 1
+    text = outbox.text(outbox.last())
+    with force_locale("ur"):
+        note = "({})".format(translate("A checked translation of this text is coming. "
+                                       "Until then, here it is in English."))
+    lines = [line.strip() for line in text.splitlines()]
+    assert "ریور سائیڈ ٹرسٹ" in text and "ہفتے میں تین شام کے کلینک" in text
+    summary = lines.index("Clinics now run until 8pm.")
+    assert lines[summary + 1] == note  # the English summary says so, right below it
+    assert lines.count(note) == 1  # the translated title and what changed do not
+    assert "<" not in text
