@@ -232,7 +232,8 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/suggestions/<int:suggestion_id>/follow":
         Unchanged("the suggester follows their suggestion already"),
     "/updates/<slug>/questions": Rows("update_questions", each=True),
-    "/<any(question, answer):target>/<int:target_id>/report": InputRefused(),
+    # Reports from three people hide the question, so later reporters find nothing.
+    "/<any(question, answer):target>/<int:target_id>/report": Rows("update_reports"),
     "/priorities/rounds/<slug>/vote": Rows("priority_ballots"),
     "/priorities/rounds/<slug>/about-you":
         Unchanged("only the ballot remembered in the session is described; there is none"),
@@ -264,7 +265,7 @@ EFFECTS: dict[str, Effect] = {
     "/questions/<int:question_id>/answer": Rows("update_answers", "audit_events"),
     "/organisations/<slug>/translators": Unchanged("the owner translates Urdu already"),
     "/organisations/<slug>/translators/<int:grant_id>/revoke": Rows("translator_grants"),
-    "/translation/review/<code>/<int:segment_id>": InputRefused(),
+    "/translation/review/<code>/<int:segment_id>": Rows("translation_segments"),
     # The old single-newsletter addresses send people on to the audience pages.
     "/partners/<slug>/newsletter": InputRefused(),
     "/partners/<slug>/newsletter/contacts": Unchanged("redirects to the audience pages"),
@@ -295,7 +296,7 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/rounds/<slug>/on-behalf": InputRefused(),
     "/priorities/paper/<int:paper_id>/<action>": Rows("priority_paper_ballots"),
     "/priorities/<int:priority_id>/edit": Rows("priorities", "audit_events"),
-    "/priorities/<int:priority_id>/respond": InputRefused(),
+    "/priorities/<int:priority_id>/respond": InputRefused(),  # responses come after voting
     "/priorities/invitations/<int:invitation_id>/<any(accept, decline):decision>":
         Rows("priority_round_invitations", "priority_round_organisations"),
     "/priorities/suggestions/<int:suggestion_id>/merge": InputRefused(),
@@ -330,6 +331,11 @@ API_BODIES = {
         lambda world, role: {"reason": "Changed"},
 }
 FORMS = {
+    "/<any(question, answer):target>/<int:target_id>/report":
+        lambda world, role: {"reason": "misleading"},
+    "/translation/review/<code>/<int:segment_id>":
+        lambda world, role: {f"s{world['ids']['segment']}-text": "ٹرسٹ بی (بدلا ہوا)",
+                             "action": "approve"},
     "/priorities/rounds/<slug>/vote": lambda world, role: {"choices": world["priority_ids"][:1]},
     "/admin/users/role": lambda world, role: {"email": world["people"]["member"].email,
                                               "role": "moderator"},
@@ -519,9 +525,11 @@ def refused(response) -> bool:
 
 
 # Routes whose first allowed call uses the object up (deleted, removed, merged, signed
-# out, a round moved on to its results): the roles allowed after it may find nothing left
-# to act on, and the routes that need the object as it was go first.
+# out, a round moved on to its results, a question hidden by reports): the roles allowed
+# after it may find nothing left to act on, and the routes that need the object as it was
+# go first.
 ONE_SHOT = ("/delete", "/remove", "/revoke", "/paper/", "/merge", "/sign-out", "/phase",
+            "/report",
             "/moderation/answers/", "/moderation/topics/")
 
 
