@@ -256,8 +256,8 @@ EFFECTS: dict[str, Effect] = {
     "/organisations/<slug>/services/new": Rows("services", "audit_events"),
     "/services/<slug>/edit": Rows("services", "audit_events"),
     "/services/<slug>/delete": Unchanged("an update names it, so it is kept with a message"),
-    "/organisations/<slug>/updates/new": InputRefused(),
-    "/updates/<slug>/edit": InputRefused(),
+    "/organisations/<slug>/updates/new": Rows("updates", "audit_events"),
+    "/updates/<slug>/edit": Rows("updates", "audit_events"),
     "/updates/<slug>/publish": Rows("updates", "notifications", "audit_events"),
     # Goes last (it uses its object up): by then the draft has been published.
     "/updates/<slug>/delete": Unchanged("a published update is never deleted"),
@@ -292,7 +292,7 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/rounds/<slug>/priorities": Rows("priorities", "audit_events"),
     "/priorities/rounds/<slug>/shortlist": Rows("priority_shortlist_versions"),
     "/priorities/rounds/<slug>/codes": Rows("priority_ballot_codes", "audit_events"),
-    "/priorities/rounds/<slug>/paper": InputRefused(),
+    "/priorities/rounds/<slug>/paper": Rows("priority_paper_ballots"),
     "/priorities/rounds/<slug>/on-behalf": InputRefused(),
     "/priorities/paper/<int:paper_id>/<action>": Rows("priority_paper_ballots"),
     "/priorities/<int:priority_id>/edit": Rows("priorities", "audit_events"),
@@ -330,7 +330,17 @@ API_BODIES = {
     ("/api/v1/updates/<int:update_id>/withdraw", "POST"):
         lambda world, role: {"reason": "Changed"},
 }
+
+def _update_form(world, role: str) -> dict:
+    return {"kind": "service_change", "opt_out_applied": "not_applicable", "topics": [],
+            "datasets": [str(world["dataset_ids"]["owner"])], "change_note": "Changed"}
+
+
 FORMS = {
+    "/organisations/<slug>/updates/new": _update_form,
+    "/updates/<slug>/edit": _update_form,
+    "/priorities/rounds/<slug>/paper": lambda world, role: {
+        "reference": "P-2", "location": "Library", "choices": world["priority_ids"][:1]},
     "/<any(question, answer):target>/<int:target_id>/report":
         lambda world, role: {"reason": "misleading"},
     "/translation/review/<code>/<int:segment_id>":
