@@ -285,9 +285,9 @@ EFFECTS: dict[str, Effect] = {
         InputRefused(),
     "/newsletter/editions/<int:edition_id>/test": Rows("audit_events"),
     "/newsletter/editions/<int:edition_id>/send": Rows("editions", "deliveries"),
-    "/priorities/rounds/new": InputRefused(),
+    "/priorities/rounds/new": Rows("priority_rounds", "audit_events", each=True),
     "/priorities/rounds/<slug>/help": Rows("priority_round_invitations", each=True),
-    "/priorities/rounds/<slug>/edit": InputRefused(),
+    "/priorities/rounds/<slug>/edit": Rows("priority_rounds"),
     "/priorities/rounds/<slug>/phase": Rows("priority_rounds", "audit_events"),
     "/priorities/rounds/<slug>/priorities": Rows("priorities", "audit_events"),
     "/priorities/rounds/<slug>/shortlist": Rows("priority_shortlist_versions"),
@@ -336,7 +336,18 @@ def _update_form(world, role: str) -> dict:
             "datasets": [str(world["dataset_ids"]["owner"])], "change_note": "Changed"}
 
 
+def _round_form(world, role: str) -> dict:
+    person = world["people"].get(role)
+    memberships = person.memberships if person is not None else []
+    return {"organisation": str(memberships[0].organisation_id) if memberships else "",
+            "title": f"Round by {role}", "scope": "What should research look at?",
+            "topics": "pain", "area": "Leeds", "groups": ["patients"],
+            "voting_method": "choose", "max_choices": "3", "phase": "voting"}
+
+
 FORMS = {
+    "/priorities/rounds/new": _round_form,
+    "/priorities/rounds/<slug>/edit": _round_form,
     "/organisations/<slug>/updates/new": _update_form,
     "/updates/<slug>/edit": _update_form,
     "/priorities/rounds/<slug>/paper": lambda world, role: {
