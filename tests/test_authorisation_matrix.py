@@ -222,7 +222,7 @@ EFFECTS: dict[str, Effect] = {
     "/subscribe": Rows("subscribers", "consent_records", each=True),
     "/subscribe/confirm/<token>": Gone(), "/subscriptions/manage/<token>": Gone(),
     "/subscriptions/unsubscribe/<token>": Gone(), "/following/stop/<token>": Gone(),
-    "/priorities/rounds/<slug>/vote/code": InputRefused(),
+    "/priorities/rounds/<slug>/vote/code": InputRefused(),  # no valid code in this world
     "/sign-out": SessionEnds(),
     "/account": Rows("users", each=True),
     "/account/delete": Rows("users", "audit_events", each=True),
@@ -237,7 +237,7 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/rounds/<slug>/vote": Rows("priority_ballots"),
     "/priorities/rounds/<slug>/about-you":
         Unchanged("only the ballot remembered in the session is described; there is none"),
-    "/priorities/rounds/<slug>/suggest": InputRefused(),
+    "/priorities/rounds/<slug>/suggest": InputRefused(),  # suggestions closed: voting
     "/admin/organisations/new": Rows("organisations", "audit_events"),
     "/admin/organisations/<slug>/verification": Rows("organisations", "audit_events"),
     "/admin/users/role": Rows("users"),
@@ -269,20 +269,20 @@ EFFECTS: dict[str, Effect] = {
     # The old single-newsletter addresses send people on to the audience pages.
     "/partners/<slug>/newsletter": InputRefused(),
     "/partners/<slug>/newsletter/contacts": Unchanged("redirects to the audience pages"),
-    "/partners/<slug>/newsletter/import": InputRefused(),
+    "/partners/<slug>/newsletter/import": InputRefused(),  # no CSV file
     "/partners/<slug>/newsletter/prepare": Unchanged("the next edition is prepared already"),
     "/partners/<slug>/audiences": Rows("audiences", "audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/newsletter": InputRefused(),
     "/partners/<slug>/audiences/<int:audience_id>/newsletter/contacts":
         Rows("subscribers", "consent_records", "audit_events"),
-    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": InputRefused(),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": InputRefused(),  # no CSV
     "/partners/<slug>/audiences/<int:audience_id>/newsletter/prepare":
         Unchanged("the next edition is prepared already"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/export": Rows("audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/remove":
         Rows("subscribers", "audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move":
-        InputRefused(),
+        InputRefused(),  # there is one audience, so nowhere to move the contact to
     "/newsletter/editions/<int:edition_id>/test": Rows("audit_events"),
     "/newsletter/editions/<int:edition_id>/send": Rows("editions", "deliveries"),
     "/priorities/rounds/new": Rows("priority_rounds", "audit_events", each=True),
@@ -293,13 +293,13 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/rounds/<slug>/shortlist": Rows("priority_shortlist_versions"),
     "/priorities/rounds/<slug>/codes": Rows("priority_ballot_codes", "audit_events"),
     "/priorities/rounds/<slug>/paper": Rows("priority_paper_ballots"),
-    "/priorities/rounds/<slug>/on-behalf": InputRefused(),
+    "/priorities/rounds/<slug>/on-behalf": InputRefused(),  # suggestions closed: voting
     "/priorities/paper/<int:paper_id>/<action>": Rows("priority_paper_ballots"),
     "/priorities/<int:priority_id>/edit": Rows("priorities", "audit_events"),
     "/priorities/<int:priority_id>/respond": InputRefused(),  # responses come after voting
     "/priorities/invitations/<int:invitation_id>/<any(accept, decline):decision>":
         Rows("priority_round_invitations", "priority_round_organisations"),
-    "/priorities/suggestions/<int:suggestion_id>/merge": InputRefused(),
+    "/priorities/suggestions/<int:suggestion_id>/merge": InputRefused(),  # one suggestion
     "/priorities/suggestions/<int:suggestion_id>/moderate":
         Unchanged("the generic form asks for no change to the suggestion"),
     # The API: created, edited or deleted, published, withdrawn.
