@@ -9,7 +9,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -20,6 +19,7 @@ from flask_login import current_user, login_required
 
 from feedback.accounts.permissions import require_admin
 from feedback.audit import services as audit
+from feedback.core.envelope import ApiError, document, error_document
 from feedback.core.forms import ConfirmForm
 from feedback.delivery import services
 from feedback.digests.models import Edition
@@ -59,10 +59,10 @@ def notify_receipt():
     expected = current_app.config["NOTIFY_CALLBACK_TOKEN"]
     given = request.headers.get("Authorization", "")
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        return jsonify({"error": "unauthorised"}), 401
+        return error_document(ApiError(401, "Send the callback token: Authorization: Bearer ..."))
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify({"error": "expected a JSON object"}), 400
+        return error_document(ApiError(400, "The body must be a JSON object.", pointer=""))
     known = services.record_receipt(payload)
     db.session.commit()
-    return jsonify({"recorded": known}), 200
+    return document({"recorded": known})  # the API's envelope (feedback/core/envelope.py)

@@ -176,3 +176,42 @@ def test_ids_beyond_the_integer_range_are_404_not_500(client, auth, make_user):
     assert client.get(f"/api/v1/updates?priority={huge}").status_code == 400
     with pytest.raises(ValidationError):
         services.follow(make_user(), "dataset", huge)
+
+
+def test_published_results_are_numbers_with_suppressed_counts_null_and_explained(
+        client, published_round):
+    """10 of 12 voters chose the first priority (published as 10 of 10: 100 %); 2 chose the
+    second, a count hidden by small-number suppression: null, with the reason."""
+    answer = client.get(f"/api/v1/rounds/{published_round.slug}/results").json
+    assert answer["links"] == {
+        "self": f"{BASE}/api/v1/rounds/{published_round.slug}/results", "next": None}
+    assert "null" in answer["meta"]["suppression"]
+    results = answer["data"]
+    assert results["voters"] == 10 and results["suppressed"] == {}
+    first, second, third = results["priorities"]
+    assert (first["chose"], first["percentage"], first["suppressed"]) == (10, 100, {})
+    assert (second["chose"], second["percentage"]) == (None, None)
+    assert second["suppressed"] == {"chose": "fewer than 8",
+                                    "percentage": "worked out from a count of fewer than 8"}
+    assert (third["chose"], third["percentage"], third["suppressed"]) == (0, 0, {})
+    assert second["points"] is None and "points" not in second["suppressed"]  # not ranked
+    [method] = [b for b in results["breakdowns"] if b["key"] == "method"]
+    online = method["categories"][0]
+    assert online["voters"] == 10 and isinstance(online["priorities"][0]["chose"], int)
+
+
+def test_every_api_answer_uses_the_one_envelope(client, published_round, make_update):
+    update = make_update()
+    for url in ("/api/v1/updates", f"/api/v1/updates/{update.id}", "/api/v1/organisations",
+                "/api/v1/datasets", "/api/v1/services", "/api/v1/rounds",
+                f"/api/v1/rounds/{published_round.slug}",
+                f"/api/v1/rounds/{published_round.slug}/priorities"):
+        answer = client.get(url).json
+        assert set(answer) == {"data", "links", "meta"}, url
+        assert answer["links"]["self"].startswith(f"{BASE}/api/v1/"), url
+    for url in ("/api/v1/rounds/no-such-round", "/api/v1/priorities/2147483648",
+                "/api/v1/nothing", "/api/v1/updates?per_page=x"):
+        answer = client.get(url)
+        [error] = answer.json["errors"]
+        assert set(error) == {"status", "code", "title", "detail", "source"}, url
+        assert error["status"] == answer.status_code and isinstance(error["status"], int)

@@ -108,7 +108,7 @@ def test_receipts_need_the_bearer_token_and_are_safe_twice(app, client, notify_a
     for _time in range(2):
         response = client.post("/delivery/notify/receipts", json=receipt, headers={
             "Authorization": f"Bearer {CALLBACK_TOKEN}"})
-        assert response.status_code == 200 and response.json == {"recorded": True}
+        assert response.status_code == 200 and response.json["data"] == {"recorded": True}
     db.session.refresh(delivery)
     assert delivery.receipt_status == "permanent-failure"
     assert db.session.scalars(select(Suppression.address_hash)).all() == [

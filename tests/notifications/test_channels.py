@@ -89,7 +89,7 @@ def test_notify_gets_a_reference_its_receipts_find(app, client, notify_api, foll
                "status": "permanent-failure", "notification_type": "email"}
     response = client.post("/delivery/notify/receipts", json=receipt,
                            headers={"Authorization": "Bearer receipt-token"})
-    assert response.json == {"recorded": True}
+    assert response.json["data"] == {"recorded": True}
     row = db.session.get(Notification, rows[0].id)
     assert (row.receipt_status, row.provider_id) == ("permanent-failure", "notify-9")
     assert db.session.scalars(select(Suppression.address_hash)).all() == [
