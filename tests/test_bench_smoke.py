@@ -45,6 +45,16 @@ def test_results_benchmark():
     assert len(out["load_average"]) == 3
 
 
+def test_cpu_benchmark():
+    out = run_bench("bench/cpu.py", "--updates", "12", "--requests", "3", "--pages",
+                    "list,api_list")
+    for page in ("list", "api_list"):
+        assert {"hello_cpu_ms", "cached_cpu_ms", "miss_cpu_ms", "uncached_cpu_ms",
+                "cached_statements", "uncached_statements"} <= set(out["pages"][page])
+        assert out["pages"][page]["cached_statements"] == 0
+    assert len(out["load_average"]) == 3
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make "
                     "bench-deps)")
 def test_pages_benchmark():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from feedback.api import tokens
 from feedback.api.openapi import input_schema, openapi_document
+from feedback.core.caching import cached_page
 from feedback.core.envelope import ApiError, document, error_document
 from feedback.core.languages import Language, enabled_languages, get_language, source_language
 from feedback.core.models import utcnow
@@ -220,6 +221,7 @@ def openapi():
 
 
 @bp.get("/updates")
+@cached_page()  # keyed by address (filters, cursor, lang) and language, not by body
 def list_updates():
     filters = UpdateFilters.from_args(request.args)
     language = requested_language()
@@ -246,6 +248,7 @@ def _update_for_reading(update_id: int) -> Update:
 
 
 @bp.get("/updates/<int:update_id>")
+@cached_page()
 def get_update(update_id: int):
     language = requested_language()
     update = _update_for_reading(update_id)

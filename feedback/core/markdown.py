@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import markdown as md
 import nh3
@@ -16,14 +17,30 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
+MEMO_MAX_CHARS = 20_000  # longer texts are rendered each time, not kept
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render Markdown written by people to sanitised HTML that is safe to show as is.
 
     Raw HTML in the source is escaped by ``markdown`` and whatever markup survives is
-    cleaned by ``nh3``: no script, no event handlers, no ``javascript:`` links.
+    cleaned by ``nh3``: no script, no event handlers, no ``javascript:`` links. The same
+    text always gives the same HTML, so each worker keeps the latest few hundred (pages,
+    feeds and the API show the same bodies again and again).
     """
     if not text:
         return Markup("")
+    if len(text) <= MEMO_MAX_CHARS:
+        return _remembered(text)
+    return _render(text)
+
+
+@lru_cache(maxsize=512)
+def _remembered(text: str) -> Markup:
+    return _render(text)
+
+
+def _render(text: str) -> Markup:
     html = md.markdown(text, extensions=["sane_lists", "tables"], output_format="html")
     cleaned = nh3.clean(
         html,

@@ -110,12 +110,15 @@ def shortlist_versions(round_: PriorityRound) -> Sequence[ShortlistVersion]:
         .order_by(ShortlistVersion.number.desc())).all()
 
 
-def current_shortlist(round_: PriorityRound) -> ShortlistVersion | None:
-    """The latest published shortlist with its entries, in one query. Load it once per
-    request and pass it on (the ballot services take it as ``shortlist``)."""
+def current_shortlist(round_: PriorityRound,
+                      with_priorities: bool = True) -> ShortlistVersion | None:
+    """The latest published shortlist with its entries (and, unless ``with_priorities``
+    is false, as for a ballot, their priorities), in one query. Load it once per request
+    and pass it on (the ballot services take it as ``shortlist``)."""
+    entries = joinedload(ShortlistVersion.entries)
     return db.session.scalars(
-        select(ShortlistVersion).options(joinedload(ShortlistVersion.entries)
-                                         .joinedload(ShortlistEntry.priority))
+        select(ShortlistVersion).options(
+            entries.joinedload(ShortlistEntry.priority) if with_priorities else entries)
         .where(ShortlistVersion.round_id == round_.id)
         .order_by(ShortlistVersion.number.desc()).limit(1)).unique().first()
 

@@ -281,7 +281,7 @@ def _follow_choices(user: Any, chosen: list[Any]) -> None:
 @login_required
 def vote(slug: str):
     round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_)  # once per request
+    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
     form = _ballot_form(round_, forms.ChooseBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     # Translated before the commit, which would make the signed-in person load again.
@@ -307,7 +307,7 @@ def vote(slug: str):
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
     round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_)  # once per request
+    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
     form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),

@@ -31,11 +31,12 @@ def _statements(client, path, **kwargs):
 
 
 @pytest.mark.parametrize("path", ["/", "/updates", "/updates?topic=sickle-cell",
-                                  "/updates.atom", "/updates/{slug}"])
+                                  "/updates.atom", "/updates/{slug}", "/api/v1/updates",
+                                  "/api/v1/updates?per_page=5&lang=cy", "/api/v1/updates/{id}"])
 def test_an_anonymous_page_is_made_once_then_served_from_the_cache(client, make_update,
                                                                     path):
     update = make_update(title="Interpreters at the sickle cell clinic")
-    path = path.format(slug=update.slug)
+    path = path.format(slug=update.slug, id=update.id)
     first = client.get(path)
     again, statements = _statements(client, path)
     assert first.status_code == again.status_code == 200
@@ -47,6 +48,15 @@ def test_an_anonymous_page_is_made_once_then_served_from_the_cache(client, make_
     assert "Cookie" in again.headers["Vary"]
     unchanged = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert unchanged.status_code == 304 and unchanged.get_data() == b""
+
+
+def test_an_api_request_with_a_token_is_never_served_from_the_cache(client, make_update):
+    make_update(title="Interpreters at the sickle cell clinic")
+    client.get("/api/v1/updates")
+    response, statements = _statements(client, "/api/v1/updates",
+                                       headers={"Authorization": "Bearer not-a-token"})
+    assert statements, "a request carrying a token is answered afresh"
+    assert "public" not in response.headers.get("Cache-Control", "")
 
 
 def test_publishing_editing_and_withdrawing_clear_the_cache(client, make_update, editor):
