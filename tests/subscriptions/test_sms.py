@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
+from feedback.core.tokens import hash_token
 from feedback.core.validation import ValidationError
 from feedback.delivery.models import Delivery
 from feedback.delivery.services import Worker
@@ -18,6 +19,7 @@ from feedback.subscriptions import services, sms
 from feedback.subscriptions.models import (
     Channel,
     ConsentAction,
+    ShortLink,
     Subscriber,
     SubscriberStatus,
     Suppression,
@@ -146,6 +148,13 @@ def test_the_digest_goes_as_a_short_text_with_short_links(app, client, notify_ap
     assert "Update 3" in body and "Update 2" not in body  # three headlines, then a count
     read, stop = re.findall(r"http://localhost(/s/[a-z0-9]+)", body)
     assert read != stop and "@" not in body
+    # Only the codes' hashes are stored, like every other token.
+    links = db.session.scalars(select(ShortLink).order_by(ShortLink.id)).all()
+    assert sorted(link.code_hash for link in links) == sorted(
+        hash_token(path.removeprefix("/s/")) for path in (read, stop))
+    stored = db.session.execute(select(ShortLink.__table__)).all()
+    assert not any(path.removeprefix("/s/") in str(row) for row in stored
+                   for path in (read, stop))
     response = client.get(read)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/digests/editions/{edition_id}/cy")
@@ -155,6 +164,8 @@ def test_the_digest_goes_as_a_short_text_with_short_links(app, client, notify_ap
     assert reader.status == SubscriberStatus.UNSUBSCRIBED
     assert services.consent_history(reader.id)[-1].source == "/s"
     assert client.get("/s/aaaaaaaaaa").status_code == 410
+    # The next edition's text reuses the reader's unsubscribe row, not a new one each time.
+    assert sms.unsubscribe_link(reader.id).endswith(stop)
 
 
 def _inbound(client, message, number="447911123456", token=INBOUND_TOKEN):
