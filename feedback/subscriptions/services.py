@@ -148,6 +148,18 @@ def is_suppressed(address: str) -> bool:
         Suppression.address_hash == address_hash(address)))))
 
 
+# The suppression reason of a number that replied STOP (``feedback.subscriptions.sms``).
+STOP_REASON = "replied STOP"
+
+
+def stopped_by_reply(phone: str) -> bool:
+    """Whether this number replied STOP to our text messages (and has not signed up
+    again itself since)."""
+    return bool(phone) and bool(db.session.scalar(select(exists().where(
+        Suppression.address_hash == address_hash(phone),
+        Suppression.reason == STOP_REASON))))
+
+
 def suppress(address: str, reason: str) -> None:
     """Stop everything sent to one address on its own channel (a permanent failure or a
     complaint): an email address stops email, a phone number (E.164) stops text
@@ -328,8 +340,32 @@ def confirm(token: str) -> Subscriber:
         record_consent(subscriber, ConsentAction.CONFIRMED, source)
     if subscriber.phone:
         record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
+        if subscriber.audience.is_platform and stopped_by_reply(subscriber.phone):
+            _lift_stop(subscriber, source)
     db.session.flush()
     return subscriber
+
+
+def _lift_stop(subscriber: Subscriber, source: str) -> None:
+    """The person signed up again on our own form after replying STOP, and confirmed
+    from the text it sent them: texts to the number start again, and the ledger says
+    so. A partner adding or importing the number never gets here (see
+    ``check_not_stopped``)."""
+    db.session.execute(delete(Suppression).where(
+        Suppression.address_hash == address_hash(subscriber.phone),
+        Suppression.reason == STOP_REASON))
+    record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS,
+                   basis="Signed up again after replying STOP; the STOP is lifted")
+
+
+def check_not_stopped(email: str, phone: str) -> None:
+    """A partner cannot add (or import, or say it already has consent for) someone with
+    no email address whose number replied STOP: only the person can undo a STOP, by
+    signing up again themselves."""
+    if not email and stopped_by_reply(phone):
+        raise ValidationError(_(
+            "This number replied STOP to our text messages, so it cannot be added. The "
+            "person can sign up again themselves if they want our texts."), "phone")
 
 
 def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscriber:
@@ -550,6 +586,7 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     attested = bool(data.get("attested"))
     basis = _clean_basis(attested, data.get("basis"))
     email, phone = clean_email_or_phone(data)
+    check_not_stopped(email, phone)
     name = clean_text(data.get("name"), label=_l("a name"), max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
     added = _add_contact(audience, email, name, language, attested=attested, basis=basis,
@@ -598,6 +635,7 @@ def clean_import_row(audience: Audience, cells: list[str]) -> dict[str, str]:
         raise ValidationError(_("Too many columns: expected email, name, language, mobile."))
     email, name, language, phone = [*cells, "", "", ""][:4]
     email, phone = clean_email_or_phone({"email": email, "phone": phone})
+    check_not_stopped(email, phone)
     contact = {
         "email": email, "phone": phone,
         "name": clean_text(name, label="the name", max_length=NAME_MAX),

@@ -172,6 +172,6 @@ def receive_text(payload: dict[str, Any]) -> int:
     ).all()
     for subscriber in subscribers:
         services.unsubscribe(subscriber, "sms:STOP", channel=Channel.SMS)
-    services.suppress(number, "replied STOP")
+    services.suppress(number, services.STOP_REASON)
     db.session.flush()
     return len(subscribers)

@@ -236,3 +236,71 @@ def test_partners_add_and_import_contacts_with_a_mobile_number_only(app, make_us
     [text] = _texts(notify_api)
     assert text["phone_number"] == "+447911123457"
     assert db.session.scalars(select(Delivery.status)).all() == []  # no digest rows
+
+
+# Signing up again after STOP ------------------------------------------------------------
+
+def _stopped(number="+447911123456"):
+    return db.session.scalar(select(Suppression).where(
+        Suppression.address_hash == address_hash(number)))
+
+
+def test_signing_up_again_on_the_form_after_stop_sends_the_text_and_lifts_the_stop(
+        app, client, notify_api):
+    use_items(app, [item(1)])
+    form = {"email": "", "phone": "07911 123456", "language": "en", "cadence": "weekly"}
+    client.post("/subscribe", data=form)
+    Worker().run()
+    client.post(_short_path(_texts(notify_api)[-1]["personalisation"]["body"]))
+    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    assert _stopped() is not None
+    # A fresh sign-up on our form is the person's own request: its text goes.
+    assert client.post("/subscribe", data=form).status_code == 302
+    assert Worker().run() == 1
+    text = _texts(notify_api)[-1]
+    assert text["reference"].startswith("confirmation-")
+    assert text["phone_number"] == "+447911123456"
+    assert _stopped() is not None  # nothing changes until they confirm
+    assert client.post(_short_path(text["personalisation"]["body"])).status_code == 303
+    assert _stopped() is None
+    subscriber = db.session.scalar(select(Subscriber))
+    assert subscriber.status == SubscriberStatus.CONFIRMED
+    ledger = [(r.action, r.channel, r.source, r.basis)
+              for r in services.consent_history(subscriber.id)]
+    assert ledger[-4:] == [
+        (ConsentAction.UNSUBSCRIBED, Channel.SMS, "sms:STOP", ""),
+        (ConsentAction.REQUESTED, Channel.SMS, "/subscribe", ""),
+        (ConsentAction.CONFIRMED, Channel.SMS, "/subscribe", ""),
+        (ConsentAction.CONFIRMED, Channel.SMS, "/subscribe",
+         "Signed up again after replying STOP; the STOP is lifted")]
+    start_edition_now(subscriber.audience)
+    assert Worker().run() == 1  # the digest goes by text again
+    assert _texts(notify_api)[-1]["reference"] != text["reference"]
+
+
+def test_a_partner_cannot_override_a_stop(app, client, make_user, make_org, notify_api):
+    org = make_org(kind="vcse", name="Apna Health")
+    user = make_user(org=org)
+    audience = make_audience(organisation_id=org.id, name="Women's group")
+    _sms_only_reader(make_audience(name="Platform"))
+    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    for attested in ("", "y"):  # not even "they already agreed"
+        with pytest.raises(ValidationError) as error:
+            services.add_contact(user, audience, {"email": "", "phone": "07911 123456",
+                                                  "attested": attested,
+                                                  "basis": "Signed a paper form"})
+        assert error.value.field == "phone"
+        assert "replied STOP" in error.value.message
+    job = services.start_import(user, audience, "email,name,language,mobile\n"
+                                ",Rukhsana,en,07911123456\n"
+                                "rukhsana@example.org,Rukhsana,en,07911123456\n",
+                                attested=True, basis="Signed a paper form")
+    assert [line for line, _reason in job.problems] == [2]  # the partner sees why
+    assert "replied STOP" in job.problems[0][1]
+    while services.import_next_chunk(job):
+        pass
+    db.session.commit()
+    assert job.added == 1  # the email address only
+    assert _stopped() is not None
+    assert db.session.scalar(select(Subscriber).where(
+        Subscriber.audience_id == audience.id)).email == "rukhsana@example.org"
