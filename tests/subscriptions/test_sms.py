@@ -304,3 +304,21 @@ def test_a_partner_cannot_override_a_stop(app, client, make_user, make_org, noti
     assert _stopped() is not None
     assert db.session.scalar(select(Subscriber).where(
         Subscriber.audience_id == audience.id)).email == "rukhsana@example.org"
+
+
+# The partner's preview --------------------------------------------------------------
+
+def test_the_preview_marks_an_untranslated_headline_with_its_own_language(app):
+    from feedback.digests import sms as sms_digest
+    from feedback.digests.models import Edition
+
+    use_items(app, [item(1)])
+    audience = make_audience(languages=["en", "ur"])
+    edition = db.session.get(Edition, start_edition_now(audience))
+    lines, length = sms_digest.preview(edition, "ur")
+    [headline] = [line for line in lines if line.text.startswith("- ")]
+    assert (headline.lang, headline.dir) == ("en", "ltr")  # no Urdu translation yet
+    assert all(line.lang == "" for line in lines if line is not headline)  # the text's own
+    assert length.unicode  # the Urdu lines need UCS-2
+    assert "\n".join(line.text for line in lines) == sms_digest.personalise_sms(
+        sms_digest.sms_text(edition, "ur", sms_digest.sample_link()), sms_digest.sample_link())
