@@ -5,6 +5,7 @@ through GOV.UK Notify's received-text callback (at a local server speaking Notif
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from sqlalchemy import select
@@ -322,3 +323,43 @@ def test_the_preview_marks_an_untranslated_headline_with_its_own_language(app):
     assert length.unicode  # the Urdu lines need UCS-2
     assert "\n".join(line.text for line in lines) == sms_digest.personalise_sms(
         sms_digest.sms_text(edition, "ur", sms_digest.sample_link()), sms_digest.sample_link())
+
+
+# Rate limits -----------------------------------------------------------------------------
+
+def _visitor() -> str:
+    """An address of this test's own: the in-memory limits outlive one app."""
+    number = secrets.randbelow(2 ** 16)
+    return f"198.18.{number // 256}.{number % 256}"
+
+
+def test_short_links_are_rate_limited_so_codes_cannot_be_guessed_quickly(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    with app.app_context():
+        client = app.test_client()
+        guesser = {"REMOTE_ADDR": _visitor()}
+        statuses = [client.get(f"/s/{sms.new_code()}", environ_base=guesser).status_code
+                    for _ in range(31)]
+        assert statuses == [410] * 30 + [429]
+        assert client.post(f"/s/{sms.new_code()}",
+                           environ_base=guesser).status_code == 429  # POST counts too
+        # Someone else is not locked out.
+        assert client.get("/s/aaaaaaaaaa", environ_base={
+            "REMOTE_ADDR": _visitor()}).status_code == 410
+
+
+def test_the_received_text_callback_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, NOTIFY_INBOUND_TOKEN=INBOUND_TOKEN)
+    with app.app_context():
+        client = app.test_client()
+        caller = {"REMOTE_ADDR": _visitor()}
+        statuses = [client.post("/subscriptions/notify/inbound", json={},
+                                headers={"Authorization": "Bearer wrong"},
+                                environ_base=caller).status_code for _ in range(121)]
+        assert statuses == [401] * 120 + [429]
+        assert client.post("/subscriptions/notify/inbound", json={"message": "Thanks"},
+                           headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
+                           environ_base=caller).status_code == 429
+        assert client.post("/subscriptions/notify/inbound", json={"message": "Thanks"},
+                           headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
+                           environ_base={"REMOTE_ADDR": _visitor()}).status_code == 200
