@@ -160,6 +160,19 @@ def stopped_by_reply(phone: str) -> bool:
         Suppression.reason == STOP_REASON))))
 
 
+def stopped_numbers(phones: list[str]) -> set[str]:
+    """Those of ``phones`` that replied STOP, in one query."""
+    by_hash = {address_hash(phone): phone for phone in phones if phone}
+    if not by_hash:
+        return set()
+    hashes, found = list(by_hash), set()
+    for start in range(0, len(hashes), 500):
+        found.update(db.session.scalars(select(Suppression.address_hash).where(
+            Suppression.address_hash.in_(hashes[start:start + 500]),
+            Suppression.reason == STOP_REASON)))
+    return {by_hash[digest] for digest in found}
+
+
 def suppress(address: str, reason: str) -> None:
     """Stop everything sent to one address on its own channel (a permanent failure or a
     complaint): an email address stops email, a phone number (E.164) stops text
@@ -361,11 +374,15 @@ def _lift_stop(subscriber: Subscriber, source: str) -> None:
 def check_not_stopped(email: str, phone: str) -> None:
     """A partner cannot add (or import, or say it already has consent for) someone with
     no email address whose number replied STOP: only the person can undo a STOP, by
-    signing up again themselves."""
+    signing up again themselves. (An import checks its whole file with
+    ``stopped_numbers``.)"""
     if not email and stopped_by_reply(phone):
-        raise ValidationError(_(
-            "This number replied STOP to our text messages, so it cannot be added. The "
-            "person can sign up again themselves if they want our texts."), "phone")
+        raise ValidationError(_stopped_message(), "phone")
+
+
+def _stopped_message() -> str:
+    return _("This number replied STOP to our text messages, so it cannot be added. The "
+             "person can sign up again themselves if they want our texts.")
 
 
 def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscriber:
@@ -635,7 +652,6 @@ def clean_import_row(audience: Audience, cells: list[str]) -> dict[str, str]:
         raise ValidationError(_("Too many columns: expected email, name, language, mobile."))
     email, name, language, phone = [*cells, "", "", ""][:4]
     email, phone = clean_email_or_phone({"email": email, "phone": phone})
-    check_not_stopped(email, phone)
     contact = {
         "email": email, "phone": phone,
         "name": clean_text(name, label="the name", max_length=NAME_MAX),
@@ -655,6 +671,7 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
     require_org_editor(user, audience.organisation_id)
     basis_text = _clean_basis(attested, basis)
     contacts: list[dict[str, Any]] = []
+    lines: list[int] = []
     problems: list[list[Any]] = []
     seen: set[str] = set()
     for line, row in read_csv(csv_text):
@@ -674,6 +691,16 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
             continue
         seen.add(key)
         contacts.append(contact)
+        lines.append(line)
+    # Numbers that replied STOP (one query for the whole file): only the person can undo it.
+    stopped = stopped_numbers([c["phone"] for c in contacts if not c["email"]])
+    if stopped:
+        message = _stopped_message()
+        kept = [(line, c) for line, c in zip(lines, contacts, strict=True)
+                if c["email"] or c["phone"] not in stopped]
+        problems = sorted(problems + [[line, message] for line, c in zip(
+            lines, contacts, strict=True) if not c["email"] and c["phone"] in stopped])
+        contacts = [c for _line, c in kept]
     job = ContactImport(audience_id=audience.id, created_by_id=getattr(user, "id", None),
                         attested=attested, basis=basis_text, rows=contacts,
                         total=len(contacts), problems=problems)
