@@ -8,6 +8,8 @@ length as GOV.UK Notify bills it (``feedback.delivery.sms``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -26,29 +28,47 @@ def _shorten(text: str, limit: int = HEADLINE_MAX) -> str:
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
-def sms_text(edition, language_code: str, read_link: str) -> str:
-    """The text message for ``edition`` in one language, with ``STOP_LINK`` where each
-    recipient's unsubscribe link goes. Titles are checked translations (machine drafts
-    only where the partner allows them), else the original."""
+@dataclass(frozen=True)
+class SmsLine:
+    """One line of the text message. A headline carries the language it is really in
+    (its translation's, else the source language's) and that language's direction, as
+    the rest of the site marks translated fields; other lines are in the reader's
+    language (``lang`` empty: the message's own)."""
+
+    text: str
+    lang: str = ""
+    dir: str = ""
+
+
+def sms_lines(edition, language_code: str, read_link: str) -> list[SmsLine]:
+    """The text message for ``edition`` in one language, line by line, with
+    ``STOP_LINK`` where each recipient's unsubscribe link goes. Titles are checked
+    translations (machine drafts only where the partner allows them), else the
+    original."""
     audience = edition.audience
     language = get_language(language_code) or get_language("en")
     sender = audience.sender_name or current_app.config["SERVICE_NAME"]
     items = list(edition.items or [])
     with force_locale(language.babel_locale):
-        lines = [f"{sender}:"]
+        lines = [SmsLine(f"{sender}:")]
         for item in items[:HEADLINES]:
             title = translate(item.get("title") or "", language,
                               allow_machine=audience.allow_machine_translation,
-                              kind="text").text
-            lines.append(f"- {_shorten(title)}")
+                              kind="text")
+            lines.append(SmsLine(f"- {_shorten(title.text)}", title.lang, title.dir))
         if len(items) > HEADLINES:
             more = len(items) - HEADLINES
-            lines.append(ngettext("and %(num)d more", "and %(num)d more", more))
+            lines.append(SmsLine(ngettext("and %(num)d more", "and %(num)d more", more)))
         if not items:
-            lines.append(_("Nothing new this time."))
-        lines.append(_("Read it: %(link)s", link=read_link))
-        lines.append(_("Stop: %(link)s or reply STOP", link=STOP_LINK))
-    return "\n".join(lines)
+            lines.append(SmsLine(_("Nothing new this time.")))
+        lines.append(SmsLine(_("Read it: %(link)s", link=read_link)))
+        lines.append(SmsLine(_("Stop: %(link)s or reply STOP", link=STOP_LINK)))
+    return lines
+
+
+def sms_text(edition, language_code: str, read_link: str) -> str:
+    """The text message for ``edition`` in one language (``sms_lines``), as sent."""
+    return "\n".join(line.text for line in sms_lines(edition, language_code, read_link))
 
 
 def personalise_sms(text: str, stop_link: str) -> str:
@@ -62,8 +82,10 @@ def sample_link() -> str:
     return short_url("x" * CODE_LENGTH)
 
 
-def preview(edition, language_code: str) -> tuple[str, SmsLength]:
-    """The text message as a reader gets it (links as long as real ones) and its length."""
+def preview(edition, language_code: str) -> tuple[list[SmsLine], SmsLength]:
+    """The text message as a reader gets it (links as long as real ones), line by line
+    with each line's language, and its length."""
     link = sample_link()
-    text = personalise_sms(sms_text(edition, language_code, link), link)
-    return text, sms_length(text)
+    lines = [SmsLine(personalise_sms(line.text, link), line.lang, line.dir)
+             for line in sms_lines(edition, language_code, link)]
+    return lines, sms_length("\n".join(line.text for line in lines))

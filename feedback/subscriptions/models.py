@@ -182,21 +182,24 @@ class Suppression(db.Model):
 
 
 class ShortLinkPurpose(enum.StrEnum):
-    EDITION = "edition"  # an edition's web version in one language (public anyway)
+    EDITION = "edition"  # an edition's web version in one language
     UNSUBSCRIBE = "unsubscribe"  # one subscriber's unsubscribe page
 
 
 class ShortLink(db.Model):
     """A short address (``/s/<code>``) for text messages, where every character costs.
     Each code does one thing: open one edition in one language, or unsubscribe one
-    subscriber. Codes are random (10 characters from 32: 50 bits) and name nobody; the
-    confirmation link of a text message is the short confirmation token itself."""
+    subscriber. Like every other token, only the code's SHA-256 is stored
+    (``feedback.core.tokens.hash_token``); the code itself is made from the ``links``
+    key (``feedback.subscriptions.sms.link_code``), 10 characters from 31 (49 bits), and
+    names nobody. The confirmation link of a text message is the short confirmation token
+    itself (``Subscriber.confirm_token_hash``)."""
 
     __tablename__ = "short_links"
-    __table_args__ = (UniqueConstraint("code"),)
+    __table_args__ = (UniqueConstraint("code_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), info=NOT_PERSONAL)
+    code_hash: Mapped[str] = mapped_column(String(64), info=NOT_PERSONAL)
     purpose: Mapped[ShortLinkPurpose] = mapped_column(
         enum_column(ShortLinkPurpose, "short_link_purpose"))
     edition_id: Mapped[int | None] = mapped_column(

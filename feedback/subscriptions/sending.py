@@ -11,7 +11,7 @@ from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import Row, case, exists, func, literal, select, update
+from sqlalchemy import Row, and_, case, exists, func, literal, select, update
 
 from feedback.core.addresses import address_hash_sql
 from feedback.core.languages import enabled_languages, get_language
@@ -29,7 +29,12 @@ from feedback.subscriptions.models import (
     SubscriberStatus,
     Suppression,
 )
-from feedback.subscriptions.services import confirm_url, confirmation_email, confirmation_text
+from feedback.subscriptions.services import (
+    STOP_REASON,
+    confirm_url,
+    confirmation_email,
+    confirmation_text,
+)
 from feedback.updates.tasks import request_context
 
 
@@ -58,11 +63,18 @@ class ConfirmationQueue(Queue):
 
     def still_wanted(self, row: Row) -> bool:
         """Still waiting to confirm, and the address not suppressed (the mobile number,
-        for someone who gets text messages only)."""
+        for someone who gets text messages only). A number that replied STOP is still
+        sent the confirmation of a sign-up on our own form (a platform audience): it
+        answers the person's own request, and confirming lifts the STOP. A partner's
+        contact is never sent one."""
         address = func.coalesce(Subscriber.email, Subscriber.phone)
+        own_request = and_(Audience.organisation_id.is_(None),
+                           Suppression.reason == STOP_REASON)
         return bool(db.session.scalar(select(exists().where(
             Subscriber.id == row.subscriber_id, Subscriber.status == SubscriberStatus.PENDING,
-            ~exists().where(Suppression.address_hash == address_hash_sql(address))))))
+            Audience.id == Subscriber.audience_id,
+            ~exists().where(Suppression.address_hash == address_hash_sql(address),
+                            ~own_request)))))
 
     def outgoing(self, row: Row) -> Outgoing:
         if row.email is None:

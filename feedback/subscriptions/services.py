@@ -148,6 +148,31 @@ def is_suppressed(address: str) -> bool:
         Suppression.address_hash == address_hash(address)))))
 
 
+# The suppression reason of a number that replied STOP (``feedback.subscriptions.sms``).
+STOP_REASON = "replied STOP"
+
+
+def stopped_by_reply(phone: str) -> bool:
+    """Whether this number replied STOP to our text messages (and has not signed up
+    again itself since)."""
+    return bool(phone) and bool(db.session.scalar(select(exists().where(
+        Suppression.address_hash == address_hash(phone),
+        Suppression.reason == STOP_REASON))))
+
+
+def stopped_numbers(phones: list[str]) -> set[str]:
+    """Those of ``phones`` that replied STOP, in one query."""
+    by_hash = {address_hash(phone): phone for phone in phones if phone}
+    if not by_hash:
+        return set()
+    hashes, found = list(by_hash), set()
+    for start in range(0, len(hashes), 500):
+        found.update(db.session.scalars(select(Suppression.address_hash).where(
+            Suppression.address_hash.in_(hashes[start:start + 500]),
+            Suppression.reason == STOP_REASON)))
+    return {by_hash[digest] for digest in found}
+
+
 def suppress(address: str, reason: str) -> None:
     """Stop everything sent to one address on its own channel (a permanent failure or a
     complaint): an email address stops email, a phone number (E.164) stops text
@@ -328,8 +353,36 @@ def confirm(token: str) -> Subscriber:
         record_consent(subscriber, ConsentAction.CONFIRMED, source)
     if subscriber.phone:
         record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS)
+        if subscriber.audience.is_platform and stopped_by_reply(subscriber.phone):
+            _lift_stop(subscriber, source)
     db.session.flush()
     return subscriber
+
+
+def _lift_stop(subscriber: Subscriber, source: str) -> None:
+    """The person signed up again on our own form after replying STOP, and confirmed
+    from the text it sent them: texts to the number start again, and the ledger says
+    so. A partner adding or importing the number never gets here (see
+    ``check_not_stopped``)."""
+    db.session.execute(delete(Suppression).where(
+        Suppression.address_hash == address_hash(subscriber.phone),
+        Suppression.reason == STOP_REASON))
+    record_consent(subscriber, ConsentAction.CONFIRMED, source, channel=Channel.SMS,
+                   basis="Signed up again after replying STOP; the STOP is lifted")
+
+
+def check_not_stopped(email: str, phone: str) -> None:
+    """A partner cannot add (or import, or say it already has consent for) someone with
+    no email address whose number replied STOP: only the person can undo a STOP, by
+    signing up again themselves. (An import checks its whole file with
+    ``stopped_numbers``.)"""
+    if not email and stopped_by_reply(phone):
+        raise ValidationError(_stopped_message(), "phone")
+
+
+def _stopped_message() -> str:
+    return _("This number replied STOP to our text messages, so it cannot be added. The "
+             "person can sign up again themselves if they want our texts.")
 
 
 def update_preferences(subscriber: Subscriber, data: dict[str, Any]) -> Subscriber:
@@ -550,6 +603,7 @@ def add_contact(user, audience: Audience, data: dict[str, Any]) -> bool:
     attested = bool(data.get("attested"))
     basis = _clean_basis(attested, data.get("basis"))
     email, phone = clean_email_or_phone(data)
+    check_not_stopped(email, phone)
     name = clean_text(data.get("name"), label=_l("a name"), max_length=NAME_MAX, field="name")
     language = recipient_language(audience, _clean_language(data.get("language") or "en"))
     added = _add_contact(audience, email, name, language, attested=attested, basis=basis,
@@ -617,6 +671,7 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
     require_org_editor(user, audience.organisation_id)
     basis_text = _clean_basis(attested, basis)
     contacts: list[dict[str, Any]] = []
+    lines: list[int] = []
     problems: list[list[Any]] = []
     seen: set[str] = set()
     for line, row in read_csv(csv_text):
@@ -636,6 +691,16 @@ def start_import(user, audience: Audience, csv_text: str, *, attested: bool,
             continue
         seen.add(key)
         contacts.append(contact)
+        lines.append(line)
+    # Numbers that replied STOP (one query for the whole file): only the person can undo it.
+    stopped = stopped_numbers([c["phone"] for c in contacts if not c["email"]])
+    if stopped:
+        message = _stopped_message()
+        kept = [(line, c) for line, c in zip(lines, contacts, strict=True)
+                if c["email"] or c["phone"] not in stopped]
+        problems = sorted(problems + [[line, message] for line, c in zip(
+            lines, contacts, strict=True) if not c["email"] and c["phone"] in stopped])
+        contacts = [c for _line, c in kept]
     job = ContactImport(audience_id=audience.id, created_by_id=getattr(user, "id", None),
                         attested=attested, basis=basis_text, rows=contacts,
                         total=len(contacts), problems=problems)

@@ -1,8 +1,9 @@
 """People who get text messages: short links, and replies of STOP.
 
 A text message costs by its length, so its links are short (``/s/<code>``). Each code
-does one thing (``ShortLink``); a confirmation text carries the confirmation token itself,
-short and single-use. GOV.UK Notify forwards replies to ``/subscriptions/notify/inbound``;
+does one thing (``ShortLink``), and like every other token only its SHA-256 is stored; a
+confirmation text carries the confirmation token itself, short and single-use (stored as
+its hash too). GOV.UK Notify forwards replies to ``/subscriptions/notify/inbound``;
 a reply of STOP (or UNSUBSCRIBE, STOP ALL ...) unsubscribes every subscription of that
 number, records it in the consent ledger and suppresses the number.
 """
@@ -17,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from feedback.core.keys import keyed_hash
 from feedback.core.tokens import hash_token
 from feedback.core.urls import external_url
 from feedback.extensions import db
@@ -47,28 +49,47 @@ def short_url(code: str) -> str:
     return external_url("subscriptions.short_link", code=code)
 
 
+def link_code(purpose: ShortLinkPurpose, *, edition_id: int | None = None,
+              language: str = "", subscriber_id: int | None = None) -> str:
+    """The code for one purpose: an HMAC with the ``links`` key (``feedback.core.keys``)
+    written in ``ALPHABET``. The same link always gets the same code, so texts to many
+    people share one row per edition and language and each subscriber has one unsubscribe
+    row, while the database keeps only the code's hash. Rotating ``LINK_SECRET_KEY``
+    gives new codes; those already sent keep working (their rows stay)."""
+    digest = keyed_hash("links", f"sms-short-link|{purpose.value}|{edition_id or ''}|"
+                                 f"{language}|{subscriber_id or ''}")
+    number = int(digest, 16)
+    letters = []
+    for _ in range(CODE_LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        letters.append(ALPHABET[index])
+    return "".join(letters)
+
+
 def _short_link(purpose: ShortLinkPurpose, *, edition_id: int | None = None,
                 language: str = "", subscriber_id: int | None = None) -> str:
-    """The code for one purpose, made on first use (in the caller's transaction)."""
-    found = select(ShortLink.code).where(
-        ShortLink.purpose == purpose, ShortLink.edition_id == edition_id
-        if edition_id is not None else ShortLink.edition_id.is_(None),
-        ShortLink.language == language, ShortLink.subscriber_id == subscriber_id
-        if subscriber_id is not None else ShortLink.subscriber_id.is_(None)
-    ).order_by(ShortLink.id).limit(1)
-    code = db.session.scalar(found)
-    if code is not None:
-        return code
-    for _attempt in range(3):  # a clash of random codes is very unlikely; try again
-        code = new_code()
+    """The code for one purpose; its row (the code's hash and what it opens) is made on
+    first use, in the caller's transaction."""
+    code = link_code(purpose, edition_id=edition_id, language=language,
+                     subscriber_id=subscriber_id)
+    code_hash = hash_token(code)
+    target = (purpose, edition_id, language, subscriber_id)
+    found = select(ShortLink).where(ShortLink.code_hash == code_hash)
+    link = db.session.scalar(found)
+    if link is None:
         try:
             with db.session.begin_nested():
-                db.session.add(ShortLink(code=code, purpose=purpose, edition_id=edition_id,
-                                         language=language, subscriber_id=subscriber_id))
+                db.session.add(ShortLink(code_hash=code_hash, purpose=purpose,
+                                         edition_id=edition_id, language=language,
+                                         subscriber_id=subscriber_id))
             return code
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not make a short link")
+        except IntegrityError:  # made at the same moment by another worker
+            link = db.session.scalar(found)
+    if link is None or (link.purpose, link.edition_id, link.language,
+                        link.subscriber_id) != target:
+        # Two links with one code (49 bits): never send a link that opens something else.
+        raise RuntimeError("short link code clash")
+    return code
 
 
 def edition_link(edition_id: int, language: str) -> str:
@@ -85,7 +106,7 @@ def unsubscribe_link(subscriber_id: int) -> str:
 def resolve(code: str) -> ShortLink | None:
     if not re.fullmatch(f"[{ALPHABET}]{{{CODE_LENGTH}}}", code or ""):
         return None
-    return db.session.scalar(select(ShortLink).where(ShortLink.code == code))
+    return db.session.scalar(select(ShortLink).where(ShortLink.code_hash == hash_token(code)))
 
 
 def pending_by_code(code: str) -> Subscriber | None:
@@ -151,6 +172,6 @@ def receive_text(payload: dict[str, Any]) -> int:
     ).all()
     for subscriber in subscribers:
         services.unsubscribe(subscriber, "sms:STOP", channel=Channel.SMS)
-    services.suppress(number, "replied STOP")
+    services.suppress(number, services.STOP_REASON)
     db.session.flush()
     return len(subscribers)

@@ -1,4 +1,4 @@
-"""sms: short links for text messages, and subscribers found by phone number (STOP)
+"""sms: short links for text messages (only the SHA-256 of each code is stored), and subscribers found by phone number (STOP)
 
 Revision ID: sms_short_links
 Revises: 0018
@@ -18,7 +18,7 @@ def upgrade():
     op.create_table(
         'short_links',
         sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('code', sa.String(length=16), nullable=False),
+        sa.Column('code_hash', sa.String(length=64), nullable=False),
         sa.Column('purpose', sa.Enum('edition', 'unsubscribe', name='short_link_purpose',
                                      native_enum=False, create_constraint=True, length=20),
                   nullable=False),
@@ -33,7 +33,7 @@ def upgrade():
                                 name=op.f('fk_short_links_subscriber_id_subscribers'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_short_links')),
-        sa.UniqueConstraint('code', name=op.f('uq_short_links_code')),
+        sa.UniqueConstraint('code_hash', name=op.f('uq_short_links_code_hash')),
     )
     with op.batch_alter_table('short_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_short_links_edition_id'), ['edition_id'],

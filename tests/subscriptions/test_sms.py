@@ -5,11 +5,13 @@ through GOV.UK Notify's received-text callback (at a local server speaking Notif
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
+from feedback.core.tokens import hash_token
 from feedback.core.validation import ValidationError
 from feedback.delivery.models import Delivery
 from feedback.delivery.services import Worker
@@ -18,6 +20,7 @@ from feedback.subscriptions import services, sms
 from feedback.subscriptions.models import (
     Channel,
     ConsentAction,
+    ShortLink,
     Subscriber,
     SubscriberStatus,
     Suppression,
@@ -146,6 +149,13 @@ def test_the_digest_goes_as_a_short_text_with_short_links(app, client, notify_ap
     assert "Update 3" in body and "Update 2" not in body  # three headlines, then a count
     read, stop = re.findall(r"http://localhost(/s/[a-z0-9]+)", body)
     assert read != stop and "@" not in body
+    # Only the codes' hashes are stored, like every other token.
+    links = db.session.scalars(select(ShortLink).order_by(ShortLink.id)).all()
+    assert sorted(link.code_hash for link in links) == sorted(
+        hash_token(path.removeprefix("/s/")) for path in (read, stop))
+    stored = db.session.execute(select(ShortLink.__table__)).all()
+    assert not any(path.removeprefix("/s/") in str(row) for row in stored
+                   for path in (read, stop))
     response = client.get(read)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/digests/editions/{edition_id}/cy")
@@ -155,6 +165,8 @@ def test_the_digest_goes_as_a_short_text_with_short_links(app, client, notify_ap
     assert reader.status == SubscriberStatus.UNSUBSCRIBED
     assert services.consent_history(reader.id)[-1].source == "/s"
     assert client.get("/s/aaaaaaaaaa").status_code == 410
+    # The next edition's text reuses the reader's unsubscribe row, not a new one each time.
+    assert sms.unsubscribe_link(reader.id).endswith(stop)
 
 
 def _inbound(client, message, number="447911123456", token=INBOUND_TOKEN):
@@ -225,3 +237,129 @@ def test_partners_add_and_import_contacts_with_a_mobile_number_only(app, make_us
     [text] = _texts(notify_api)
     assert text["phone_number"] == "+447911123457"
     assert db.session.scalars(select(Delivery.status)).all() == []  # no digest rows
+
+
+# Signing up again after STOP ------------------------------------------------------------
+
+def _stopped(number="+447911123456"):
+    return db.session.scalar(select(Suppression).where(
+        Suppression.address_hash == address_hash(number)))
+
+
+def test_signing_up_again_on_the_form_after_stop_sends_the_text_and_lifts_the_stop(
+        app, client, notify_api):
+    use_items(app, [item(1)])
+    form = {"email": "", "phone": "07911 123456", "language": "en", "cadence": "weekly"}
+    client.post("/subscribe", data=form)
+    Worker().run()
+    client.post(_short_path(_texts(notify_api)[-1]["personalisation"]["body"]))
+    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    assert _stopped() is not None
+    # A fresh sign-up on our form is the person's own request: its text goes.
+    assert client.post("/subscribe", data=form).status_code == 302
+    assert Worker().run() == 1
+    text = _texts(notify_api)[-1]
+    assert text["reference"].startswith("confirmation-")
+    assert text["phone_number"] == "+447911123456"
+    assert _stopped() is not None  # nothing changes until they confirm
+    assert client.post(_short_path(text["personalisation"]["body"])).status_code == 303
+    assert _stopped() is None
+    subscriber = db.session.scalar(select(Subscriber))
+    assert subscriber.status == SubscriberStatus.CONFIRMED
+    ledger = [(r.action, r.channel, r.source, r.basis)
+              for r in services.consent_history(subscriber.id)]
+    assert ledger[-4:] == [
+        (ConsentAction.UNSUBSCRIBED, Channel.SMS, "sms:STOP", ""),
+        (ConsentAction.REQUESTED, Channel.SMS, "/subscribe", ""),
+        (ConsentAction.CONFIRMED, Channel.SMS, "/subscribe", ""),
+        (ConsentAction.CONFIRMED, Channel.SMS, "/subscribe",
+         "Signed up again after replying STOP; the STOP is lifted")]
+    start_edition_now(subscriber.audience)
+    assert Worker().run() == 1  # the digest goes by text again
+    assert _texts(notify_api)[-1]["reference"] != text["reference"]
+
+
+def test_a_partner_cannot_override_a_stop(app, client, make_user, make_org, notify_api):
+    org = make_org(kind="vcse", name="Apna Health")
+    user = make_user(org=org)
+    audience = make_audience(organisation_id=org.id, name="Women's group")
+    _sms_only_reader(make_audience(name="Platform"))
+    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    for attested in ("", "y"):  # not even "they already agreed"
+        with pytest.raises(ValidationError) as error:
+            services.add_contact(user, audience, {"email": "", "phone": "07911 123456",
+                                                  "attested": attested,
+                                                  "basis": "Signed a paper form"})
+        assert error.value.field == "phone"
+        assert "replied STOP" in error.value.message
+    job = services.start_import(user, audience, "email,name,language,mobile\n"
+                                ",Rukhsana,en,07911123456\n"
+                                "rukhsana@example.org,Rukhsana,en,07911123456\n",
+                                attested=True, basis="Signed a paper form")
+    assert [line for line, _reason in job.problems] == [2]  # the partner sees why
+    assert "replied STOP" in job.problems[0][1]
+    while services.import_next_chunk(job):
+        pass
+    db.session.commit()
+    assert job.added == 1  # the email address only
+    assert _stopped() is not None
+    assert db.session.scalar(select(Subscriber).where(
+        Subscriber.audience_id == audience.id)).email == "rukhsana@example.org"
+
+
+# The partner's preview --------------------------------------------------------------
+
+def test_the_preview_marks_an_untranslated_headline_with_its_own_language(app):
+    from feedback.digests import sms as sms_digest
+    from feedback.digests.models import Edition
+
+    use_items(app, [item(1)])
+    audience = make_audience(languages=["en", "ur"])
+    edition = db.session.get(Edition, start_edition_now(audience))
+    lines, length = sms_digest.preview(edition, "ur")
+    [headline] = [line for line in lines if line.text.startswith("- ")]
+    assert (headline.lang, headline.dir) == ("en", "ltr")  # no Urdu translation yet
+    assert all(line.lang == "" for line in lines if line is not headline)  # the text's own
+    assert length.unicode  # the Urdu lines need UCS-2
+    assert "\n".join(line.text for line in lines) == sms_digest.personalise_sms(
+        sms_digest.sms_text(edition, "ur", sms_digest.sample_link()), sms_digest.sample_link())
+
+
+# Rate limits -----------------------------------------------------------------------------
+
+def _visitor() -> str:
+    """An address of this test's own: the in-memory limits outlive one app."""
+    number = secrets.randbelow(2 ** 16)
+    return f"198.18.{number // 256}.{number % 256}"
+
+
+def test_short_links_are_rate_limited_so_codes_cannot_be_guessed_quickly(make_app):
+    app = make_app(RATELIMIT_ENABLED=True)
+    with app.app_context():
+        client = app.test_client()
+        guesser = {"REMOTE_ADDR": _visitor()}
+        statuses = [client.get(f"/s/{sms.new_code()}", environ_base=guesser).status_code
+                    for _ in range(31)]
+        assert statuses == [410] * 30 + [429]
+        assert client.post(f"/s/{sms.new_code()}",
+                           environ_base=guesser).status_code == 429  # POST counts too
+        # Someone else is not locked out.
+        assert client.get("/s/aaaaaaaaaa", environ_base={
+            "REMOTE_ADDR": _visitor()}).status_code == 410
+
+
+def test_the_received_text_callback_is_rate_limited(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, NOTIFY_INBOUND_TOKEN=INBOUND_TOKEN)
+    with app.app_context():
+        client = app.test_client()
+        caller = {"REMOTE_ADDR": _visitor()}
+        statuses = [client.post("/subscriptions/notify/inbound", json={},
+                                headers={"Authorization": "Bearer wrong"},
+                                environ_base=caller).status_code for _ in range(121)]
+        assert statuses == [401] * 120 + [429]
+        assert client.post("/subscriptions/notify/inbound", json={"message": "Thanks"},
+                           headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
+                           environ_base=caller).status_code == 429
+        assert client.post("/subscriptions/notify/inbound", json={"message": "Thanks"},
+                           headers={"Authorization": f"Bearer {INBOUND_TOKEN}"},
+                           environ_base={"REMOTE_ADDR": _visitor()}).status_code == 200

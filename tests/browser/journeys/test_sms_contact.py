@@ -121,6 +121,10 @@ def test_sms_only_contact_gets_the_digest_by_text_and_replies_stop(
     expect(counts.first).to_contain_text("GSM-7")  # English
     expect(counts.last).to_contain_text("UCS-2")  # Urdu
     expect(page.get_by_test_id("sms-preview").first).to_contain_text(HEADLINE)
+    # In the Urdu text the headline, not translated yet, is marked as the English it is.
+    urdu_headline = page.get_by_test_id("sms-preview").last.get_by_text(HEADLINE)
+    expect(urdu_headline).to_have_attribute("lang", "en")
+    expect(urdu_headline).to_have_attribute("dir", "ltr")
     check_page(page)
     _look_at_320(page, "preview")
     page.once("dialog", lambda dialog: dialog.accept())
