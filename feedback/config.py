@@ -84,6 +84,8 @@ SETTINGS: tuple[Setting, ...] = (
             "and other forms that send email, per client address."),
     Setting("BALLOT_CODE_RATE_LIMIT", "10 per minute;60 per hour", "Limit on ballot code "
             "entry, per client address, so codes cannot be guessed."),
+    Setting("API_WRITE_RATE_LIMIT", "120 per minute", "Limit on the API's writes (POST, "
+            "PATCH, DELETE), per client address."),
     Setting("REPORT_RATE_LIMIT", "10 per minute;60 per day", "Limit on reports of questions "
             "and answers to the moderators, per client address."),
     Setting("MAGIC_LINK_MINUTES", 15, "How long a sign-in link works.", int),

@@ -407,7 +407,7 @@ def _pointer(path) -> str:
 
 def write_rate_limit() -> str:
     """The limit on writes from one address (every write shares it)."""
-    return current_app.config.get("API_WRITE_RATE_LIMIT", "120 per minute")
+    return current_app.config["API_WRITE_RATE_LIMIT"]
 
 
 writes = limiter.shared_limit(write_rate_limit, scope="api-writes")

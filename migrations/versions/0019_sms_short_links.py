@@ -1,6 +1,6 @@
 """sms: short links for text messages (only the SHA-256 of each code is stored), and subscribers found by phone number (STOP)
 
-Revision ID: sms_short_links
+Revision ID: 0019
 Revises: 0018
 Create Date: 2026-12-03 13:30:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-03 13:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = 'sms_short_links'
+revision = '0019'
 down_revision = '0018'
 branch_labels = None
 depends_on = None
