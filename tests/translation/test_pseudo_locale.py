@@ -318,6 +318,7 @@ def test_every_email_kind_is_translatable(demo_app):
         before = written()
         subscriptions.subscribe({"email": "pseudo@example.org", "language": "en-XA",
                                  "cadence": "weekly"}, "/subscribe")
+        db.session.commit()  # mail goes out once the sign-up is saved
         kinds["confirmation (platform)"] = _email_leaks(
             _last_email(outbox_dir, before), "confirmation (platform)")
         staff = db.session.scalar(select(User).where(User.email == "staff@apna.example.org"))
@@ -326,6 +327,7 @@ def test_every_email_kind_is_translatable(demo_app):
         before = written()
         subscriptions._add_contact(partner_audience, "pseudo-partner@example.org", "Amina",
                                    "en-XA", attested=False, basis="", user=staff)
+        db.session.commit()
         kinds["confirmation (partner)"] = _email_leaks(
             _last_email(outbox_dir, before), "confirmation (partner)",
             (partner_audience.name, partner_audience.organisation.name))
