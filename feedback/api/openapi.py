@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 
+from feedback.core.envelope import envelope_schema
 from feedback.core.urls import base_url
 from feedback.core.validation import JOINERS, SINGLE_LINE_REFUSED
 from feedback.organisations.models import OrganisationKind
@@ -47,16 +48,8 @@ def _ok(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def envelope(data: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A success in the one envelope (feedback/core/envelope.py)."""
-    return {"type": "object", "required": ["data", "links", "meta"],
-            "additionalProperties": False,
-            "properties": {"data": data, "links": _ref("Links"),
-                           "meta": meta or {"type": "object"}}}
-
-
 def _data(name: str) -> dict[str, Any]:
-    return envelope(_ref(name))
+    return envelope_schema(_ref(name))
 
 
 # Text rules the services apply (feedback.core.validation.clean_text): no control
@@ -232,7 +225,7 @@ def _schemas() -> dict[str, Any]:
         },
         "Withdrawal": {"type": "object", "additionalProperties": False, "required": ["reason"],
                        "properties": {"reason": _text(REASON_MAX, required=True)}},
-        "UpdateList": envelope({"type": "array", "items": _ref("Update")}, {
+        "UpdateList": envelope_schema({"type": "array", "items": _ref("Update")}, {
             "type": "object", "required": ["next_cursor", "per_page"],
             "properties": {"next_cursor": NULLABLE_STRING,
                            "per_page": {"type": "integer", "minimum": 1}}}),
@@ -266,7 +259,7 @@ def input_schema(name: str) -> dict[str, Any]:
 
 
 def _page_list(name: str) -> dict[str, Any]:
-    return envelope({"type": "array", "items": _ref(name)}, {
+    return envelope_schema({"type": "array", "items": _ref(name)}, {
         "type": "object", "required": ["page", "per_page", "has_next"],
         "properties": {"page": {"type": "integer", "minimum": 1},
                        "per_page": {"type": "integer", "minimum": 1},

@@ -98,3 +98,11 @@ def suppressed_fields(counts: dict[str, Any], reason: str) -> dict[str, Any]:
         out[name] = value
     out["suppressed"] = hidden
     return out
+
+
+def envelope_schema(data: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The OpenAPI schema of a success in the envelope, around ``data``'s schema."""
+    return {"type": "object", "required": ["data", "links", "meta"],
+            "additionalProperties": False,
+            "properties": {"data": data, "links": {"$ref": "#/components/schemas/Links"},
+                           "meta": meta or {"type": "object"}}}

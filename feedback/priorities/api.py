@@ -6,7 +6,13 @@ from typing import Any
 
 from flask import Blueprint
 
-from feedback.core.envelope import ApiError, document, error_document, suppressed_fields
+from feedback.core.envelope import (
+    ApiError,
+    document,
+    envelope_schema,
+    error_document,
+    suppressed_fields,
+)
 from feedback.core.suppression import ROUND_TO, SUPPRESSION_THRESHOLD, PublishedCount
 from feedback.core.urls import external_url
 from feedback.priorities import results as tallies
@@ -163,10 +169,8 @@ def _ref(name: str) -> dict[str, str]:
 
 
 def _ok(data: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
-    from feedback.api.openapi import envelope
-
     return {"description": "OK",
-            "content": {"application/json": {"schema": envelope(data, meta)}}}
+            "content": {"application/json": {"schema": envelope_schema(data, meta)}}}
 
 
 def _not_found(description: str) -> dict[str, Any]:
