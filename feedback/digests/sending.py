@@ -22,9 +22,9 @@ from feedback.core.models import utcnow
 from feedback.core.urls import base_url
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.queues import Queue, domain, https
-from feedback.digests.models import Edition, EditionStatus
+from feedback.digests.models import Delivery, Edition, EditionStatus
 from feedback.digests.rendering import personalise
 from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions

@@ -18,13 +18,13 @@ from feedback.core.languages import enabled_languages, get_language
 from feedback.core.tokens import new_token
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Confirmation
 from feedback.delivery.queues import Queue, domain
 from feedback.extensions import db
 from feedback.subscriptions import sms
 from feedback.subscriptions.models import (
     Audience,
     Channel,
+    Confirmation,
     Subscriber,
     SubscriberStatus,
     Suppression,

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import Worker
-from feedback.digests.models import Edition, EditionStatus
+from feedback.digests.models import Delivery, Edition, EditionStatus
 from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Subscriber, SubscriberStatus, Suppression
