@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
 
 from flask import current_app
@@ -41,7 +40,6 @@ def _still_wanted(address) -> Select:
 
 STILL_WANTED = _still_wanted(Subscriber.email)
 STILL_WANTED_SMS = _still_wanted(Subscriber.phone)
-
 
 
 # Starting and steering editions ------------------------------------------------------
@@ -122,19 +120,12 @@ def active_editions(limit: int = 50):
                               .order_by(Edition.frozen_at.desc()).limit(limit)).all()
 
 
-def next_retry_at() -> datetime | None:
-    return db.session.scalar(select(func.min(Delivery.next_attempt_at)).where(
-        Delivery.status == DeliveryStatus.PENDING))
-
-
-
 # Sending -----------------------------------------------------------------------------
 
 def message_id(delivery_edition_id: int, subscriber_id: int, channel: str) -> str:
     """The same Message-ID every time this recipient is sent this edition."""
     host = domain(base_url())
     return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{host}>"
-
 
 
 class DigestQueue(Queue):
