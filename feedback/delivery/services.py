@@ -25,23 +25,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import (
-    Row,
-    and_,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from feedback.core.models import utcnow
 from feedback.core.urls import base_url
-from feedback.delivery.channels import (
-    BackOff,
-    PermanentFailure,
-    TemporaryFailure,
-    open_channel,
-)
+from feedback.delivery.channels import BackOff, PermanentFailure, TemporaryFailure, open_channel
 from feedback.delivery.models import DeliveryStatus, Queued
 from feedback.delivery.queues import Queue, for_reference, registered
 from feedback.extensions import db
