@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_extensions(app)
     configure_routing(app)
     register_blueprints(app)
+    register_delivery_queues(app)
     configure_requests(app)
     register_commands(app)
     from feedback.scheduler import maybe_start_in_dev_server
@@ -164,6 +165,18 @@ def register_blueprints(app: Flask) -> None:
     add_nav_item(app, "priorities.rounds", _l("Research priorities"))
     add_nav_item(app, "accountability.platform", _l("Closing the loop"))
     add_nav_item(app, "subscriptions.subscribe", _l("Get updates by email"))
+
+
+def register_delivery_queues(app: Flask) -> None:
+    """The outbox queues the delivery workers send, each from its own domain, in the
+    order a worker visits them."""
+    from feedback.delivery import queues
+    from feedback.digests.sending import DigestQueue
+    from feedback.notifications.sending import NotificationQueue
+    from feedback.subscriptions.sending import ConfirmationQueue
+
+    for queue in (DigestQueue, NotificationQueue, ConfirmationQueue):
+        queues.register(app, queue)
 
 
 def configure_requests(app: Flask) -> None:

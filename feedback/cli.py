@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from feedback.extensions import db
 
@@ -23,7 +23,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     from feedback.api.cli import tokens
-    from feedback.delivery.commands import deliver, scheduler
+    from feedback.delivery.commands import deliver
     from feedback.priorities.cli import priorities
     from feedback.translation.cli import (
         grant_platform_translator,
@@ -34,6 +34,19 @@ def register(app: Flask) -> None:
     for command in (seed_demo, users, tokens, priorities, scheduler, deliver, translate,
                     translation_owners, grant_platform_translator):
         app.cli.add_command(command)
+
+
+@click.command("scheduler")
+@click.option("--poll", default=5.0, show_default=True,
+              help="Seconds between attempts to take the lock when on standby.")
+@with_appcontext
+def scheduler(poll: float) -> None:
+    """Run the one scheduler (editions, delivery, retries, purges); extra copies wait."""
+    from flask import current_app
+
+    from feedback.scheduler import run_forever
+
+    run_forever(current_app._get_current_object(), poll_seconds=poll)
 
 
 @click.command("seed-demo")

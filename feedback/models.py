@@ -3,8 +3,7 @@
 from feedback.accounts.models import Invitation, Membership, SignInToken, User
 from feedback.api.models import ApiToken
 from feedback.audit.models import AuditEvent
-from feedback.delivery.models import Delivery
-from feedback.digests.models import Edition, EditionVersion
+from feedback.digests.models import Delivery, Edition, EditionVersion
 from feedback.metrics.models import SchedulerRun
 from feedback.notifications.models import Notification
 from feedback.organisations.models import Dataset, Organisation, Service
@@ -24,7 +23,13 @@ from feedback.priorities.models import (
     SuggestionFollower,
     VoterDescription,
 )
-from feedback.subscriptions.models import Audience, ConsentRecord, Subscriber, Suppression
+from feedback.subscriptions.models import (
+    Audience,
+    Confirmation,
+    ConsentRecord,
+    Subscriber,
+    Suppression,
+)
 from feedback.translation.models import ProviderUsage, TranslationSegment, TranslatorGrant
 from feedback.updates.models import (
     Answer,
@@ -46,6 +51,7 @@ __all__ = [
     "BallotChoice",
     "BallotCode",
     "BallotCodeBatch",
+    "Confirmation",
     "ConsentRecord",
     "Dataset",
     "Delivery",

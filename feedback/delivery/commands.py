@@ -23,16 +23,3 @@ def deliver(once: bool, idle_sleep: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     sent = Worker().run(until_idle=once, idle_sleep=idle_sleep, stop=stop)
     click.echo(f"Sent {sent} messages.")
-
-
-@click.command("scheduler")
-@click.option("--poll", default=5.0, show_default=True,
-              help="Seconds between attempts to take the lock when on standby.")
-@with_appcontext
-def scheduler(poll: float) -> None:
-    """Run the one scheduler (editions, delivery, retries, purges); extra copies wait."""
-    from flask import current_app
-
-    from feedback.scheduler import run_forever
-
-    run_forever(current_app._get_current_object(), poll_seconds=poll)

@@ -1,9 +1,11 @@
-"""The outbox: starting an edition, claiming rows, sending, retrying, receipts, progress.
+"""The outbox worker: claiming rows, sending, retrying, receipts.
 
-The worker sends three queues with the same claim, retry and receipt code: digest and
-newsletter rows (``Delivery``), follower notifications (``feedback.notifications``,
-queued when an update or a priority response is published) and confirmation emails for
-contacts a partner imported (``Confirmation``, ``feedback.subscriptions.sending``).
+The worker sends every registered queue (``feedback.delivery.queues``) with the same
+claim, retry and receipt code: digest and newsletter rows (``feedback.digests.sending``),
+follower notifications (``feedback.notifications.sending``, queued when an update or a
+priority response is published) and confirmation emails for contacts a partner imported
+(``feedback.subscriptions.sending``). Each queue lives with its domain, so this package
+depends on none of them.
 
 Delivery guarantee. A row is marked ``sent`` only after the provider accepted the
 message, and sent marks are committed once per claimed batch. A worker killed mid-batch
@@ -20,136 +22,20 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
-from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import (
-    Row,
-    Select,
-    and_,
-    bindparam,
-    exists,
-    func,
-    insert,
-    literal,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from feedback.core.addresses import address_hash_sql
-from feedback.core.mail import mailbox
 from feedback.core.models import utcnow
 from feedback.core.urls import base_url
-from feedback.delivery.channels import (
-    BackOff,
-    Outgoing,
-    PermanentFailure,
-    TemporaryFailure,
-    open_channel,
-)
-from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Confirmation, Delivery, DeliveryStatus, Queued
-from feedback.digests.models import Edition, EditionStatus
-from feedback.digests.rendering import personalise
+from feedback.delivery.channels import BackOff, PermanentFailure, TemporaryFailure, open_channel
+from feedback.delivery.models import DeliveryStatus, Queued
+from feedback.delivery.queues import Queue, for_reference, registered
 from feedback.extensions import db
-from feedback.subscriptions import services as subscriptions
-from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus, Suppression
 
 log = logging.getLogger(__name__)
-
-# One round trip per message: still confirmed, and the channel's address not suppressed
-# (a rejected phone number stops text messages only, a rejected email address email only).
-def _still_wanted(address) -> Select:
-    return select(Subscriber.id).where(
-        Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
-        ~exists().where(Suppression.address_hash == address_hash_sql(address)))
-
-
-STILL_WANTED = _still_wanted(Subscriber.email)
-STILL_WANTED_SMS = _still_wanted(Subscriber.phone)
-
-
-# Starting and steering editions ------------------------------------------------------
-
-def start_edition(edition: Edition) -> int:
-    """Freeze the edition and write one outbox row per confirmed, unsuppressed recipient
-    and channel, in the caller's transaction. Returns the number of rows."""
-    if edition.is_frozen:
-        return 0
-    now = utcnow()
-    edition.frozen_at = now
-    edition.status = EditionStatus.SENDING
-    db.session.flush()
-    recipients = (Subscriber.audience_id == edition.audience_id,
-                  Subscriber.status == SubscriberStatus.CONFIRMED)
-    columns = ["edition_id", "subscriber_id", "channel", "status", "attempts",
-               "next_attempt_at", "last_error", "created_at"]
-    channels = [Channel.EMAIL]
-    if current_app.config["DELIVERY_CHANNEL"] == "notify" and \
-            current_app.config["NOTIFY_SMS_TEMPLATE_ID"]:
-        channels.append(Channel.SMS)
-    total = 0
-    for channel in channels:
-        address = Subscriber.phone if channel == Channel.SMS else Subscriber.email
-        conditions = (*recipients, address != "",
-                      ~exists().where(Suppression.address_hash == address_hash_sql(address)))
-        rows = select(literal(edition.id), Subscriber.id, literal(channel.value),
-                      literal(DeliveryStatus.PENDING.value), literal(0),
-                      literal(now, Delivery.next_attempt_at.type), literal(""),
-                      literal(now, Delivery.created_at.type)).where(*conditions)
-        result = db.session.execute(insert(Delivery).from_select(columns, rows))
-        total += result.rowcount or 0
-    db.session.flush()
-    return total
-
-
-def pause(edition: Edition) -> None:
-    if edition.status == EditionStatus.SENDING:
-        edition.status = EditionStatus.PAUSED
-        db.session.flush()
-
-
-def resume(edition: Edition) -> None:
-    if edition.status == EditionStatus.PAUSED:
-        edition.status = EditionStatus.SENDING
-        db.session.flush()
-
-
-@dataclass
-class Progress:
-    recipients: int = 0
-    sent: int = 0
-    failed: int = 0
-    pending: int = 0
-    cancelled: int = 0
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.failed + self.cancelled
-
-
-def progress(edition_id: int) -> Progress:
-    rows = db.session.execute(select(Delivery.status, func.count()).where(
-        Delivery.edition_id == edition_id).group_by(Delivery.status)).all()
-    counts = {status: n for status, n in rows}
-    return Progress(
-        recipients=sum(counts.values()),
-        sent=counts.get(DeliveryStatus.SENT, 0),
-        failed=counts.get(DeliveryStatus.FAILED, 0),
-        cancelled=counts.get(DeliveryStatus.CANCELLED, 0),
-        pending=counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0),
-    )
-
-
-def active_editions(limit: int = 50):
-    return db.session.scalars(select(Edition).where(Edition.frozen_at.is_not(None),
-                                                    Edition.status != EditionStatus.SKIPPED)
-                              .order_by(Edition.frozen_at.desc()).limit(limit)).all()
 
 
 # Claiming ----------------------------------------------------------------------------
@@ -162,15 +48,13 @@ def _due(model: type[Queued], now: datetime):
                and_(model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease))
 
 
-def claim_batch(limit: int, now: datetime | None = None,
-                queue: type[Queue] | None = None) -> str | None:
-    """Claim up to ``limit`` due rows of one queue (digests unless told) for this worker
+def claim_batch(limit: int, now: datetime | None = None, *, queue: type[Queue]) -> str | None:
+    """Claim up to ``limit`` due rows of one queue for this worker
     and commit. PostgreSQL uses ``FOR UPDATE SKIP LOCKED`` so workers never wait for each
     other; SQLite runs the single UPDATE under its database write lock, which is just as
     exclusive. Rows whose worker died are claimed again once their lease has run out, but
     never once they have had ``DELIVERY_MAX_ATTEMPTS`` (``give_up_exhausted`` fails
     those): a row that kills every worker that sends it cannot hold the queue up."""
-    queue = queue or DigestQueue
     model = queue.model
     now = now or utcnow()
     token = uuid.uuid4().hex
@@ -224,166 +108,12 @@ class RateLimiter:
         self.next_at = max(self.next_at, now) + self.interval
 
 
-def domain(url: str) -> str:
-    return (urlsplit(url).hostname or "localhost").lower()
-
-
-def message_id(delivery_edition_id: int, subscriber_id: int, channel: str) -> str:
-    """The same Message-ID every time this recipient is sent this edition."""
-    host = domain(base_url())
-    return f"<digest.{delivery_edition_id}.{subscriber_id}.{channel}@{host}>"
-
-
-def https(url: str) -> str:
-    """List-Unsubscribe must be https (RFC 8058)."""
-    return "https://" + url.split("://", 1)[1] if url.startswith("http://") else url
-
-
-class Queue:
-    """One table of outbox rows that the worker sends. A subclass says which rows may be
-    claimed, loads a claimed batch (rows with ``id``, ``attempts`` and ``email``), checks
-    each is still wanted just before sending, and renders it."""
-
-    model: type[Queued]
-
-    def __init__(self, worker: Worker):
-        self.worker = worker
-
-    @staticmethod
-    def claimable(statement: Select) -> Select:
-        return statement
-
-    def claimed(self, token: str) -> Sequence[Row]:
-        raise NotImplementedError
-
-    def still_wanted(self, row: Row) -> bool:
-        raise NotImplementedError
-
-    def outgoing(self, row: Row) -> Outgoing:
-        raise NotImplementedError
-
-    def finish(self, rows: Sequence[Row]) -> None:
-        """After each batch, in its transaction."""
-
-
-class DigestQueue(Queue):
-    """Digest and newsletter editions: one row per (edition, subscriber, channel)."""
-
-    model = Delivery
-
-    def __init__(self, worker: Worker):
-        super().__init__(worker)
-        self._versions: dict[int, dict] = {}
-
-    @staticmethod
-    def claimable(statement: Select) -> Select:
-        return statement.join(Edition, Edition.id == Delivery.edition_id).where(
-            Edition.status == EditionStatus.SENDING)
-
-    def claimed(self, token: str) -> Sequence[Row]:
-        return db.session.execute(
-            select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,
-                   Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
-                   Subscriber.language)
-            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
-
-    def _edition(self, edition_id: int) -> dict:
-        """An edition's frozen versions and headers, loaded once per worker."""
-        cached = self._versions.get(edition_id)
-        if cached is None:
-            edition = db.session.get(Edition, edition_id)
-            audience = edition.audience
-            sender = parseaddr(current_app.config["MAIL_FROM"])
-            sender_name = audience.sender_name or sender[0]
-            list_id = f"{audience.name} <audience-{audience.id}.{domain(self.worker.base_url)}>"
-            cached = {
-                "versions": {v.language: v for v in edition.versions},
-                "skeletons": {v.language: Skeleton([
-                    ("From", mailbox(sender_name, sender[1])), ("Subject", v.subject),
-                    ("List-Id", list_id), ("Content-Language", v.language)])
-                    for v in edition.versions},
-                "envelope_from": sender[1],
-                "audience": audience,
-                "from": mailbox(sender_name, sender[1]),
-                "list_id": list_id,
-                "id": edition.id,
-            }
-            for version in cached["versions"].values():
-                db.session.expunge(version)
-            self._versions[edition_id] = cached
-        return cached
-
-    def still_wanted(self, row: Row) -> bool:
-        """Checked just before each send: an unsubscribe or suppression wins at once."""
-        statement = STILL_WANTED_SMS if row.channel == Channel.SMS else STILL_WANTED
-        return bool(db.session.execute(statement, {"id": row.subscriber_id}).scalar())
-
-    def outgoing(self, row: Row) -> Outgoing:
-        edition = self._edition(row.edition_id)
-        versions = edition["versions"]
-        language = subscriptions.recipient_language(edition["audience"], row.language)
-        if language not in versions:  # the site's languages changed after rendering
-            language = "en" if "en" in versions else next(iter(versions))
-        version = versions[language]
-        links = subscriptions.links_for(row.subscriber_id)
-        html, text = personalise(version, row.name, links)
-        sms = row.channel == Channel.SMS
-        if sms:
-            text = self._sms_text(edition, language, row.subscriber_id)
-        identifier = message_id(row.edition_id, row.subscriber_id, row.channel.value)
-        unsubscribe = https(links["unsubscribe"])
-        return Outgoing(
-            delivery_id=row.id, to=row.email, subject=version.subject, text=text,
-            html=None if sms else html, phone=row.phone, sms=sms,
-            message_id=identifier, unsubscribe_url=unsubscribe,
-            raw=None if sms else edition["skeletons"][language].message(
-                to=row.email, message_id=identifier, unsubscribe_url=unsubscribe, text=text,
-                html=html),
-            envelope_from=edition["envelope_from"],
-            headers={
-                "List-Unsubscribe": f"<{https(links['unsubscribe'])}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "List-Id": edition["list_id"],
-                "Content-Language": language,
-            },
-            extra={"from": edition["from"]},
-        )
-
-    @staticmethod
-    def _sms_text(edition: dict, language: str, subscriber_id: int) -> str:
-        """The edition as a short text message: rendered once per language, with this
-        recipient's short unsubscribe link (``feedback.digests.sms``)."""
-        from feedback.digests.sms import personalise_sms, sms_text
-        from feedback.subscriptions import sms
-
-        texts = edition.setdefault("sms", {})
-        if language not in texts:
-            texts[language] = sms_text(db.session.get(Edition, edition["id"]), language,
-                                       sms.edition_link(edition["id"], language))
-        return personalise_sms(texts[language], sms.unsubscribe_link(subscriber_id))
-
-    def finish(self, rows: Sequence[Row]) -> None:
-        """Mark editions with nothing left to send as sent."""
-        for edition_id in {row.edition_id for row in rows}:
-            open_rows = exists().where(Delivery.edition_id == edition_id, Delivery.status.in_(
-                [DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
-            db.session.execute(update(Edition).where(
-                Edition.id == edition_id, Edition.status == EditionStatus.SENDING, ~open_rows)
-                .values(status=EditionStatus.SENT, finished_at=utcnow())
-                .execution_options(synchronize_session=False))
-
-
 class Worker:
-    """Claims batches from each queue in turn (digests, follower notifications, then
-    import confirmations) and sends them through one channel connection."""
+    """Claims batches from each registered queue in turn (``feedback.delivery.queues``:
+    digests, follower notifications, then import confirmations) and sends them through
+    one channel connection."""
 
     def __init__(self, channel=None):
-        # Imported here: notifications render updates and priorities, whose services
-        # queue notifications in turn.
-        from feedback.notifications.sending import NotificationQueue
-        from feedback.subscriptions.sending import ConfirmationQueue
-
         self.channel = channel or open_channel()
         config = current_app.config
         self.batch_size = config["DELIVERY_BATCH_SIZE"]
@@ -391,8 +121,7 @@ class Worker:
         self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
         self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
         self.base_url = base_url()
-        self.queues: list[Queue] = [DigestQueue(self), NotificationQueue(self),
-                                    ConfirmationQueue(self)]
+        self.queues: list[Queue] = [queue(self) for queue in registered()]
         self.sent = 0
 
     def run_batch(self) -> int:
@@ -433,9 +162,7 @@ class Worker:
                     self._retry(model, row, failure)
                 except PermanentFailure as failure:
                     self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
-                    subscriptions.suppress(subscriptions.channel_address(
-                        getattr(row, "channel", Channel.EMAIL), row.email,
-                        getattr(row, "phone", "")), failure.reason)
+                    queue.permanent_failure(row, failure.reason)
                 except Exception as error:  # this row cannot be built or sent: skip it
                     # The type only: the message may quote a name or an address.
                     log.error("outbox row %s (%s) failed: %s", row.id, model.__tablename__,
@@ -548,20 +275,13 @@ def deliver_due(max_seconds: float | None = None) -> int:
     return Worker().run(until_idle=True, max_seconds=max_seconds)
 
 
-def next_retry_at() -> datetime | None:
-    return db.session.scalar(select(func.min(Delivery.next_attempt_at)).where(
-        Delivery.status == DeliveryStatus.PENDING))
-
-
 def release_expired_claims(now: datetime | None = None) -> int:
     """Return rows claimed by workers that died to the queue (claiming does this too; the
     scheduler's retry job makes it visible on the operator page sooner)."""
-    from feedback.notifications.models import Notification
-
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
     released = 0
-    for model in (Delivery, Notification, Confirmation):
+    for model in (queue.model for queue in registered()):
         result = db.session.execute(update(model).where(
             model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease)
             .values(status=DeliveryStatus.PENDING, claim_token=None)
@@ -573,40 +293,26 @@ def release_expired_claims(now: datetime | None = None) -> int:
 # Receipts ----------------------------------------------------------------------------
 
 PERMANENT_RECEIPTS = {"permanent-failure"}
-NOTIFICATION_REFERENCE = "notification-"
-CONFIRMATION_REFERENCE = "confirmation-"
 
 
 def record_receipt(payload: dict) -> bool:
-    """A GOV.UK Notify delivery receipt, for a digest row (reference ``N``) or a follower
-    notification (``notification-N``). Safe to receive twice; returns False when the
+    """A GOV.UK Notify delivery receipt, for a row of any registered queue (its reference:
+    the queue's prefix and the row id, e.g. ``N`` for a digest row, ``notification-N``
+    for a follower notification). Safe to receive twice; returns False when the
     reference is unknown. A permanent failure suppresses the address on its channel only
-    (a text message's phone number, never the email address)."""
-    from feedback.notifications.models import Notification
-
-    reference = str(payload.get("reference") or "")
-    model: type[Queued] = Delivery
-    if reference.startswith(NOTIFICATION_REFERENCE):
-        model, reference = Notification, reference.removeprefix(NOTIFICATION_REFERENCE)
-    elif reference.startswith(CONFIRMATION_REFERENCE):
-        model, reference = Confirmation, reference.removeprefix(CONFIRMATION_REFERENCE)
-    if not reference.isdigit():
+    (a text message's phone number, never the email address): the queue says which."""
+    found = for_reference(str(payload.get("reference") or ""))
+    if found is None or not found[1].isdigit():
         return False
-    row = db.session.get(model, int(reference))
+    queue, number = found
+    row = db.session.get(queue.model, int(number))
     if row is None:
         return False
     status = str(payload.get("status") or "")[:40]
     row.receipt_status = status
     if payload.get("id"):
         row.provider_id = str(payload["id"])[:64]
-    if model is Notification:
-        address = row.user.email
-    elif model is Delivery:
-        address = subscriptions.channel_address(row.channel, row.subscriber.email,
-                                                row.subscriber.phone)
-    else:  # a confirmation request (a text message for someone with no email address)
-        address = row.subscriber.email or row.subscriber.phone
-    if status in PERMANENT_RECEIPTS and address:
-        subscriptions.suppress(address, f"Notify: {status}")
+    if status in PERMANENT_RECEIPTS:
+        queue.receipt_failure(row, f"Notify: {status}")
     db.session.flush()
     return True

@@ -1,56 +1,17 @@
-"""The operator page (progress, pause, resume) and the GOV.UK Notify receipts callback."""
+"""The GOV.UK Notify receipts callback, for every registered queue. (The operator page,
+which pauses and resumes editions, is in ``feedback.digests.views``.)"""
 
 from __future__ import annotations
 
 import hmac
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, request
 
-from feedback.accounts.permissions import require_admin
-from feedback.audit import services as audit
 from feedback.core.envelope import ApiError, document, error_document
-from feedback.core.forms import ConfirmForm
 from feedback.delivery import services
-from feedback.digests.models import Edition
 from feedback.extensions import csrf, db
 
 bp = Blueprint("delivery", __name__)
-
-
-@bp.get("/admin/deliveries")
-@login_required
-def operator():
-    require_admin(current_user)
-    editions = services.active_editions()
-    return render_template("delivery/operator.html", form=ConfirmForm(),
-                           rows=[(edition, services.progress(edition.id))
-                                 for edition in editions])
-
-
-@bp.post("/admin/deliveries/<int:edition_id>/<any(pause, resume):action>")
-@login_required
-def steer(edition_id: int, action: str):
-    require_admin(current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    edition = db.session.get(Edition, edition_id) or abort(404)
-    (services.pause if action == "pause" else services.resume)(edition)
-    audit.record(f"edition.{action}", actor=current_user, target=edition,
-                 summary=f"Edition {edition.id} {action}d")
-    db.session.commit()
-    flash(_("Sending paused.") if action == "pause" else _("Sending resumed."), "success")
-    return redirect(url_for("delivery.operator"))
 
 
 @bp.post("/delivery/notify/receipts")

@@ -1,4 +1,4 @@
-"""Editions and their rendered language versions."""
+"""Editions, their rendered language versions, and the outbox rows that send them."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
 from feedback.core.models import UTCDateTime, utcnow
+from feedback.delivery.models import Queued
 from feedback.extensions import db
-from feedback.subscriptions.models import Audience
+from feedback.subscriptions.models import Audience, Channel, Subscriber
 
 
 class EditionStatus(enum.StrEnum):
@@ -85,3 +86,24 @@ class EditionVersion(db.Model):
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     edition: Mapped[Edition] = relationship(back_populates="versions")
+
+
+class Delivery(Queued, db.Model):
+    """The digest outbox: one row per (edition, recipient, channel), sent by the delivery
+    workers (``feedback.digests.sending``)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("edition_id", "subscriber_id", "channel"),
+        Index("ix_deliveries_claim", "status", "next_attempt_at"),
+    )
+
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),
+                                            index=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "delivery_channel"),
+                                             default=Channel.EMAIL)
+
+    edition: Mapped[Edition] = relationship()
+    subscriber: Mapped[Subscriber] = relationship()

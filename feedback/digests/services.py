@@ -137,7 +137,7 @@ def has_recipients(audience_id: int) -> bool:
 def create_and_start(audience_id: int, period: str, now: datetime | None = None) -> Edition:
     """Create (or reuse) the edition and start sending it, in the caller's transaction.
     An edition with nothing in it is skipped unless the audience asks otherwise."""
-    from feedback.delivery.services import start_edition
+    from feedback.digests.sending import start_edition
 
     edition = prepare_edition(audience_id, period, now)
     if edition.status != EditionStatus.DRAFT:
@@ -187,7 +187,7 @@ def record_test_send(user, edition: Edition) -> None:
 
 def send_now(user, edition: Edition) -> Edition:
     """A partner sends a previewed draft straight away."""
-    from feedback.delivery.services import start_edition
+    from feedback.digests.sending import start_edition
 
     require_org_editor(user, edition.audience.organisation_id)
     if edition.is_frozen:

@@ -1,5 +1,5 @@
 """The public archive of editions, their web versions and downloads, and the partner's
-preview, test send and send."""
+preview, test send and send, and the operator page that pauses and resumes sending."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from feedback.accounts.permissions import require_admin
+from feedback.audit import services as audit
 from feedback.core.forms import ConfirmForm
 from feedback.core.languages import get_language
 from feedback.core.mail import send_message
 from feedback.core.security import email_rate_limit, relax_csp
 from feedback.core.urls import external_url
-from feedback.digests import services
+from feedback.digests import sending, services
 from feedback.digests.models import Edition
 from feedback.digests.rendering import localised_items, personalise
 from feedback.extensions import db, limiter
@@ -94,9 +96,9 @@ def prepare(slug: str, audience_id: int | None = None):
 @login_required
 def preview(edition_id: int):
     edition = services.edition_for_editor(current_user, edition_id)
-    from feedback.delivery.services import progress
     from feedback.digests import sms as sms_digest
     from feedback.digests.rendering import describe_missing
+    from feedback.digests.sending import progress
     from feedback.subscriptions.sms import sms_enabled
 
     sms_previews = {v.language: sms_digest.preview(edition, v.language)
@@ -133,7 +135,7 @@ def editor_download(edition_id: int, language: str, kind: str):
 def test_send(edition_id: int):
     """Send every language version to the signed-in partner's own address."""
     from feedback.delivery.channels import Outgoing
-    from feedback.delivery.services import https
+    from feedback.delivery.queues import https
 
     edition = services.edition_for_editor(current_user, edition_id)
     if not ConfirmForm().validate_on_submit():
@@ -169,3 +171,31 @@ def send(edition_id: int):
     db.session.commit()
     flash(_("Sending has started."), "success")
     return redirect(url_for("digests.preview", edition_id=edition.id))
+
+
+# Sending, for operators ---------------------------------------------------------------
+
+@bp.get("/admin/deliveries")
+@login_required
+def operator():
+    """The operator page: each edition's sending progress, to pause and resume."""
+    require_admin(current_user)
+    editions = sending.active_editions()
+    return render_template("digests/operator.html", form=ConfirmForm(),
+                           rows=[(edition, sending.progress(edition.id))
+                                 for edition in editions])
+
+
+@bp.post("/admin/deliveries/<int:edition_id>/<any(pause, resume):action>")
+@login_required
+def steer(edition_id: int, action: str):
+    require_admin(current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    edition = db.session.get(Edition, edition_id) or abort(404)
+    (sending.pause if action == "pause" else sending.resume)(edition)
+    audit.record(f"edition.{action}", actor=current_user, target=edition,
+                 summary=f"Edition {edition.id} {action}d")
+    db.session.commit()
+    flash(_("Sending paused.") if action == "pause" else _("Sending resumed."), "success")
+    return redirect(url_for("digests.operator"))

@@ -17,7 +17,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from feedback.core.models import utcnow
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.metrics.models import SchedulerRun
 from feedback.notifications.models import Notification

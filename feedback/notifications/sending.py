@@ -24,17 +24,20 @@ from feedback.core.mail import mailbox
 from feedback.core.urls import external_url, request_context
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.services import NOTIFICATION_REFERENCE, Queue, domain, https
+from feedback.delivery.queues import Queue, domain, https
 from feedback.extensions import db
 from feedback.notifications.models import Notification, NotificationKind
 from feedback.notifications.services import reachable
 from feedback.priorities.models import Priority
 from feedback.priorities.services import follower_ids as priority_follower_ids
+from feedback.subscriptions.services import suppress
 from feedback.translation.display import Localised, localised_text
 from feedback.translation.registry import translatable_fields
 from feedback.updates.models import Update
 from feedback.updates.services import follower_ids as update_follower_ids
 from feedback.updates.services import stop_following_url
+
+NOTIFICATION_REFERENCE = "notification-"  # Notify receipts: notification-<id>
 
 
 @dataclass
@@ -105,6 +108,7 @@ class NotificationQueue(Queue):
     language."""
 
     model = Notification
+    reference_prefix = NOTIFICATION_REFERENCE
 
     def __init__(self, worker):
         super().__init__(worker)
@@ -171,6 +175,13 @@ class NotificationQueue(Queue):
             raw=rendered.skeleton.message(to=row.email, message_id=identifier,
                                           unsubscribe_url=unsubscribe, text=rendered.text,
                                           html=None))
+
+    def permanent_failure(self, row: Row, reason: str) -> None:
+        suppress(row.email, reason)
+
+    @classmethod
+    def receipt_failure(cls, record: Notification, reason: str) -> None:
+        suppress(record.user.email, reason)
 
     def finish(self, rows: Sequence[Row]) -> None:
         """Forget this batch: the next one sees its events as they are then."""

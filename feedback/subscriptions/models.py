@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import EMAIL_MAX, enum_column
 from feedback.core.models import NOT_PERSONAL, UTCDateTime, personal, utcnow
+from feedback.delivery.models import Queued
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -248,3 +249,18 @@ class ContactImport(db.Model):
     @property
     def is_done(self) -> bool:
         return self.status == ImportStatus.DONE
+
+
+class Confirmation(Queued, db.Model):
+    """A double opt-in email for a contact a partner imported: queued with the contact,
+    sent by the delivery workers at the delivery rate. The link's token is made when it
+    is sent (only its hash is kept, on the subscriber)."""
+
+    __tablename__ = "subscription_confirmations"
+    __table_args__ = (Index("ix_subscription_confirmations_claim", "status",
+                            "next_attempt_at"),)
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True)
+
+    subscriber: Mapped[Subscriber] = relationship()

@@ -18,30 +18,35 @@ from feedback.core.languages import enabled_languages, get_language
 from feedback.core.tokens import new_token
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import Confirmation
-from feedback.delivery.services import CONFIRMATION_REFERENCE, Queue, domain
+from feedback.delivery.queues import Queue, domain
 from feedback.extensions import db
 from feedback.subscriptions import sms
 from feedback.subscriptions.models import (
     Audience,
     Channel,
+    Confirmation,
     Subscriber,
     SubscriberStatus,
     Suppression,
 )
 from feedback.subscriptions.services import (
     STOP_REASON,
+    channel_address,
     confirm_url,
     confirmation_email,
     confirmation_text,
+    suppress,
 )
 from feedback.updates.tasks import request_context
+
+CONFIRMATION_REFERENCE = "confirmation-"  # Notify receipts: confirmation-<id>
 
 
 class ConfirmationQueue(Queue):
     """One row per imported contact waiting to confirm."""
 
     model = Confirmation
+    reference_prefix = CONFIRMATION_REFERENCE
 
     def __init__(self, worker):
         super().__init__(worker)
@@ -100,6 +105,14 @@ class ConfirmationQueue(Queue):
             unsubscribe_url="", envelope_from=self.envelope_from,
             raw=skeleton.message(to=row.email, message_id=identifier, unsubscribe_url=None,
                                  text=text, html=None))
+
+    def permanent_failure(self, row: Row, reason: str) -> None:
+        """The address it went to: the mobile number for someone with no email address."""
+        suppress(channel_address(row.channel, row.email, row.phone), reason)
+
+    @classmethod
+    def receipt_failure(cls, record: Confirmation, reason: str) -> None:
+        suppress(record.subscriber.email or record.subscriber.phone, reason)
 
     def _text_message(self, row: Row) -> Outgoing:
         """The confirmation for someone with a mobile number only: a text message with a

@@ -35,6 +35,7 @@ from feedback.subscriptions.models import (
     Audience,
     Cadence,
     Channel,
+    Confirmation,
     ConsentAction,
     ConsentRecord,
     ContactImport,
@@ -321,7 +322,7 @@ def _send_confirmation(subscriber: Subscriber, source: str) -> None:
 def queue_confirmation(subscriber: Subscriber) -> None:
     """Queue the confirmation message for the delivery workers (again, if one went
     before). The caller flushes."""
-    from feedback.delivery.models import Confirmation, DeliveryStatus
+    from feedback.delivery.models import DeliveryStatus
 
     row = db.session.scalar(select(Confirmation).where(
         Confirmation.subscriber_id == subscriber.id)) if subscriber.id else None
@@ -411,7 +412,8 @@ def unsubscribe(subscriber: Subscriber, source: str, *, channel: Channel | None 
     """Stop at once, including the rest of an edition that is sending. Safe to repeat.
     The ledger names the channel it came by (text messages for someone who only gets
     those)."""
-    from feedback.delivery.models import Delivery, DeliveryStatus
+    from feedback.delivery.models import DeliveryStatus
+    from feedback.digests.models import Delivery
 
     if subscriber.status != SubscriberStatus.UNSUBSCRIBED:
         subscriber.status = SubscriberStatus.UNSUBSCRIBED
@@ -553,8 +555,6 @@ def _new_contact(audience: Audience, email: str, name: str, language: str, *,
             record_consent(subscriber, ConsentAction.ATTESTED, source, channel=channel,
                            basis=basis, attested_by=user)
     elif queue:
-        from feedback.delivery.models import Confirmation
-
         for channel in channels:
             record_consent(subscriber, ConsentAction.REQUESTED, source, channel=channel)
         db.session.add(Confirmation(subscriber=subscriber))

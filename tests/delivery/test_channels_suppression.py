@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
 from feedback.core.validation import ValidationError
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.subscriptions import services
 from feedback.subscriptions.models import Channel, Subscriber, Suppression

@@ -10,7 +10,8 @@ import threading
 import pytest
 from sqlalchemy import make_url, select
 
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from tests.delivery.test_processes import FEEDBACK, _env, _wait_for
 from tests.digest_support import add_subscribers, item, make_audience, start_edition_now, use_items

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from feedback.delivery.models import Delivery, DeliveryStatus
-from feedback.digests.models import Edition
+from feedback.delivery.models import DeliveryStatus
+from feedback.digests.models import Delivery, Edition
 from feedback.extensions import db
 from tests.delivery.test_processes import FEEDBACK, _env, _wait_for
 from tests.digest_support import SmtpSink, add_subscribers, free_port, make_audience

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from feedback.core.addresses import address_hash
 from feedback.core.models import utcnow
 from feedback.delivery.channels import seconds_until_uk_midnight
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.subscriptions.models import Subscriber, Suppression
 from tests.digest_support import (

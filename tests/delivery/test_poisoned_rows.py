@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select, update
 
 from feedback.core.models import utcnow
-from feedback.delivery.models import Delivery, DeliveryStatus
-from feedback.digests.models import Edition, EditionStatus
+from feedback.delivery.models import DeliveryStatus
+from feedback.digests.models import Delivery, Edition, EditionStatus
 from feedback.extensions import db
 from feedback.scheduler import run_job
 from feedback.subscriptions.models import Subscriber

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from feedback.core.models import utcnow
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.subscriptions.models import Suppression
 from tests.digest_support import (

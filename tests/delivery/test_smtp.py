@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
-from feedback.delivery.models import Delivery, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import Worker
-from feedback.digests.models import Edition, EditionStatus
+from feedback.digests.models import Delivery, Edition, EditionStatus
 from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Subscriber, SubscriberStatus, Suppression
@@ -156,7 +156,7 @@ def test_an_unsubscribe_during_a_run_stops_mail_to_that_address(app, smtp_sink):
 
 
 def test_a_paused_edition_waits_and_resumes(app, smtp_sink):
-    from feedback.delivery.services import pause, resume
+    from feedback.digests.sending import pause, resume
 
     use_items(app, [item(1)])
     audience = make_audience()

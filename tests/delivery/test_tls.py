@@ -10,8 +10,8 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from feedback.delivery.models import Delivery
 from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from tests.digest_support import (
     SmtpSink,

@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from feedback.delivery.models import Delivery
 from feedback.digests import services
-from feedback.digests.models import Edition, EditionStatus, EditionVersion
+from feedback.digests.models import Delivery, Edition, EditionStatus, EditionVersion
 from feedback.extensions import db
 from feedback.subscriptions.models import Audience, Cadence
 from tests.digest_support import add_subscribers, item, make_audience, use_items

@@ -11,11 +11,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from feedback.delivery.models import Confirmation, DeliveryStatus
+from feedback.delivery.models import DeliveryStatus
 from feedback.delivery.services import deliver_due
 from feedback.extensions import db
 from feedback.subscriptions import services
 from feedback.subscriptions.models import (
+    Confirmation,
     ConsentAction,
     ConsentRecord,
     ContactImport,

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from feedback.core.addresses import address_hash
 from feedback.core.tokens import hash_token
 from feedback.core.validation import ValidationError
-from feedback.delivery.models import Delivery
 from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.subscriptions import services, sms
 from feedback.subscriptions.models import (
