@@ -454,3 +454,17 @@ def test_it_is_off_in_production(make_app, tmp_path):
     switched_off = make_app(PSEUDO_LOCALE=False)
     with switched_off.app_context():
         assert get_language("en-XA") is None
+
+
+def test_isolated_content_counts_as_marked_only_in_the_page_title():
+    """A <title> cannot hold an element, so content isolated with U+2068…U+2069 is all
+    the marking it can have; in the body, isolates without a lang are still a leak."""
+    from tests.pseudo_support import html_leaks
+
+    title = ('<html lang="en-XA"><head><title>⟦Ṽôţê⟧ – \u2068Sickle cell\u2069 – Feedback '
+             'Loop</title></head><body></body></html>')
+    assert html_leaks(title, "title") == []
+    bare = '<html lang="en-XA"><head><title>⟦Ṽôţê⟧ – Sickle cell</title></head></html>'
+    assert [leak.text for leak in html_leaks(bare, "title")] == ["– Sickle cell"]
+    body = '<html lang="en-XA"><body><p>⟦Ṽôţê⟧ \u2068Sickle cell\u2069</p></body></html>'
+    assert [leak.text for leak in html_leaks(body, "body")] == ["\u2068Sickle cell\u2069"]
