@@ -5,8 +5,8 @@ admin, partner staff, moderator, platform admin) then crawls every page it can r
 each GET route without arguments, and every link found on the way: two addresses of
 each route for the first role, one for each role after it (enough to see what differs by
 role, fast enough for CI). Then it sends each form it found empty (the
-error path). Every email kind is rendered in the pseudo-locale. (The API's error messages
-are not checked here yet: they are English for developers and /api/ is skipped.)
+error path). Every email kind is rendered in the pseudo-locale, and the API's error
+messages are asked for in it (the crawl skips /api/: its answers are JSON).
 ``tests/pseudo_support.py`` says what counts as a leak.
 
 Leaks found must be fixed, not listed: ``feedback/translations/leaks.toml`` records the
@@ -27,7 +27,7 @@ from flask import Flask
 
 from feedback.extensions import db
 from tests.conftest import database_url_for_test, login, make_test_app
-from tests.pseudo_support import Leak, html_leaks, soup_leaks
+from tests.pseudo_support import Leak, html_leaks, soup_leaks, text_leaks
 
 PSEUDO = "en-XA"
 PER_ENDPOINT = {"anonymous": 2}  # addresses of each route to visit; other roles: 1
@@ -424,6 +424,32 @@ def test_no_plain_text_part_has_html(demo_app):
             assert not HTML_TAG.search(version.text), (audience.name, code, version.text)
             assert "&amp;" not in version.text
     db.session.rollback()
+
+
+# The API's errors ------------------------------------------------------------------
+
+API_ERRORS = [  # (method, address): every kind of error the API answers with
+    ("GET", "/api/v1/organisations/nobody"), ("GET", "/api/v1/datasets/nothing"),
+    ("GET", "/api/v1/services/nothing"), ("GET", "/api/v1/updates/999999"),
+    ("GET", "/api/v1/updates?per_page=0"), ("GET", "/api/v1/datasets?page=0"),
+    ("GET", "/api/v1/organisations?kind=alien"), ("GET", "/api/v1/rounds/nothing"),
+    ("GET", "/api/v1/priorities/999999"), ("POST", "/api/v1/updates"),
+]
+
+
+def test_the_apis_error_messages_are_translatable(demo_app):
+    client = demo_app.test_client()
+    leaks = []
+    for method, url in API_ERRORS:
+        address = f"{url}{'&' if '?' in url else '?'}lang={PSEUDO}"
+        response = client.open(address, method=method)
+        assert response.status_code >= 400 and response.is_json, address
+        for error in response.json["errors"]:
+            for name in ("title", "detail"):
+                leaks += text_leaks(error[name], f"{method} {address} {name}")
+    assert not leaks, "\n".join(map(str, leaks))
+    unknown = client.get("/api/v1/updates?lang=xx", headers={"Accept-Language": PSEUDO})
+    assert unknown.status_code == 400
 
 
 # The pseudo-locale itself ---------------------------------------------------------
