@@ -5,6 +5,12 @@ Text a reader can see or hear (text nodes, the page title, and the ``title``, ``
 ``aria-label`` and ``placeholder`` attributes and input buttons' values) must be inside
 ``⟦…⟧``, or belong to an element whose ``lang`` differs from the page's (user content
 marked as being in its own language), or be one of the few ALLOWED exceptions.
+
+The page's ``<title>`` is the one place that holds both interface and people's content
+and cannot hold an element: there the content is set off with Unicode isolates (U+2068 …
+U+2069, ``isolate_text``), which is all the marking a title can carry, so a run inside
+them counts as marked content. Anywhere markup can go, isolates are not enough: content
+needs an element with its ``lang``.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ NOT_LANGUAGE = [
 ]
 ATTRIBUTES = ("title", "alt", "aria-label", "placeholder")
 SKIPPED_ELEMENTS = {"script", "style", "template"}
+ISOLATED_RUN = re.compile("\u2068[^\u2068\u2069]*\u2069")
 BLOCKS = ["p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt"]
 
 
@@ -103,9 +110,12 @@ def soup_leaks(soup: BeautifulSoup, where: str) -> list[Leak]:
             continue
         if _lang_differs(parent, page_lang):
             continue
-        words = untranslated(str(node))
+        text = str(node)
+        if parent.name == "title":  # see the module's docstring
+            text = ISOLATED_RUN.sub(" ", text)
+        words = untranslated(text)
         if words:
-            leaks.append(Leak(where, words, _context(parent), _raw(str(node))))
+            leaks.append(Leak(where, words, _context(parent), _raw(text)))
     for element in soup.find_all(True):
         if element.name in SKIPPED_ELEMENTS:
             continue

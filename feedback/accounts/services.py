@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
@@ -23,7 +24,7 @@ from feedback.accounts.models import (
 )
 from feedback.accounts.permissions import require_admin, require_org_admin
 from feedback.audit import services as audit
-from feedback.core.languages import get_language
+from feedback.core.languages import Language, get_language, source_language
 from feedback.core.mail import send_template_email_after_commit
 from feedback.core.models import utcnow
 from feedback.core.redirects import safe_next
@@ -207,18 +208,35 @@ def invite_member(actor: Any, organisation: Any, email: str, role: OrgRole) -> I
     db.session.flush()
     audit.record("member.invited", actor=actor, organisation=organisation, target=invitation,
                  summary=f"Invited a new {role.value}", role=role.value)
-    send_template_email_after_commit(
-        email,
-        _("You are invited to join %(org)s on %(service)s", org=organisation.name,
-          service=current_app.config["SERVICE_NAME"]),
-        "invitation",
-        organisation=organisation,
-        role=role,
-        role_label=ORG_ROLE_LABELS[role],
-        link=external_url("accounts.accept_invitation", token=token),
-        days=INVITATION_DAYS,
-    )
+    from feedback.core.templating import isolate_text
+    from feedback.translation.display import localised_text
+
+    language = invitation_language(email)
+    with force_locale(language.babel_locale):  # the invitee's language, not the inviter's
+        # The organisation's name is content: a checked translation where there is one,
+        # else as written (the template isolates it inside the translated sentence).
+        name = localised_text(organisation.name, language, kind="text")
+        send_template_email_after_commit(
+            email,
+            _("You are invited to join %(org)s on %(service)s", org=isolate_text(name.text),
+              service=current_app.config["SERVICE_NAME"]),
+            "invitation",
+            organisation=name,
+            role=role,
+            role_label=str(ORG_ROLE_LABELS[role]),
+            link=external_url("accounts.accept_invitation", token=token),
+            days=INVITATION_DAYS,
+        )
     return invitation
+
+
+def invitation_language(email: str) -> Language:
+    """The language to invite someone in: theirs if they already have an account with a
+    language, else the site's default (organisations have no language of their own).
+    Never the inviter's: they may well not share one."""
+    invitee = get_user_by_email(email)
+    return ((get_language(invitee.language) if invitee is not None else None)
+            or get_language(current_app.config["DEFAULT_LANGUAGE"]) or source_language())
 
 
 def find_invitation(token: str) -> Invitation:

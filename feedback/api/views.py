@@ -9,6 +9,8 @@ from functools import cache
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask_babel import format_number
+from flask_babel import gettext as _
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from sqlalchemy import select
@@ -17,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from feedback.api import tokens
 from feedback.api.openapi import input_schema, openapi_document
 from feedback.core.caching import cached_page
-from feedback.core.envelope import ApiError, document, error_document
+from feedback.core.envelope import ApiError, document, error_document, use_requested_language
 from feedback.core.languages import Language, enabled_languages, get_language, source_language
 from feedback.core.models import utcnow
 from feedback.core.pagination import paginate
@@ -38,6 +40,7 @@ from feedback.updates.services import UpdateFilters, UpdateLocked
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
+bp.before_request(use_requested_language)
 
 
 
@@ -71,7 +74,8 @@ def requested_language() -> Language | None:
     language = get_language(code)
     if language is None:
         codes = ", ".join(language.code for language in enabled_languages())
-        raise ApiError(400, f"lang must be one of: {codes}.", parameter="lang")
+        raise ApiError(400, _("lang must be one of: %(codes)s.", codes=codes),
+                       parameter="lang")
     return None if language.code == source_language().code else language
 
 
@@ -201,7 +205,8 @@ def _per_page(default: int = 20) -> int:
     if not raw:
         return default
     if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ApiError(400, "per_page must be a whole number from 1 to 100.",
+        raise ApiError(400, _("%(name)s must be a whole number from 1 to %(most)s.",
+                               name="per_page", most=100),
                        parameter="per_page")
     return int(raw)
 
@@ -211,7 +216,8 @@ def _page_number() -> int:
     if not raw:
         return 1
     if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ApiError(400, "page must be a whole number from 1 to 100000.", parameter="page")
+        raise ApiError(400, _("%(name)s must be a whole number from 1 to %(most)s.",
+                               name="page", most=100_000), parameter="page")
     return int(raw)
 
 
@@ -243,7 +249,7 @@ def _update_for_reading(update_id: int) -> Update:
     if update.is_draft:
         token = tokens.authenticate(request.headers.get("Authorization"))
         if token is None or token.organisation_id != update.organisation_id:
-            raise ApiError(404, "There is no published update with that id.")
+            raise ApiError(404, _("There is no published update with that id."))
     return update
 
 
@@ -293,7 +299,8 @@ def list_organisations():
         try:
             statement = statement.where(Organisation.kind == OrganisationKind(kind))
         except ValueError:
-            raise ApiError(400, "Unknown kind of organisation.", parameter="kind") from None
+            raise ApiError(400, _("Unknown kind of organisation."),
+                           parameter="kind") from None
     return _listing(statement, organisation_json)
 
 
@@ -301,7 +308,7 @@ def list_organisations():
 def get_organisation(slug: str):
     org = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
     if org is None:
-        raise ApiError(404, "There is no organisation with that name.")
+        raise ApiError(404, _("There is no organisation with that name."))
     return _one(org, organisation_json)
 
 
@@ -318,7 +325,7 @@ def get_dataset(slug: str):
     item = db.session.scalar(select(Dataset).options(joinedload(Dataset.organisation))
                              .where(Dataset.slug == slug))
     if item is None:
-        raise ApiError(404, "There is no dataset with that name.")
+        raise ApiError(404, _("There is no dataset with that name."))
     return _one(item, dataset_json)
 
 
@@ -334,7 +341,7 @@ def get_service(slug: str):
     item = db.session.scalar(select(Service).options(joinedload(Service.organisation))
                              .where(Service.slug == slug))
     if item is None:
-        raise ApiError(404, "There is no service with that name.")
+        raise ApiError(404, _("There is no service with that name."))
     return _one(item, service_json)
 
 
@@ -343,33 +350,49 @@ def get_service(slug: str):
 def _token() -> tokens.TokenActor:
     record = tokens.authenticate(request.headers.get("Authorization"))
     if record is None:
-        raise ApiError(401, "Send a live API token: Authorization: Bearer fbk_...")
+        raise ApiError(401, _("Send a live API token: %(header)s",
+                               header="Authorization: Bearer fbk_..."))
     record.last_used_at = utcnow()
     g.api_token = record
     return tokens.TokenActor(record)
 
 
 def _schema_message(error) -> str:
-    """A plain message for a schema error, without echoing the value back."""
-    where = ".".join(str(part) for part in error.path) or "The body"
+    """A plain message for a schema error, without echoing the value back. Field names
+    are the API's own, the same in every language."""
+    field = ".".join(str(part) for part in error.path) or _("The body")
     rule, kind = error.validator_value, error.validator
     if kind == "maxLength":
         length = len(error.instance) if isinstance(error.instance, str) else 0
-        return f"{where} must be {rule:,} characters or fewer (it has {length:,})."
+        return _("%(field)s must be %(most)s characters or fewer (it has %(length)s).",
+                 field=field, most=format_number(rule), length=format_number(length))
     if kind == "pattern":
-        return f"{where} is empty or contains characters that are not allowed."
+        return _("%(field)s is empty or contains characters that are not allowed.",
+                 field=field)
     if kind == "enum":
-        return f"{where} must be one of: {', '.join(map(str, rule))}."
+        return _("%(field)s must be one of: %(values)s.", field=field,
+                 values=", ".join(map(str, rule)))
     if kind == "required":
         missing = [name for name in rule if name not in (error.instance or {})]
-        return f"{where} is missing a required field: {', '.join(missing)}."
-    simple = {"minLength": "must not be empty", "type": f"must be of type {rule}",
-              "maxItems": f"has too many items (at most {rule})",
-              "minItems": f"needs at least {rule} item", "format": f"must be a {rule}",
-              "minimum": f"must be at least {rule}", "maximum": f"must be at most {rule}",
-              "oneOf": "must be an id or a short name from the catalogue",
-              "minProperties": "must change at least one field"}
-    return f"{where} {simple.get(kind, 'is not valid')}."
+        return _("%(field)s is missing a required field: %(names)s.", field=field,
+                 names=", ".join(missing))
+    simple = {
+        "minLength": lambda: _("%(field)s must not be empty.", field=field),
+        "type": lambda: _("%(field)s must be of type %(type)s.", field=field, type=rule),
+        "maxItems": lambda: _("%(field)s has too many items (at most %(most)s).",
+                              field=field, most=rule),
+        "minItems": lambda: _("%(field)s needs at least %(least)s item.", field=field,
+                              least=rule),
+        "format": lambda: _("%(field)s must be a %(format)s.", field=field, format=rule),
+        "minimum": lambda: _("%(field)s must be at least %(least)s.", field=field,
+                             least=rule),
+        "maximum": lambda: _("%(field)s must be at most %(most)s.", field=field, most=rule),
+        "oneOf": lambda: _("%(field)s must be an id or a short name from the catalogue.",
+                           field=field),
+        "minProperties": lambda: _("%(field)s must change at least one field.", field=field),
+    }
+    message = simple.get(kind)
+    return message() if message else _("%(field)s is not valid.", field=field)
 
 
 @cache
@@ -382,20 +405,22 @@ def _validator(schema_name: str) -> Draft202012Validator:
 def _json_body(schema_name: str) -> dict[str, Any]:
     """The request's JSON object, checked against its schema in the OpenAPI document."""
     if not request.is_json:
-        raise ApiError(415, "Send a JSON body with Content-Type: application/json.")
+        raise ApiError(415, _("Send a JSON body with %(header)s.",
+                               header="Content-Type: application/json"))
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError(400, "The body must be a JSON object.", pointer="")
+        raise ApiError(400, _("The body must be a JSON object."), pointer="")
     try:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:  # JSON escapes can spell lone surrogates
-        raise ApiError(400, "The body is not valid Unicode text.", pointer="") from None
+        raise ApiError(400, _("The body is not valid Unicode text."), pointer="") from None
     error = best_match(_validator(schema_name).iter_errors(data))
     if error is not None:
         if error.validator == "additionalProperties":
             unknown = sorted(set(data) - set(_validator(schema_name).schema["properties"]))
             field = unknown[0][:50] if unknown else ""
-            raise ApiError(400, f"Unknown field: {field}.", pointer=_pointer([field]))
+            raise ApiError(400, _("Unknown field: %(field)s.", field=field),
+                           pointer=_pointer([field]))
         raise ApiError(400, _schema_message(error), pointer=_pointer(error.path))
     return data
 
@@ -416,9 +441,9 @@ writes = limiter.shared_limit(write_rate_limit, scope="api-writes")
 def _own_update(actor: tokens.TokenActor, update_id: int) -> Update:
     update = db.session.get(Update, update_id) if 0 < update_id <= MAX_ID else None
     if update is None:
-        raise ApiError(404, "There is no update with that id.")
+        raise ApiError(404, _("There is no update with that id."))
     if update.organisation_id != actor.token.organisation_id:
-        raise ApiError(403, "This token can only change its own organisation's updates.")
+        raise ApiError(403, _("This token can only change its own organisation's updates."))
     return services.get_update(update_id)
 
 

@@ -9,7 +9,8 @@ A failure is ``{"errors": [{"status", "code", "title", "detail", "source"}]}``: 
 is the HTTP status as a number, ``code`` a stable machine-readable word, ``title`` the
 status in words, ``detail`` what went wrong, and ``source`` (or null) which input:
 ``{"parameter": "lang"}`` for the query string or the path, ``{"pointer": "/title"}``
-(a JSON Pointer) for the body.
+(a JSON Pointer) for the body. ``title`` and ``detail`` are in the reader's language
+(``?lang=``, else ``Accept-Language``: see :func:`use_requested_language`).
 
 Numbers are JSON numbers. A published count that small-number suppression hides
 (:mod:`feedback.core.suppression`) is ``null``, and the object it sits in names the reason
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, g, jsonify, request
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 
 from feedback.core.urls import external_url
 
@@ -28,10 +31,24 @@ CODES = {400: "invalid", 401: "unauthorised", 403: "forbidden", 404: "not_found"
          405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "too_large",
          415: "unsupported_media_type", 422: "unprocessable", 429: "too_many_requests",
          500: "server_error", 503: "unavailable"}
-TITLES = {400: "Bad request", 401: "Unauthorised", 403: "Forbidden", 404: "Not found",
-          405: "Method not allowed", 409: "Conflict", 410: "Gone", 413: "Too large",
-          415: "Unsupported media type", 422: "Unprocessable", 429: "Too many requests",
-          500: "Server error", 503: "Unavailable"}
+TITLES = {400: _l("Bad request"), 401: _l("Unauthorised"), 403: _l("Forbidden"),
+          404: _l("Not found"), 405: _l("Method not allowed"), 409: _l("Conflict"),
+          410: _l("Gone"), 413: _l("Too large"), 415: _l("Unsupported media type"),
+          422: _l("Unprocessable"), 429: _l("Too many requests"), 500: _l("Server error"),
+          503: _l("Unavailable")}
+
+
+def use_requested_language() -> None:
+    """Before each API request: ``title`` and ``detail`` in the language ``?lang=`` names
+    when it is one we offer (the language the content comes back in), else in the one
+    ``Accept-Language`` prefers (``current_language``; an API client has no session).
+    ``code`` and ``source`` stay the same in every language, for programs."""
+    from feedback.core.languages import get_language
+
+    language = get_language(request.args.get("lang", ""))
+    if language is not None:
+        g.language_override = language
+        refresh()
 
 
 class ApiError(Exception):
@@ -71,7 +88,7 @@ def document(data: Any, *, next_link: str | None = None, meta: dict[str, Any] | 
 
 def error_body(status: int, detail: str | None = None, *, code: str | None = None,
                title: str | None = None, source: dict[str, str] | None = None) -> dict:
-    title = title or TITLES.get(status, "Error")
+    title = title or str(TITLES.get(status, _l("Error")))
     return {"errors": [{"status": status, "code": code or CODES.get(status, "error"),
                         "title": title, "detail": detail or title, "source": source}]}
 

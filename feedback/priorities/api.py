@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask_babel import gettext as _
 
 from feedback.core.envelope import (
     ApiError,
@@ -12,6 +13,7 @@ from feedback.core.envelope import (
     envelope_schema,
     error_document,
     suppressed_fields,
+    use_requested_language,
 )
 from feedback.core.suppression import ROUND_TO, SUPPRESSION_THRESHOLD, PublishedCount
 from feedback.core.urls import external_url
@@ -21,6 +23,7 @@ from feedback.priorities.models import Phase, Priority, PriorityRound
 
 bp = Blueprint("priorities_api", __name__, url_prefix="/api/v1")
 bp.register_error_handler(ApiError, error_document)
+bp.before_request(use_requested_language)
 
 # Why a count is null (see feedback/core/suppression.py).
 FEW = f"fewer than {SUPPRESSION_THRESHOLD + 1}"
@@ -92,7 +95,7 @@ def priority_json(priority: Priority) -> dict[str, Any]:
 def _public_round(slug: str) -> PriorityRound:
     round_ = services.get_round(slug)
     if round_.phase == Phase.DRAFT:
-        raise ApiError(404, "There is no published round with that name.")
+        raise ApiError(404, _("There is no published round with that name."))
     return round_
 
 
@@ -119,7 +122,7 @@ def round_priorities(slug: str):
 def priority_detail(priority_id: int):
     priority = services.get_priority(priority_id)
     if priority.round.phase == Phase.DRAFT:
-        raise ApiError(404, "There is no published priority with that id.")
+        raise ApiError(404, _("There is no published priority with that id."))
     return document(priority_json(priority))
 
 
@@ -127,7 +130,7 @@ def priority_detail(priority_id: int):
 def round_results(slug: str):
     round_ = _public_round(slug)
     if not round_.results_visible:
-        raise ApiError(404, "Results for this round are not published yet.")
+        raise ApiError(404, _("Results for this round are not published yet."))
     outcome = tallies.compute_results(round_)
     return document({
         "round": round_.slug,

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from feedback.priorities.identity import AGE_BANDS, ETHNICITY_OPTIONS
+from feedback.priorities.identity import AGE_BANDS, ETHNICITY_LABELS
 from feedback.priorities.models import (
     GROUP_LABELS,
     PHASE_LABELS,
@@ -163,7 +163,7 @@ class DescriptionForm(FlaskForm):
     ethnicity_text = StringField(_l("How would you describe your ethnicity? (optional)"),
                                  description=_l("In your own words"))
     ethnicity_options = MultiCheckboxField(_l("Or choose any that apply (optional)"),
-                                           choices=choice_list((o, o) for o in ETHNICITY_OPTIONS),
+                                           choices=choice_list(ETHNICITY_LABELS.items()),
                                            validate_choice=False)
     age_band = RadioField(_l("Age (optional)"), choices=choice_list((a, a) for a in AGE_BANDS),
                           validate_choice=False, validators=[Optional()])

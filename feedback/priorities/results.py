@@ -24,6 +24,7 @@ from feedback.core import csvsafe
 from feedback.core.charts import bar_rows
 from feedback.core.suppression import PublishedCount, published_percentage, suppress_count
 from feedback.extensions import cache, db
+from feedback.priorities.identity import ethnicity_label
 from feedback.priorities.models import (
     BALLOT_METHOD_LABELS,
     GROUP_LABELS,
@@ -61,6 +62,23 @@ class Category:
     label: str
     voters: PublishedCount
     cells: list[Cell]
+    code: bool = False  # a postcode district: a code in no language, shown as it is
+
+    @property
+    def chart_label(self) -> Any:
+        """The name a chart shows: interface text, or a code marked as being in no
+        language (``zxx``) that reads left to right."""
+        return CodeLabel(self.label) if self.code else self.label
+
+
+@dataclass(frozen=True)
+class CodeLabel:
+    """A language-neutral code (a postcode district) for a chart label: ``lang`` says
+    it is no language, so it is neither translated nor counted as English."""
+
+    text: str
+    lang: str = "zxx"
+    dir: str = "ltr"
 
 
 @dataclass
@@ -260,8 +278,8 @@ def compute_results(round_: PriorityRound,
                                      published_points,
                                      None if published.value is None else rank))
 
-    def breakdown(key: str, title: str,
-                  groups: list[tuple[str, int, dict[int, int]]]) -> Breakdown:
+    def breakdown(key: str, title: str, groups: list[tuple[str, int, dict[int, int]]],
+                  codes: bool = False) -> Breakdown:
         result = Breakdown(key, title)
         for label, ballots, chosen in groups:
             whole = suppress_count(ballots)
@@ -269,7 +287,8 @@ def compute_results(round_: PriorityRound,
             for tally in tallies:
                 part = suppress_count(chosen.get(tally.priority_id, 0))
                 cells.append(Cell(part, published_percentage(part, whole)))
-            result.categories.append(Category(label, whole, cells))
+            result.categories.append(Category(label, whole, cells,
+                                              code=codes and label != not_said))
         return result
 
     not_said = _("Did not say")
@@ -311,7 +330,8 @@ def compute_results(round_: PriorityRound,
     for (options_text, has_text), n in identity_ballots.items():
         described += n
         options = json.loads(options_text) if options_text else None
-        labels = [*(options or []), *([own_words] if has_text else [])]
+        labels = [*(ethnicity_label(option) for option in options or []),
+                  *([own_words] if has_text else [])]
         chosen = identity_chosen.get((options_text, has_text), {})
         if not labels:
             nothing = (nothing[0] + n, nothing[1])
@@ -339,7 +359,7 @@ def compute_results(round_: PriorityRound,
     breakdowns = [
         breakdown("group", _("By group"), with_not_said(groups)),
         breakdown("identity", _("By how people describe their ethnicity"), identity),
-        breakdown("area", _("By area (postcode district)"), with_not_said(areas)),
+        breakdown("area", _("By area (postcode district)"), with_not_said(areas), codes=True),
         breakdown("method", _("By way of voting"), methods),
     ]
     return Results(round_, voters, tallies, breakdowns)
@@ -391,5 +411,5 @@ def chart_rows(results: Results, label: Callable[[str], Any] = str) -> list[dict
 
 def breakdown_chart_rows(breakdown: Breakdown) -> list[dict]:
     """Bars for a breakdown's chart: how many people voted in each category."""
-    return bar_rows((category.label, category.voters.value, str(category.voters))
+    return bar_rows((category.chart_label, category.voters.value, str(category.voters))
                     for category in breakdown.categories)

@@ -92,6 +92,30 @@ def test_org_admins_invite_members_who_join_through_the_link(app, make_org, make
     assert "member.invited" in actions and "member.joined" in actions
 
 
+def test_an_invitation_goes_out_in_the_invitees_language_not_the_inviters(
+        make_org, make_user, login_as, outbox):
+    org = make_org(name="Riverside Trust")
+    client = login_as(make_user(org=org, org_role="admin"))
+    client.get("/language?code=pl")  # the inviter reads Polish
+    known = make_user(email="known@example.org")
+    known.language = "ur"
+    db.session.commit()
+    client.post(f"/organisations/{org.slug}/members",
+                data={"email": "known@example.org", "role": "editor"})
+    urdu = outbox.last()
+    assert urdu["Subject"] == (
+        "آپ کو Feedback Loop پر \u2068Riverside Trust\u2069 میں شامل ہونے کی دعوت دی گئی ہے")
+    text = outbox.text(urdu)
+    assert "\u2068Riverside Trust\u2069 میں بطور" in text and "Zapraszamy" not in text
+    # Someone without an account: the site's default language (English), not Polish.
+    client.post(f"/organisations/{org.slug}/members",
+                data={"email": "stranger@example.org", "role": "editor"})
+    english = outbox.last()
+    assert english["Subject"] == "You are invited to join \u2068Riverside Trust\u2069 on " \
+        "Feedback Loop"
+    assert "You have been invited to join \u2068Riverside Trust\u2069" in outbox.text(english)
+
+
 def test_an_organisation_keeps_at_least_one_admin(make_org, make_user, login_as):
     org = make_org()
     admin = make_user(org=org, org_role="admin")

@@ -215,3 +215,22 @@ def test_every_api_answer_uses_the_one_envelope(client, published_round, make_up
         [error] = answer.json["errors"]
         assert set(error) == {"status", "code", "title", "detail", "source"}, url
         assert error["status"] == answer.status_code and isinstance(error["status"], int)
+
+
+def test_error_messages_come_in_the_language_asked_for(client):
+    """``?lang=`` (the content's language) decides; without it, Accept-Language. The
+    code and source stay the same for programs."""
+    missing = client.get("/api/v1/organisations/nobody?lang=ur")
+    [error] = missing.json["errors"]
+    assert error["detail"] == "اس نام کی کوئی تنظیم نہیں ہے۔"  # noqa: RUF001
+    assert error["title"] == "نہیں ملا" and error["code"] == "not_found"
+    polish = client.get("/api/v1/datasets/nothing", headers={"Accept-Language": "pl"})
+    assert detail(polish) == "Nie ma zbioru danych o tej nazwie."
+    bad_lang = client.get("/api/v1/updates?lang=xx", headers={"Accept-Language": "cy"})
+    assert detail(bad_lang).startswith("Rhaid i lang fod yn un o: ")
+    assert source(bad_lang) == {"parameter": "lang"}
+    assert detail(client.get("/api/v1/rounds/nothing-here/results?lang=bn")) != ""
+    english = client.get("/api/v1/updates?per_page=0")
+    assert detail(english) == "per_page must be a whole number from 1 to 100."
+    urdu = client.get("/api/v1/updates?per_page=0", headers={"Accept-Language": "ur"})
+    assert detail(urdu) == "per_page 1 سے 100 تک کا کوئی پورا عدد ہونا چاہیے۔"  # noqa: RUF001

@@ -201,6 +201,23 @@ def test_results_page_names_the_bars_and_shows_the_rank(client, make_round):
     assert ranks == 4
 
 
+def test_results_page_in_urdu_translates_our_labels_and_marks_codes(client, make_round):
+    """Ethnicity options are our list (translated interface); postcode districts are codes
+    in no language; priority names keep their own language, even in a tooltip."""
+    round_ = make_round("results")
+    a, b, *_ = _ids(round_)
+    _add_ballots(round_, [[a, b]] * 12, options=["Somali"], district="BD3")
+    client.get("/language?code=ur")
+    html = client.get(f"/priorities/rounds/{round_.slug}/results").get_data(as_text=True)
+    assert ">صومالی</th>" in html and ">Somali<" not in html
+    assert '<th scope="row"><bdi lang="zxx" dir="ltr" translate="no">BD3</bdi></th>' in html
+    assert '<bdi lang="zxx" dir="ltr" translate="no" title="BD3">BD3</bdi>' in html  # its bar
+    assert '<abbr lang="en" dir="ltr" title="Priority question 1"><span lang="ur" dir="rtl">' \
+        in html
+    title = html.split("<title>")[1].split("</title>")[0]
+    assert f"\u2068{round_.title}\u2069" in title
+
+
 def test_api_results_carry_the_rank(client, make_round):
     round_ = make_round("results", voting_method="rank", max_choices=3)
     _close_race(round_)

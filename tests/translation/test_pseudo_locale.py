@@ -5,8 +5,8 @@ admin, partner staff, moderator, platform admin) then crawls every page it can r
 each GET route without arguments, and every link found on the way: two addresses of
 each route for the first role, one for each role after it (enough to see what differs by
 role, fast enough for CI). Then it sends each form it found empty (the
-error path). Every email kind is rendered in the pseudo-locale. (The API's error messages
-are not checked here yet: they are English for developers and /api/ is skipped.)
+error path). Every email kind is rendered in the pseudo-locale, and the API's error
+messages are asked for in it (the crawl skips /api/: its answers are JSON).
 ``tests/pseudo_support.py`` says what counts as a leak.
 
 Leaks found must be fixed, not listed: ``feedback/translations/leaks.toml`` records the
@@ -27,7 +27,7 @@ from flask import Flask
 
 from feedback.extensions import db
 from tests.conftest import database_url_for_test, login, make_test_app
-from tests.pseudo_support import Leak, html_leaks, soup_leaks
+from tests.pseudo_support import Leak, html_leaks, soup_leaks, text_leaks
 
 PSEUDO = "en-XA"
 PER_ENDPOINT = {"anonymous": 2}  # addresses of each route to visit; other roles: 1
@@ -426,6 +426,32 @@ def test_no_plain_text_part_has_html(demo_app):
     db.session.rollback()
 
 
+# The API's errors ------------------------------------------------------------------
+
+API_ERRORS = [  # (method, address): every kind of error the API answers with
+    ("GET", "/api/v1/organisations/nobody"), ("GET", "/api/v1/datasets/nothing"),
+    ("GET", "/api/v1/services/nothing"), ("GET", "/api/v1/updates/999999"),
+    ("GET", "/api/v1/updates?per_page=0"), ("GET", "/api/v1/datasets?page=0"),
+    ("GET", "/api/v1/organisations?kind=alien"), ("GET", "/api/v1/rounds/nothing"),
+    ("GET", "/api/v1/priorities/999999"), ("POST", "/api/v1/updates"),
+]
+
+
+def test_the_apis_error_messages_are_translatable(demo_app):
+    client = demo_app.test_client()
+    leaks = []
+    for method, url in API_ERRORS:
+        address = f"{url}{'&' if '?' in url else '?'}lang={PSEUDO}"
+        response = client.open(address, method=method)
+        assert response.status_code >= 400 and response.is_json, address
+        for error in response.json["errors"]:
+            for name in ("title", "detail"):
+                leaks += text_leaks(error[name], f"{method} {address} {name}")
+    assert not leaks, "\n".join(map(str, leaks))
+    unknown = client.get("/api/v1/updates?lang=xx", headers={"Accept-Language": PSEUDO})
+    assert unknown.status_code == 400
+
+
 # The pseudo-locale itself ---------------------------------------------------------
 
 def test_the_pseudo_locale_keeps_placeholders_and_markup():
@@ -454,3 +480,17 @@ def test_it_is_off_in_production(make_app, tmp_path):
     switched_off = make_app(PSEUDO_LOCALE=False)
     with switched_off.app_context():
         assert get_language("en-XA") is None
+
+
+def test_isolated_content_counts_as_marked_only_in_the_page_title():
+    """A <title> cannot hold an element, so content isolated with U+2068…U+2069 is all
+    the marking it can have; in the body, isolates without a lang are still a leak."""
+    from tests.pseudo_support import html_leaks
+
+    title = ('<html lang="en-XA"><head><title>⟦Ṽôţê⟧ – \u2068Sickle cell\u2069 – Feedback '
+             'Loop</title></head><body></body></html>')
+    assert html_leaks(title, "title") == []
+    bare = '<html lang="en-XA"><head><title>⟦Ṽôţê⟧ – Sickle cell</title></head></html>'
+    assert [leak.text for leak in html_leaks(bare, "title")] == ["– Sickle cell"]
+    body = '<html lang="en-XA"><body><p>⟦Ṽôţê⟧ \u2068Sickle cell\u2069</p></body></html>'
+    assert [leak.text for leak in html_leaks(body, "body")] == ["\u2068Sickle cell\u2069"]
