@@ -311,6 +311,8 @@ EFFECTS: dict[str, Effect] = {
     "/api/v1/updates/<int:update_id>/publish": Rows("updates", "audit_events"),
     "/api/v1/updates/<int:update_id>/withdraw": Rows("updates", "audit_events"),
     "/delivery/notify/receipts": Unchanged("nobody is allowed"),
+    "/subscriptions/notify/inbound": Unchanged("nobody is allowed: only Notify's token"),
+    "/s/<code>": Gone(),  # no short link has this code
 }
 
 
