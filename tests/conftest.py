@@ -65,6 +65,13 @@ def pytest_collection_modifyitems(config, items) -> None:
         items[:] = [item for item in items if not item.get_closest_marker("once")]
 
 
+def pytest_runtest_setup(item) -> None:
+    """``postgres_only`` tests (row locks, real second processes) skip on SQLite."""
+    if item.get_closest_marker("postgres_only") and not POSTGRES_SERVER_URL:
+        pytest.skip("needs PostgreSQL (row locks and a real second process): set "
+                    "FEEDBACK_TEST_DATABASE_URL")
+
+
 def _admin_engine(server_url: str) -> sa.Engine:
     return sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
 

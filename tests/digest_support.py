@@ -268,11 +268,3 @@ def notify_api():
     api = NotifyApi().start()
     yield api
     api.stop()
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(request, database_server):
-    if request.node.get_closest_marker("postgres_only") and database_server["kind"] != \
-            "postgresql":
-        pytest.skip("needs PostgreSQL (row locks and a real second process): set "
-                    "FEEDBACK_TEST_DATABASE_URL")

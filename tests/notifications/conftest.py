@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert, literal, select
 
 from feedback.extensions import db
-from tests.digest_support import _postgres_only, notify_api, smtp_sink  # noqa: F401
+from tests.digest_support import notify_api, smtp_sink  # noqa: F401
 from tests.priorities.conftest import make_round, organiser, partner, partner_staff  # noqa: F401
 from tests.updates.conftest import (  # noqa: F401
     dataset,

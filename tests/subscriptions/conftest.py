@@ -1,1 +1,1 @@
-from tests.digest_support import _postgres_only, notify_api, smtp_sink  # noqa: F401
+from tests.digest_support import notify_api, smtp_sink  # noqa: F401
