@@ -62,10 +62,12 @@ def test_a_refused_address_is_suppressed_and_never_retried(app, smtp_sink, follo
     assert Worker().run() == 1
     first, second = notifications()
     assert first.status == DeliveryStatus.FAILED and second.status == DeliveryStatus.SENT
+    # Which follower's row comes first is the database's choice (one INSERT ... SELECT).
+    refused = next(f for f in followers if f.id == first.user_id)
     assert db.session.scalars(select(Suppression.address_hash)).all() == [
-        address_hash("reader0@example.org")]
+        address_hash(refused.email)]
     make_update(title="Another update")  # a suppressed address is not even queued
-    assert {row.user_id for row in notifications()[2:]} == {followers[1].id}
+    assert {row.user_id for row in notifications()[2:]} == {second.user_id}
 
 
 def test_notify_gets_a_reference_its_receipts_find(app, client, notify_api, followers,
