@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -23,6 +22,7 @@ from flask_login import current_user, login_required
 from wtforms.validators import Optional
 
 from feedback.accounts.permissions import require_org_editor
+from feedback.core.envelope import ApiError, document, error_document
 from feedback.core.forms import ConfirmForm, form_data, save_form, show_validation_error
 from feedback.core.i18n import current_language
 from feedback.core.security import email_rate_limit
@@ -190,13 +190,13 @@ def notify_inbound():
     expected = current_app.config["NOTIFY_INBOUND_TOKEN"]
     given = request.headers.get("Authorization", "")
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        return jsonify({"error": "unauthorised"}), 401
+        return error_document(ApiError(401, "Send the callback token: Authorization: Bearer ..."))
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        return jsonify({"error": "expected a JSON object"}), 400
+        return error_document(ApiError(400, "The body must be a JSON object.", pointer=""))
     stopped = sms.receive_text(payload)
     db.session.commit()
-    return jsonify({"unsubscribed": stopped}), 200
+    return document({"unsubscribed": stopped})  # the API's envelope, as Notify's receipts
 
 
 # Partner newsletters -----------------------------------------------------------------

@@ -182,9 +182,11 @@ def test_stop_by_reply_unsubscribes_every_subscription_of_the_number(app, client
     first, second = make_audience(name="First"), make_audience(name="Second")
     readers = [_sms_only_reader(first), _sms_only_reader(second)]
     other = _sms_only_reader(first, phone="+447911123999")
-    assert _inbound(client, "STOP", token="wrong").status_code == 401
-    assert _inbound(client, "Thanks").get_json() == {"unsubscribed": 0}
-    assert _inbound(client, " stop ").get_json() == {"unsubscribed": 2}
+    refused = _inbound(client, "STOP", token="wrong")
+    assert refused.status_code == 401
+    assert refused.get_json()["errors"][0]["status"] == 401  # the API's one envelope
+    assert _inbound(client, "Thanks").get_json()["data"] == {"unsubscribed": 0}
+    assert _inbound(client, " stop ").get_json()["data"] == {"unsubscribed": 2}
     for reader in readers:
         db.session.refresh(reader)
         assert reader.status == SubscriberStatus.UNSUBSCRIBED
@@ -196,7 +198,7 @@ def test_stop_by_reply_unsubscribes_every_subscription_of_the_number(app, client
     start_edition_now(first)
     Worker().run()
     assert [t["phone_number"] for t in _texts(notify_api)] == [other.phone]
-    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 0}  # safe to repeat
+    assert _inbound(client, "STOP").get_json()["data"] == {"unsubscribed": 0}  # safe to repeat
 
 
 def test_the_callback_is_off_without_a_token(make_app):
@@ -253,7 +255,7 @@ def test_signing_up_again_on_the_form_after_stop_sends_the_text_and_lifts_the_st
     client.post("/subscribe", data=form)
     Worker().run()
     client.post(_short_path(_texts(notify_api)[-1]["personalisation"]["body"]))
-    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    assert _inbound(client, "STOP").get_json()["data"] == {"unsubscribed": 1}
     assert _stopped() is not None
     # A fresh sign-up on our form is the person's own request: its text goes.
     assert client.post("/subscribe", data=form).status_code == 302
@@ -284,7 +286,7 @@ def test_a_partner_cannot_override_a_stop(app, client, make_user, make_org, noti
     user = make_user(org=org)
     audience = make_audience(organisation_id=org.id, name="Women's group")
     _sms_only_reader(make_audience(name="Platform"))
-    assert _inbound(client, "STOP").get_json() == {"unsubscribed": 1}
+    assert _inbound(client, "STOP").get_json()["data"] == {"unsubscribed": 1}
     for attested in ("", "y"):  # not even "they already agreed"
         with pytest.raises(ValidationError) as error:
             services.add_contact(user, audience, {"email": "", "phone": "07911 123456",
