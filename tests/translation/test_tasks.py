@@ -107,7 +107,9 @@ def test_busy_or_failing_providers_are_retried_later_with_back_off(
     report = translate_pending(now=now)
     assert report["stopped"]["libretranslate"] == "retry later"
     assert len(_rows("ur", SegmentStatus.PENDING)) == 3
-    usage = db.session.scalar(select(ProviderUsage))
+    # LibreTranslate's row: another provider's may be first on PostgreSQL (no ORDER BY).
+    usage = db.session.scalar(select(ProviderUsage).where(
+        ProviderUsage.provider == "libretranslate"))
     assert usage.paused_until == now + timedelta(minutes=2 if status == 429 else 1)
     # Not before its time.
     calls = libretranslate.counter.calls
