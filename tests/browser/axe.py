@@ -19,6 +19,10 @@ def axe_violations(page) -> list[dict]:
     # page.evaluate runs through the DevTools protocol, so the page's CSP (no inline
     # script) does not block it, while the page itself stays under the CSP.
     # resultTypes: only violations are reported in full, which makes axe much faster.
+    # Measure the page as the reader sees it: style sheets and web fonts loaded (a touch
+    # target measured before the fonts arrive can be smaller than it will be).
+    page.wait_for_load_state("load")
+    page.evaluate("document.fonts.ready.then(() => true)")
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(_axe_source())
     result = page.evaluate(
