@@ -3,13 +3,11 @@ which pauses and resumes editions, is in ``feedback.digests.views``.)"""
 
 from __future__ import annotations
 
-import hmac
+from flask import Blueprint
 
-from flask import Blueprint, current_app, request
-
-from feedback.core.envelope import ApiError, document, error_document
 from feedback.delivery import services
-from feedback.extensions import csrf, db
+from feedback.delivery.callbacks import answer_notify_callback
+from feedback.extensions import csrf
 
 bp = Blueprint("delivery", __name__)
 
@@ -17,13 +15,6 @@ bp = Blueprint("delivery", __name__)
 @bp.post("/delivery/notify/receipts")
 @csrf.exempt  # called by GOV.UK Notify, authenticated by its bearer token
 def notify_receipt():
-    expected = current_app.config["NOTIFY_CALLBACK_TOKEN"]
-    given = request.headers.get("Authorization", "")
-    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        return error_document(ApiError(401, "Send the callback token: Authorization: Bearer ..."))
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return error_document(ApiError(400, "The body must be a JSON object.", pointer=""))
-    known = services.record_receipt(payload)
-    db.session.commit()
-    return document({"recorded": known})  # the API's envelope (feedback/core/envelope.py)
+    return answer_notify_callback(
+        "NOTIFY_CALLBACK_TOKEN",
+        lambda payload: {"recorded": services.record_receipt(payload)})

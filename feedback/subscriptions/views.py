@@ -3,13 +3,10 @@ the pages partner staff use to run their newsletter."""
 
 from __future__ import annotations
 
-import hmac
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -22,12 +19,12 @@ from flask_login import current_user, login_required
 from wtforms.validators import Optional
 
 from feedback.accounts.permissions import require_org_editor
-from feedback.core.envelope import ApiError, document, error_document
 from feedback.core.forms import ConfirmForm, form_data, save_form, show_validation_error
 from feedback.core.i18n import current_language
 from feedback.core.security import email_rate_limit
 from feedback.core.uktime import format_uk, to_uk
 from feedback.core.validation import ValidationError
+from feedback.delivery.callbacks import answer_notify_callback
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations import services as organisations
 from feedback.subscriptions import services, sms, workspace
@@ -187,16 +184,8 @@ def short_link(code: str):
 @limiter.limit("120 per minute")
 def notify_inbound():
     """GOV.UK Notify's received-text callback: a reply of STOP unsubscribes the number."""
-    expected = current_app.config["NOTIFY_INBOUND_TOKEN"]
-    given = request.headers.get("Authorization", "")
-    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        return error_document(ApiError(401, "Send the callback token: Authorization: Bearer ..."))
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
-        return error_document(ApiError(400, "The body must be a JSON object.", pointer=""))
-    stopped = sms.receive_text(payload)
-    db.session.commit()
-    return document({"unsubscribed": stopped})  # the API's envelope, as Notify's receipts
+    return answer_notify_callback(
+        "NOTIFY_INBOUND_TOKEN", lambda payload: {"unsubscribed": sms.receive_text(payload)})
 
 
 # Partner newsletters -----------------------------------------------------------------
