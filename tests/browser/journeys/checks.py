@@ -17,6 +17,15 @@ FOCUSABLE = ("a[href], button:not([disabled]), input:not([type=hidden]):not([dis
              "select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0']")
 
 
+def follow(page, link) -> None:
+    """Click ``link`` (a locator) and wait until the page it leads to has loaded.
+
+    Playwright's click no longer waits for the navigation it starts, so a check made
+    straight after it can read the old page (its URL, then its forms)."""
+    with page.expect_navigation():
+        link.click()
+
+
 def check_page(page, languages: tuple[str, ...] = ("en", "ur")) -> None:
     """Run axe on the current page in each language (switching through the language
     picker, as a reader would), then return to the first language. Call it after a

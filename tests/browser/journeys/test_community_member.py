@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from feedback.extensions import db
-from tests.browser.journeys.checks import check_email, check_keyboard, check_page
+from tests.browser.journeys.checks import check_email, check_keyboard, check_page, follow
 from tests.conftest import Outbox
 from tests.updates.conftest import update_data
 
@@ -133,7 +133,7 @@ def test_a_community_member(live_server, page, trust_and_round):
 
     # 2. Subscribe (digests in Urdu) and confirm through the outbox.
     page.goto(live_server("/"))
-    page.get_by_role("link", name="Get updates by email").click()
+    follow(page, page.get_by_role("link", name="Get updates by email"))
     check_page(page)
     form = page.locator("main form")
     check_keyboard(page, form)
@@ -153,7 +153,7 @@ def test_a_community_member(live_server, page, trust_and_round):
     check_page(page)
 
     # 3. Sign in, find the round, vote, skip "about you": nothing is stored.
-    page.get_by_role("link", name="Sign in").click()
+    follow(page, page.get_by_role("link", name="Sign in"))
     check_page(page)
     check_keyboard(page, page.locator("main form"))
     page.get_by_label("Email address").fill(EMAIL)
@@ -169,12 +169,12 @@ def test_a_community_member(live_server, page, trust_and_round):
     expect(page.get_by_role("heading", name="Your account", exact=True)).to_be_visible()
     check_page(page)
 
-    page.get_by_role("navigation", name="Menu").get_by_role(
-        "link", name="Research priorities").click()
+    follow(page, page.get_by_role("navigation", name="Menu").get_by_role(
+        "link", name="Research priorities"))
     check_page(page)
-    page.get_by_role("link", name=data["round_title"]).click()
+    follow(page, page.get_by_role("link", name=data["round_title"]))
     check_page(page)
-    page.get_by_role("link", name="Vote online").click()
+    follow(page, page.get_by_role("link", name="Vote online"))
     check_page(page)
     check_keyboard(page, page.locator("main form"))
     page.get_by_label(FIRST_CHOICE).check()

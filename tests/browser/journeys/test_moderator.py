@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.extensions import db
-from tests.browser.journeys.checks import check_email, check_keyboard, check_page
+from tests.browser.journeys.checks import check_email, check_keyboard, check_page, follow
 from tests.conftest import Outbox
 from tests.updates.conftest import update_data
 
@@ -66,7 +66,7 @@ def sign_in(page, live_server, email: str) -> None:
     """Sign in through the real pages, checking each of them and the email."""
     outbox = Outbox(Path(live_server.app.config["OUTBOX_DIR"]))
     page.goto(live_server("/"))
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in").click()
+    follow(page, page.get_by_role("navigation", name="Account").get_by_role("link", name="Sign in"))
     check_page(page)
     check_keyboard(page, page.locator("main form"))
     page.get_by_label("Email address").fill(email)
@@ -108,7 +108,7 @@ def test_a_moderator_handles_a_report_and_reads_the_audit_log(live_server, page,
 
     # The moderator finds it in the queue, still shown, with the reason given.
     sign_in(page, live_server, MODERATOR)
-    page.get_by_role("navigation", name="Account").get_by_role("link", name="Admin").click()
+    follow(page, page.get_by_role("navigation", name="Account").get_by_role("link", name="Admin"))
     check_page(page)
     page.get_by_role("link", name="Questions and answers to moderate").click()
     expect(page.get_by_role("heading", name="Moderation queue")).to_be_visible()

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from feedback.extensions import db
 from tests.browser.axe import assert_accessible
-from tests.browser.journeys.checks import check_email, check_keyboard, check_page
+from tests.browser.journeys.checks import check_email, check_keyboard, check_page, follow
 from tests.browser.journeys.staff_steps import (
     figures,
     form_with,
@@ -119,7 +119,7 @@ def test_a_trust_editor_closes_the_loop(live_server, page, trust):
 
     # A dataset and a service for the catalogue.
     page.goto(organisation_url)
-    page.get_by_role("link", name="Add a dataset").click()
+    follow(page, page.get_by_role("link", name="Add a dataset"))
     check_page(page)
     check_keyboard(page, form_with(page, "Save"))
     page.get_by_label("Dataset name").fill("Sickle cell emergency attendances")
@@ -132,7 +132,7 @@ def test_a_trust_editor_closes_the_loop(live_server, page, trust):
     check_page(page)
 
     page.goto(organisation_url)
-    page.get_by_role("link", name="Add a service").click()
+    follow(page, page.get_by_role("link", name="Add a service"))
     check_page(page)
     check_keyboard(page, form_with(page, "Save"))
     page.get_by_label("Service name").fill("Haematology day unit")
@@ -144,9 +144,9 @@ def test_a_trust_editor_closes_the_loop(live_server, page, trust):
 
     # An update: draft, preview, save, publish.
     page.goto(organisation_url)
-    page.get_by_role("link", name="Your updates and drafts").click()
+    follow(page, page.get_by_role("link", name="Your updates and drafts"))
     check_page(page)
-    page.get_by_role("link", name="Write an update").click()
+    follow(page, page.get_by_role("link", name="Write an update"))
     check_page(page)
     editor_form = form_with(page, "Save draft")
     check_keyboard(page, editor_form)
@@ -206,7 +206,7 @@ def test_a_trust_editor_closes_the_loop(live_server, page, trust):
     page.get_by_test_id("answers-priority").click()
     expect(page.get_by_role("heading", name=PAIN, level=1)).to_be_visible()
     check_page(page)
-    page.get_by_role("link", name="Publish a response").click()
+    follow(page, page.get_by_role("link", name="Publish a response"))
     check_page(page)
     check_keyboard(page, form_with(page, "Publish response"))
     page.get_by_label("Will be researched").check()

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from tests.browser.axe import assert_accessible
-from tests.browser.journeys.checks import check_email, check_keyboard, check_page
+from tests.browser.journeys.checks import check_email, check_keyboard, check_page, follow
 from tests.browser.journeys.staff_steps import form_with, mail_to, outbox_of, sign_in
 from tests.translation.provider_servers import LibreTranslateHandler, serve
 
@@ -148,9 +148,9 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     sign_in(page, live_server, STAFF)
 
     # Newsletter settings, then contacts from a CSV with one bad row.
-    page.get_by_role("link", name=PARTNER).click()
+    follow(page, page.get_by_role("link", name=PARTNER))
     check_page(page)
-    page.get_by_role("link", name="Your newsletter").click()
+    follow(page, page.get_by_role("link", name="Your newsletter"))
     check_page(page)
     newsletter_url = page.url
     check_keyboard(page, form_with(page, "Save settings"))
@@ -184,9 +184,9 @@ def test_a_vcse_partner_runs_their_newsletter(live_server, page, partner, tmp_pa
     # The Urdu machine translation, drafted by LibreTranslate: the trust's translator edits
     # one and approves another (translators check their own organisation's content).
     _sign_in_by_link(page, live_server, "editor@riverside.example.org")
-    page.get_by_role("link", name="Languages", exact=True).click()
+    follow(page, page.get_by_role("link", name="Languages", exact=True))
     check_page(page)
-    page.get_by_role("link", name="Review translations").click()
+    follow(page, page.get_by_role("link", name="Review translations"))
     check_page(page)
     page.get_by_role("link", name="(Urdu)").click()
     expect(page.get_by_role("heading", name="Review translations: Urdu")).to_be_visible()
@@ -316,13 +316,13 @@ def test_a_vcse_partner_enters_a_paper_ballot_that_disagrees(live_server, page, 
 
     page.set_default_timeout(10_000)
     sign_in(page, live_server, STAFF)
-    page.get_by_role("link", name="Research priorities").first.click()
+    follow(page, page.get_by_role("link", name="Research priorities").first)
     check_page(page)
-    page.get_by_role("link", name="Sickle cell research priorities").click()
+    follow(page, page.get_by_role("link", name="Sickle cell research priorities"))
     check_page(page)
-    page.get_by_role("link", name="Manage this round").click()
+    follow(page, page.get_by_role("link", name="Manage this round"))
     check_page(page)
-    page.get_by_role("link", name="Enter or check paper ballots").click()
+    follow(page, page.get_by_role("link", name="Enter or check paper ballots"))
     check_page(page)
     check_keyboard(page, form_with(page, "Save this entry"))
     _enter_paper(page, "P-0001", "Apna community centre", "2026-03-01", TRANSITION)
@@ -400,7 +400,7 @@ def test_a_vcse_partner_runs_a_second_audience(live_server, page, tmp_path):
     page.get_by_role("button", name="Search").click()
     rows = page.get_by_test_id("contacts").locator("tbody tr")
     expect(rows).to_have_count(1)
-    rows.get_by_role("link", name="Yusuf").click()
+    follow(page, rows.get_by_role("link", name="Yusuf"))
     check_page(page)
     history = page.get_by_test_id("consent-history")
     expect(history).to_contain_text("Agreement recorded by your staff")
