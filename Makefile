@@ -83,7 +83,8 @@ run: setup
 
 test: setup
 	@echo "== the suite on SQLite"
-	env -u FEEDBACK_TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	env -u FEEDBACK_TEST_DATABASE_URL $${FEEDBACK_TEST_DATABASE_URL:+FEEDBACK_BROWSER_PASS=postgresql} \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	@if [ -n "$$FEEDBACK_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$FEEDBACK_TEST_DATABASE_URL)"; \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \

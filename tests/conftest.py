@@ -56,13 +56,23 @@ def pytest_report_header(config) -> str:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """``once`` tests don't use the database: CI runs them in the SQLite run only."""
-    if not POSTGRES_SERVER_URL:
+    """Tests CI runs in one of its two passes only.
+
+    ``once`` tests (no database, or layout that does not depend on it) run in the SQLite
+    pass only. The other browser tests run in one pass too: the PostgreSQL pass when
+    ``make test`` says one follows (``FEEDBACK_BROWSER_PASS=postgresql``), so the
+    journeys meet the production database; otherwise wherever the suite runs."""
+    if POSTGRES_SERVER_URL:
+        leave_out = [item for item in items if item.get_closest_marker("once")]
+    elif os.environ.get("FEEDBACK_BROWSER_PASS") == "postgresql":
+        leave_out = [item for item in items if item.get_closest_marker("browser")
+                     and not item.get_closest_marker("once")]
+    else:
         return
-    deselected = [item for item in items if item.get_closest_marker("once")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("once")]
+    if leave_out:
+        config.hook.pytest_deselected(items=leave_out)
+        left_out = set(map(id, leave_out))
+        items[:] = [item for item in items if id(item) not in left_out]
 
 
 def pytest_runtest_setup(item) -> None:

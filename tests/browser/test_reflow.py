@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import time
 from collections import deque
@@ -40,12 +39,9 @@ from werkzeug.exceptions import HTTPException
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import sign_in
 
-# The crawl runs once per CI, on the SQLite pass: layout does not depend on the database,
-# and CI runs the suite twice within its time budget.
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
-    bool(os.environ.get("FEEDBACK_TEST_DATABASE_URL")),
-    reason="the phone-first crawl runs once per CI, on the SQLite pass: layout does not "
-           "depend on the database")]
+# The crawl is marked `once`: CI runs it on the SQLite pass only, since layout does not
+# depend on the database and CI runs the suite twice within its time budget.
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "phone-first"
 WIDTH, HEIGHT = 320, 256  # = 1280 x 1024 at 400 % zoom
