@@ -67,6 +67,10 @@ def test_the_outbox_depth_changes_during_a_send(app, client):
     assert outbox(after, "failed") == 0
     assert after[("feedback_outbox_messages", (("channel", "email"), ("queue", "notifications"),
                                                ("status", "pending")))] == 0
+    # Every queue registered with the worker is reported, the confirmations' too.
+    reported = {dict(labels)["queue"] for name, labels in after
+                if name == "feedback_outbox_oldest_queued_seconds"}
+    assert reported == {"deliveries", "notifications", "subscription_confirmations"}
 
 
 def test_request_latency_translation_and_scheduler_figures(app, client):

@@ -17,13 +17,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from feedback.core.models import utcnow
+from feedback.delivery import queues
 from feedback.delivery.models import DeliveryStatus
-from feedback.digests.models import Delivery
 from feedback.extensions import db
 from feedback.metrics.models import SchedulerRun
-from feedback.notifications.models import Notification
 
-QUEUES = {"deliveries": Delivery, "notifications": Notification}
 WAITING = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 REQUEST_SECONDS = Histogram(
@@ -98,7 +96,9 @@ class DatabaseCollector(Collector):
             "Age of the oldest message waiting to be sent (0 when none waits).",
             labels=["queue"])
         now = utcnow()
-        for queue, model in QUEUES.items():
+        # Every queue registered with the delivery worker, labelled by its table's name.
+        for model in (registered.model for registered in queues.registered()):
+            queue = model.__tablename__
             channel = model.channel if hasattr(model, "channel") else None
             columns = [model.status, func.count()] + ([channel] if channel is not None else [])
             statement = select(*columns).group_by(model.status, *(
