@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from flask import g
 
 from feedback.extensions import db
+from feedback.priorities.identity import AGE_BANDS
+from feedback.priorities.views import DESCRIBE_SESSION_KEY
 from tests.conftest import login
 
 ROLES = ("anonymous", "member", "other_editor", "other_partner", "moderator", "admin", "owner")
@@ -236,8 +238,8 @@ EFFECTS: dict[str, Effect] = {
     # Reports from three people hide the question, so later reporters find nothing.
     "/<any(question, answer):target>/<int:target_id>/report": Rows("update_reports"),
     "/priorities/rounds/<slug>/vote": Rows("priority_ballots"),
-    "/priorities/rounds/<slug>/about-you":
-        Unchanged("only the ballot remembered in the session is described; there is none"),
+    # SESSIONS gives each person the code voter's ballot, as if they had just cast it.
+    "/priorities/rounds/<slug>/about-you": Rows("priority_voter_descriptions"),
     "/priorities/rounds/<slug>/suggest":
         Rows("priority_suggestions", "priority_suggesters", each=True),
     "/admin/organisations/new": Rows("organisations", "audit_events"),
@@ -268,9 +270,10 @@ EFFECTS: dict[str, Effect] = {
     "/organisations/<slug>/translators": Unchanged("the owner translates Urdu already"),
     "/organisations/<slug>/translators/<int:grant_id>/revoke": Rows("translator_grants"),
     "/translation/review/<code>/<int:segment_id>": Rows("translation_segments"),
-    # The old single-newsletter addresses send people on to the audience pages.
+    # The old single-newsletter addresses act on the partner's first audience.
     "/partners/<slug>/newsletter": Rows("audiences", "audit_events"),
-    "/partners/<slug>/newsletter/contacts": Unchanged("redirects to the audience pages"),
+    "/partners/<slug>/newsletter/contacts":
+        Rows("subscribers", "consent_records", "audit_events"),
     "/partners/<slug>/newsletter/import": Rows("contact_imports", "audit_events"),
     "/partners/<slug>/newsletter/prepare": Unchanged("the next edition is prepared already"),
     "/partners/<slug>/audiences": Rows("audiences", "audit_events"),
@@ -309,7 +312,7 @@ EFFECTS: dict[str, Effect] = {
         "priority_suggestions", "priority_suggesters", "priority_suggestion_followers",
         "audit_events"),
     "/priorities/suggestions/<int:suggestion_id>/moderate":
-        Unchanged("the generic form asks for no change to the suggestion"),
+        Rows("priority_suggestions", "audit_events"),  # the waiting question is accepted
     # The API: created, edited or deleted, published, withdrawn.
     "/api/v1/updates": Rows("updates", "audit_events", each=True),
     "/api/v1/updates/<int:update_id>": Rows("updates"),
@@ -388,14 +391,29 @@ FORMS = {
         "status": "will_research", "text": "We will fund a study of this next year."},
     "/priorities/suggestions/<int:suggestion_id>/merge":
         lambda world, role: {"into": str(world["ids"]["kept_suggestion"])},
+    "/priorities/suggestions/<int:suggestion_id>/moderate":
+        lambda world, role: {"status": "published", "reason": ""},
+    "/priorities/rounds/<slug>/about-you": lambda world, role: {
+        "age_band": AGE_BANDS[0], "postcode_district": "B15", "group": "patients"},
     # FORM's name is taken: the audience made by "/partners/<slug>/audiences" has it.
     "/partners/<slug>/newsletter": lambda world, role: {"name": "B news, first audience"},
     "/partners/<slug>/audiences/<int:audience_id>/newsletter":
         lambda world, role: {"name": "B news, by its own address"},
     "/partners/<slug>/newsletter/import": _csv_upload,
     "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": _csv_upload,
+    # FORM's address is on the list already: the audience's own address added it.
+    "/partners/<slug>/newsletter/contacts":
+        lambda world, role: {"email": "first.audience@example.org"},
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move":
         lambda world, role: {"audience_id": str(world["ids"]["other_audience"])},
+}
+
+
+# What the session holds before the call, besides who is signed in: the ballot a voter has
+# just cast, which the "about you" questions describe.
+SESSIONS = {
+    "/priorities/rounds/<slug>/about-you": lambda world, role: {
+        DESCRIBE_SESSION_KEY: [world["round_id"], world["ids"]["code_ballot"]]},
 }
 
 
@@ -493,8 +511,9 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     priorities.publish_shortlist(owner, round_, [priority.id, second.id])
     round_.phase = Phase.VOTING
     db.session.flush()
-    # One ballot code per role, each used by that role alone.
-    _batch, codes = priorities.create_code_batch(owner, round_, len(ROLES), "Matrix")
+    # One ballot code per role, each used by that role alone, and one already voted with.
+    _batch, codes = priorities.create_code_batch(owner, round_, len(ROLES) + 1, "Matrix")
+    code_ballot, _replaced = priorities.cast_code_ballot(round_, codes.pop(), [priority.id])
     # Trust B's other rounds: one taking suggestions, one whose voting has closed (its
     # priority, followed by the member, gets a response).
     open_round = priorities.create_round(owner, [trust_b], {
@@ -547,7 +566,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
         "audience": audience.id, "contact": contact.id,
         "kept_suggestion": kept.id, "open_round": open_round.slug,
         "closed_priority": closed_priority.id, "other_audience": other_audience.id,
-        "mover": mover.id,
+        "mover": mover.id, "code_ballot": code_ballot.id,
     }
     spare_draft = updates.create_update(None, trust_b, update_data(dataset, service,
                                                                   title="Spare draft"))
@@ -558,7 +577,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(PriorityRound.id))) == 3
     return {"people": people, "ids": ids, "api_ids": api_paths,
-            "codes": dict(zip(ROLES, codes, strict=True)),
+            "codes": dict(zip(ROLES, codes, strict=True)), "round_id": round_.id,
             "tokens": {"owner": secret_b, "other_editor": secret_a},
             "priority_ids": [priority.id, second.id],
             "dataset_ids": {"owner": dataset.id, "other_editor": dataset_a.id}}
@@ -591,6 +610,9 @@ def call(client, world, role: str, rule: str, method: str):
             headers["Authorization"] = f"Bearer {world['tokens'][role]}"
     elif role != "anonymous":
         login(client, world["people"][role])
+    if rule in SESSIONS:
+        with client.session_transaction() as session:
+            session.update(SESSIONS[rule](world, role))
     url = build_url(rule, world)
     if (rule, method) == ("/api/v1/updates/<int:update_id>", "DELETE"):
         url = f"/api/v1/updates/{world['api_ids']['spare_draft']}"  # drafts can be deleted
