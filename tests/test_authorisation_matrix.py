@@ -6,11 +6,15 @@ sent to sign in) and the database is unchanged. A new writing route fails
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import sqlalchemy as sa
 from flask import g
 
 from feedback.extensions import db
+from feedback.priorities.identity import AGE_BANDS
+from feedback.priorities.views import DESCRIBE_SESSION_KEY
 from tests.conftest import login
 
 ROLES = ("anonymous", "member", "other_editor", "other_partner", "moderator", "admin", "owner")
@@ -60,7 +64,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/priorities/rounds/<slug>/vote": (SIGNED_IN, "/priorities/rounds/{round}/vote"),
     # Code voters are anonymous: it saves only for the ballot remembered in the session.
     "/priorities/rounds/<slug>/about-you": (EVERYONE, "/priorities/rounds/{round}/about-you"),
-    "/priorities/rounds/<slug>/suggest": (SIGNED_IN, "/priorities/rounds/{round}/suggest"),
+    "/priorities/rounds/<slug>/suggest": (SIGNED_IN, "/priorities/rounds/{open_round}/suggest"),
     # Platform admins.
     "/admin/organisations/new": (ADMIN, "/admin/organisations/new"),
     "/admin/organisations/<slug>/verification":
@@ -121,7 +125,7 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/remove": (
         OWNER, "/partners/{partner}/audiences/{audience}/contacts/{contact}/remove"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move": (
-        OWNER, "/partners/{partner}/audiences/{audience}/contacts/{contact}/move"),
+        OWNER, "/partners/{partner}/audiences/{audience}/contacts/{mover}/move"),
     "/newsletter/editions/<int:edition_id>/test": (OWNER, "/newsletter/editions/{edition}/test"),
     "/newsletter/editions/<int:edition_id>/send": (OWNER, "/newsletter/editions/{edition}/send"),
     # The round run by trust B with its partner.
@@ -138,10 +142,10 @@ MATRIX: dict[str, tuple[frozenset[str], str]] = {
     "/priorities/rounds/<slug>/shortlist": (OWNER, "/priorities/rounds/{round}/shortlist"),
     "/priorities/rounds/<slug>/codes": (OWNER, "/priorities/rounds/{round}/codes"),
     "/priorities/rounds/<slug>/paper": (OWNER, "/priorities/rounds/{round}/paper"),
-    "/priorities/rounds/<slug>/on-behalf": (OWNER, "/priorities/rounds/{round}/on-behalf"),
+    "/priorities/rounds/<slug>/on-behalf": (OWNER, "/priorities/rounds/{open_round}/on-behalf"),
     "/priorities/paper/<int:paper_id>/<action>": (OWNER, "/priorities/paper/{paper}/discard"),
     "/priorities/<int:priority_id>/edit": (OWNER, "/priorities/{priority}/edit"),
-    "/priorities/<int:priority_id>/respond": (OWNER, "/priorities/{priority}/respond"),
+    "/priorities/<int:priority_id>/respond": (OWNER, "/priorities/{closed_priority}/respond"),
     # Only an admin of the invited organisation (the owner admins partner B) may answer.
     "/priorities/invitations/<int:invitation_id>/<any(accept, decline):decision>":
         (OWNER, "/priorities/invitations/{invitation}/accept"),
@@ -169,10 +173,9 @@ WRITING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # - Rows: it changed rows in these tables (a new row, an edit or a deletion);
 # - Gone: a link whose token is not valid: 410, and nothing changed;
 # - SessionEnds: the person is signed out;
-# - Unchanged: by design nothing changes in this world (the reason is given);
-# - InputRefused: the person is let in, but this matrix's generic form fails the route's
-#   own validation (400) and nothing changes. Giving these routes real bodies is still to
-#   do; they are listed so that a future change in what they do is noticed.
+# - Unchanged: by design nothing changes in this world (the reason is given).
+# Routes whose fields differ from the generic FORM get their own in FORMS, and the world
+# holds what their input refers to, so that every allowed call is a valid one.
 
 
 class Effect:
@@ -214,18 +217,15 @@ class Unchanged(Effect):
         assert response.status_code < 400 and not changed, f"{what}: {changed}"
 
 
-class InputRefused(Effect):
-    def check(self, client, response, changed, what):
-        assert response.status_code == 400 and not changed, f"{what}: {response.status_code}"
-
-
 EFFECTS: dict[str, Effect] = {
     "/sign-in": Rows("sign_in_tokens", each=True),
     "/sign-in/<token>": Gone(), "/invitations/<token>": Gone(),
     "/subscribe": Rows("subscribers", "consent_records", each=True),
     "/subscribe/confirm/<token>": Gone(), "/subscriptions/manage/<token>": Gone(),
     "/subscriptions/unsubscribe/<token>": Gone(), "/following/stop/<token>": Gone(),
-    "/priorities/rounds/<slug>/vote/code": InputRefused(),  # no valid code in this world
+    # Each role has a code of its own: a new ballot, or one replacing the person's online one.
+    "/priorities/rounds/<slug>/vote/code":
+        Rows("priority_ballot_codes", "priority_ballots", each=True),
     "/sign-out": SessionEnds(),
     "/account": Rows("users", each=True),
     "/account/delete": Rows("users", "audit_events", each=True),
@@ -238,9 +238,10 @@ EFFECTS: dict[str, Effect] = {
     # Reports from three people hide the question, so later reporters find nothing.
     "/<any(question, answer):target>/<int:target_id>/report": Rows("update_reports"),
     "/priorities/rounds/<slug>/vote": Rows("priority_ballots"),
-    "/priorities/rounds/<slug>/about-you":
-        Unchanged("only the ballot remembered in the session is described; there is none"),
-    "/priorities/rounds/<slug>/suggest": InputRefused(),  # suggestions closed: voting
+    # SESSIONS gives each person the code voter's ballot, as if they had just cast it.
+    "/priorities/rounds/<slug>/about-you": Rows("priority_voter_descriptions"),
+    "/priorities/rounds/<slug>/suggest":
+        Rows("priority_suggestions", "priority_suggesters", each=True),
     "/admin/organisations/new": Rows("organisations", "audit_events"),
     "/admin/organisations/<slug>/verification": Rows("organisations", "audit_events"),
     "/admin/users/role": Rows("users"),
@@ -269,23 +270,25 @@ EFFECTS: dict[str, Effect] = {
     "/organisations/<slug>/translators": Unchanged("the owner translates Urdu already"),
     "/organisations/<slug>/translators/<int:grant_id>/revoke": Rows("translator_grants"),
     "/translation/review/<code>/<int:segment_id>": Rows("translation_segments"),
-    # The old single-newsletter addresses send people on to the audience pages.
-    "/partners/<slug>/newsletter": InputRefused(),
-    "/partners/<slug>/newsletter/contacts": Unchanged("redirects to the audience pages"),
-    "/partners/<slug>/newsletter/import": InputRefused(),  # no CSV file
+    # The old single-newsletter addresses act on the partner's first audience.
+    "/partners/<slug>/newsletter": Rows("audiences", "audit_events"),
+    "/partners/<slug>/newsletter/contacts":
+        Rows("subscribers", "consent_records", "audit_events"),
+    "/partners/<slug>/newsletter/import": Rows("contact_imports", "audit_events"),
     "/partners/<slug>/newsletter/prepare": Unchanged("the next edition is prepared already"),
     "/partners/<slug>/audiences": Rows("audiences", "audit_events"),
-    "/partners/<slug>/audiences/<int:audience_id>/newsletter": InputRefused(),
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter": Rows("audiences", "audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/newsletter/contacts":
         Rows("subscribers", "consent_records", "audit_events"),
-    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": InputRefused(),  # no CSV
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import":
+        Rows("contact_imports", "audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/newsletter/prepare":
         Unchanged("the next edition is prepared already"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/export": Rows("audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/remove":
         Rows("subscribers", "audit_events"),
     "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move":
-        InputRefused(),  # there is one audience, so nowhere to move the contact to
+        Rows("subscribers", "consent_records", "audit_events"),
     "/newsletter/editions/<int:edition_id>/test": Rows("audit_events"),
     "/newsletter/editions/<int:edition_id>/send": Rows("editions", "deliveries"),
     "/priorities/rounds/new": Rows("priority_rounds", "audit_events", each=True),
@@ -296,15 +299,20 @@ EFFECTS: dict[str, Effect] = {
     "/priorities/rounds/<slug>/shortlist": Rows("priority_shortlist_versions"),
     "/priorities/rounds/<slug>/codes": Rows("priority_ballot_codes", "audit_events"),
     "/priorities/rounds/<slug>/paper": Rows("priority_paper_ballots"),
-    "/priorities/rounds/<slug>/on-behalf": InputRefused(),  # suggestions closed: voting
+    "/priorities/rounds/<slug>/on-behalf":
+        Rows("priority_suggestions", "priority_suggesters", "audit_events"),
     "/priorities/paper/<int:paper_id>/<action>": Rows("priority_paper_ballots"),
     "/priorities/<int:priority_id>/edit": Rows("priorities", "audit_events"),
-    "/priorities/<int:priority_id>/respond": InputRefused(),  # responses come after voting
+    # The member follows the priority, so an email to them is queued.
+    "/priorities/<int:priority_id>/respond": Rows("priorities", "audit_events", "notifications"),
     "/priorities/invitations/<int:invitation_id>/<any(accept, decline):decision>":
         Rows("priority_round_invitations", "priority_round_organisations"),
-    "/priorities/suggestions/<int:suggestion_id>/merge": InputRefused(),  # one suggestion
+    # The member's question merged into another's: its suggester and follower move across.
+    "/priorities/suggestions/<int:suggestion_id>/merge": Rows(
+        "priority_suggestions", "priority_suggesters", "priority_suggestion_followers",
+        "audit_events"),
     "/priorities/suggestions/<int:suggestion_id>/moderate":
-        Unchanged("the generic form asks for no change to the suggestion"),
+        Rows("priority_suggestions", "audit_events"),  # the waiting question is accepted
     # The API: created, edited or deleted, published, withdrawn.
     "/api/v1/updates": Rows("updates", "audit_events", each=True),
     "/api/v1/updates/<int:update_id>": Rows("updates"),
@@ -350,6 +358,11 @@ def _round_form(world, role: str) -> dict:
             "voting_method": "choose", "max_choices": "3", "phase": "voting"}
 
 
+def _csv_upload(world, role: str) -> dict:
+    return {"file": (io.BytesIO(b"email,name\nimported@example.org,Imported\n"), "list.csv"),
+            "attested": "y", "basis": "They signed up on paper at the library"}
+
+
 FORMS = {
     "/priorities/rounds/new": _round_form,
     "/priorities/rounds/<slug>/edit": _round_form,
@@ -367,6 +380,40 @@ FORMS = {
                                               "role": "moderator"},
     "/priorities/rounds/<slug>/shortlist":
         lambda world, role: {"priorities": world["priority_ids"][::-1]},
+    "/priorities/rounds/<slug>/vote/code": lambda world, role: {
+        "code": world["codes"][role], "choices": world["priority_ids"][:1]},
+    "/priorities/rounds/<slug>/suggest": lambda world, role: {
+        "question": f"What would help {role}s most?", "why_it_matters": "It matters"},
+    "/priorities/rounds/<slug>/on-behalf": lambda world, role: {
+        "question": "Can research find out why pain relief is slow?",
+        "event": "Coffee morning, Handsworth community centre"},
+    "/priorities/<int:priority_id>/respond": lambda world, role: {
+        "status": "will_research", "text": "We will fund a study of this next year."},
+    "/priorities/suggestions/<int:suggestion_id>/merge":
+        lambda world, role: {"into": str(world["ids"]["kept_suggestion"])},
+    "/priorities/suggestions/<int:suggestion_id>/moderate":
+        lambda world, role: {"status": "published", "reason": ""},
+    "/priorities/rounds/<slug>/about-you": lambda world, role: {
+        "age_band": AGE_BANDS[0], "postcode_district": "B15", "group": "patients"},
+    # FORM's name is taken: the audience made by "/partners/<slug>/audiences" has it.
+    "/partners/<slug>/newsletter": lambda world, role: {"name": "B news, first audience"},
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter":
+        lambda world, role: {"name": "B news, by its own address"},
+    "/partners/<slug>/newsletter/import": _csv_upload,
+    "/partners/<slug>/audiences/<int:audience_id>/newsletter/import": _csv_upload,
+    # FORM's address is on the list already: the audience's own address added it.
+    "/partners/<slug>/newsletter/contacts":
+        lambda world, role: {"email": "first.audience@example.org"},
+    "/partners/<slug>/audiences/<int:audience_id>/contacts/<int:contact_id>/move":
+        lambda world, role: {"audience_id": str(world["ids"]["other_audience"])},
+}
+
+
+# What the session holds before the call, besides who is signed in: the ballot a voter has
+# just cast, which the "about you" questions describe.
+SESSIONS = {
+    "/priorities/rounds/<slug>/about-you": lambda world, role: {
+        DESCRIBE_SESSION_KEY: [world["round_id"], world["ids"]["code_ballot"]]},
 }
 
 
@@ -415,6 +462,7 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     from feedback.priorities import services as priorities
     from feedback.priorities.models import Phase, PriorityRound
     from feedback.subscriptions import services as subscriptions
+    from feedback.subscriptions import workspace
     from feedback.subscriptions.models import Subscriber
     from feedback.translation import services as translation
     from feedback.translation.models import SegmentOwner, SegmentStatus, TranslationSegment
@@ -457,9 +505,29 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     round_.phase = Phase.SUGGESTIONS
     suggestion = priorities.suggest(people["member"], round_, {"question": "Pain relief in A&E?",
                                                                "why": "It hurts"})
+    # The question the member's is merged into.
+    kept = priorities.suggest(people["other_editor"], round_,
+                              {"question": "Pain relief in A&E departments?"})
     priorities.publish_shortlist(owner, round_, [priority.id, second.id])
     round_.phase = Phase.VOTING
     db.session.flush()
+    # One ballot code per role, each used by that role alone, and one already voted with.
+    _batch, codes = priorities.create_code_batch(owner, round_, len(ROLES) + 1, "Matrix")
+    code_ballot, _replaced = priorities.cast_code_ballot(round_, codes.pop(), [priority.id])
+    # Trust B's other rounds: one taking suggestions, one whose voting has closed (its
+    # priority, followed by the member, gets a response).
+    open_round = priorities.create_round(owner, [trust_b], {
+        "title": "B open round", "scope": "What should research on asthma look at?",
+        "groups": ["patients"]})
+    priorities.set_phase(owner, open_round, Phase.SUGGESTIONS)
+    closed_round = priorities.create_round(owner, [trust_b], {
+        "title": "B closed round", "scope": "What should research on diabetes look at?",
+        "groups": ["patients"]})
+    closed_priority = priorities.create_priority(owner, closed_round, {
+        "title": "Priority closed", "description": "Voted on"})
+    priorities.publish_shortlist(owner, closed_round, [closed_priority.id])
+    priorities.set_phase(owner, closed_round, Phase.RESULTS)
+    priorities.follow_priority(people["member"], closed_priority)
     paper = priorities.enter_paper_ballot(owner, round_, {
         "reference": "P-1", "location": "Library", "choices": [priority.id]})
     audience = subscriptions.save_partner_audience(owner, partner_b, {
@@ -469,6 +537,12 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
                                                 "attested": True, "basis": "Paper form"})
     contact = db.session.scalar(sa.select(Subscriber).where(
         Subscriber.email == "contact@example.org"))
+    # A second audience, and a contact to move to it (the first is removed).
+    other_audience = workspace.create_audience(owner, partner_b, "B news, Urdu")
+    subscriptions.add_contact(owner, audience, {"email": "mover@example.org", "name": "M",
+                                                "attested": True, "basis": "Paper form"})
+    mover = db.session.scalar(sa.select(Subscriber).where(
+        Subscriber.email == "mover@example.org"))
     grant = translation.grant_translator(owner, partner_b, owner, ["ur"])[0]
     db.session.commit()
     questions.moderate_question(people["moderator"], question, True)
@@ -490,6 +564,9 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
         "membership": colleague.memberships[0].id, "topic": topic.id,
         "invitation": priorities.round_invitations(round_)[0].id,
         "audience": audience.id, "contact": contact.id,
+        "kept_suggestion": kept.id, "open_round": open_round.slug,
+        "closed_priority": closed_priority.id, "other_audience": other_audience.id,
+        "mover": mover.id, "code_ballot": code_ballot.id,
     }
     spare_draft = updates.create_update(None, trust_b, update_data(dataset, service,
                                                                   title="Spare draft"))
@@ -498,8 +575,9 @@ def world_fixture(app, make_org, make_user, make_dataset, make_service):
     secret_b, _ = tokens.create_token(None, trust_b, "matrix")
     secret_a, _ = tokens.create_token(None, trust_a, "matrix")
     db.session.commit()
-    assert db.session.scalar(sa.select(sa.func.count(PriorityRound.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(PriorityRound.id))) == 3
     return {"people": people, "ids": ids, "api_ids": api_paths,
+            "codes": dict(zip(ROLES, codes, strict=True)), "round_id": round_.id,
             "tokens": {"owner": secret_b, "other_editor": secret_a},
             "priority_ids": [priority.id, second.id],
             "dataset_ids": {"owner": dataset.id, "other_editor": dataset_a.id}}
@@ -532,6 +610,9 @@ def call(client, world, role: str, rule: str, method: str):
             headers["Authorization"] = f"Bearer {world['tokens'][role]}"
     elif role != "anonymous":
         login(client, world["people"][role])
+    if rule in SESSIONS:
+        with client.session_transaction() as session:
+            session.update(SESSIONS[rule](world, role))
     url = build_url(rule, world)
     if (rule, method) == ("/api/v1/updates/<int:update_id>", "DELETE"):
         url = f"/api/v1/updates/{world['api_ids']['spare_draft']}"  # drafts can be deleted
