@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 from feedback.accounts.models import OrgRole, PlatformRole, User
 from feedback.accounts.permissions import PermissionDenied, require_org_admin
 from feedback.audit import services as audit
+from feedback.core.caching import forget_pages
 from feedback.core.languages import (
     Language,
     get_language,
@@ -320,6 +321,7 @@ def review_segment(actor: Any, segment: TranslationSegment, text: str | None,
         segment.approved_by_id = None
         segment.approved_at = None
     db.session.flush()
+    forget_pages()  # anonymous pages show approved text (and stop showing an unchecked draft)
     owners = sorted(owner for owner in segment_owners(segment.source_hash) if owner)
     audit.record("translation.approved" if approve else "translation.draft", actor=actor,
                  target=segment,

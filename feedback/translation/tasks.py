@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 
+from feedback.core.caching import forget_pages
 from feedback.core.languages import Language, source_language, target_languages
 from feedback.core.models import utcnow
 from feedback.extensions import db
@@ -128,6 +129,7 @@ def _store(rows: list[TranslationSegment], texts: list[str], provider: str,
             row.status = SegmentStatus.MACHINE_DRAFT
             row.last_error = None
             report.translated += 1
+            forget_pages()  # anonymous pages in this language now show the draft
 
 
 def _tell_admins(usage: ProviderUsage, reason: str) -> None:

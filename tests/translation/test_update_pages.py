@@ -237,3 +237,32 @@ def test_every_field_of_an_update_page_the_api_and_the_feed_in_urdu(
     assert "<title>سکل سیل کے درد میں جلد آرام</title>" in feed
     assert 'xml:lang="ur"' in feed
     assert client.get("/updates.atom?lang=xx").status_code == 400
+
+
+
+class TestWithThePageCacheOn:
+    """Anonymous pages are cached per language: a translation must not wait for the cache."""
+
+    @pytest.fixture
+    def app_config(self, libretranslate):
+        return {"LANGUAGES": "en,ur,so", "LIBRETRANSLATE_URL": libretranslate.url,
+                "LIBRETRANSLATE_API_KEY": "libre-key", "PAGE_CACHE_SECONDS": 60}
+
+    def test_a_new_translation_replaces_the_cached_page_at_once(self, make_update, urdu_client,
+                                                                make_translator):
+        update = make_update(title="Interpreters at the sickle cell clinic")
+        page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+        assert URDU_NOTE in page and "[ur] Interpreters" not in page
+        assert "public" in urdu_client.get(f"/updates/{update.slug}").headers["Cache-Control"]
+
+        translate_pending()  # the scheduled job stores machine drafts and commits
+        page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+        assert "[ur] Interpreters at the sickle cell clinic" in page
+
+        translator = make_translator("ur", org=make_update.trust)
+        title = next(segment for segment in _segments(SegmentStatus.MACHINE_DRAFT, of=update)
+                     if segment.source_text == update.title)
+        services.review_segment(translator, title, "[ur, checked] Interpreters", approve=True)
+        db.session.commit()
+        page = urdu_client.get(f"/updates/{update.slug}").get_data(as_text=True)
+        assert "[ur, checked] Interpreters" in page
