@@ -61,6 +61,8 @@ def forget_pages() -> None:
 
 @event.listens_for(Session, "after_commit")
 def _new_generation(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy calls this then too): not committed yet
     if session.info.pop(FORGET_FLAG, False) and has_app_context():
         cache.set(GENERATION_KEY, secrets.token_hex(4), timeout=0)
         if has_request_context():

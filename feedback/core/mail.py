@@ -195,17 +195,31 @@ def send_template_email_after_commit(to: str, subject: str, template: str,
     """Render a template message now and send it when the session's transaction commits;
     nothing is sent if it rolls back."""
     message = render_template_email(to, subject, template, **context)
-    db.session.info.setdefault(PENDING_MAIL, []).append(message)
+    session = db.session()
+    # Each message remembers the (possibly nested) transaction it was queued in, so a
+    # savepoint that rolls back takes its messages with it.
+    queued_in = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_MAIL, []).append((queued_in, message))
 
 
 PENDING_MAIL = "feedback.mail_after_commit"
 
 
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 @event.listens_for(Session, "after_commit")
 def _send_committed_mail(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy calls this then too): not committed yet
     # The data is committed: a mail server that is down must not turn that into an error
     # page. Log without the address (personal data); the person can ask again.
-    for message in session.info.pop(PENDING_MAIL, []):
+    for _queued_in, message in session.info.pop(PENDING_MAIL, []):
         try:
             send_message(message)
         except (OSError, smtplib.SMTPException) as error:
@@ -216,3 +230,11 @@ def _send_committed_mail(session: Session) -> None:
 def _drop_uncommitted_mail(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended without a commit
         session.info.pop(PENDING_MAIL, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back_mail(session: Session, previous: SessionTransaction) -> None:
+    """A savepoint rolled back: drop what was queued in it or in savepoints inside it."""
+    pending = session.info.get(PENDING_MAIL)
+    if previous.nested and pending:
+        pending[:] = [entry for entry in pending if not _within(entry[0], previous)]

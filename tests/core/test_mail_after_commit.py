@@ -53,6 +53,24 @@ def test_a_subscription_confirmation_is_sent_on_commit_and_not_on_rollback(
     assert smtp_sink.recipients() == {"bilal@example.org": 1}
 
 
+def test_mail_queued_in_a_savepoint_that_rolls_back_is_not_sent(app, smtp_sink):  # noqa: F811
+    accounts.request_sign_in("esi@example.org")
+    try:
+        with db.session.begin_nested():
+            accounts.request_sign_in("femi@example.org")
+            with db.session.begin_nested():  # released into the savepoint that rolls back
+                accounts.request_sign_in("gita@example.org")
+            raise RuntimeError("this step failed")
+    except RuntimeError:
+        pass
+    with db.session.begin_nested():  # released: its mail goes with the commit
+        accounts.request_sign_in("hana@example.org")
+    assert smtp_sink.messages == []  # releasing a savepoint is not a commit
+    db.session.commit()
+    assert smtp_sink.recipients() == {"esi@example.org": 1, "hana@example.org": 1}
+    assert db.session.scalar(select(func.count()).select_from(SignInToken)) == 2
+
+
 def test_the_sign_in_page_sends_its_link(client, smtp_sink):  # noqa: F811
     response = client.post("/sign-in", data={"email": "chen@example.org"})
     assert response.status_code in (200, 302)
