@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import Row, Select, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from feedback.core.addresses import address_hash_sql
 from feedback.core.mail import mailbox
@@ -29,17 +40,15 @@ from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus, Suppression
 
-
-# One round trip per message: still confirmed, and the channel's address not suppressed
-# (a rejected phone number stops text messages only, a rejected email address email only).
-def _still_wanted(address) -> Select:
-    return select(Subscriber.id).where(
-        Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
-        ~exists().where(Suppression.address_hash == address_hash_sql(address)))
-
-
-STILL_WANTED = _still_wanted(Subscriber.email)
-STILL_WANTED_SMS = _still_wanted(Subscriber.phone)
+# Who is still wanted, for a few rows in one round trip: still confirmed, and the
+# channel's address not suppressed (a rejected phone number stops text messages only, a
+# rejected email address email only).
+STILL_WANTED = (select(Delivery.id).join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(Delivery.id.in_(bindparam("ids", expanding=True)),
+                       Subscriber.status == SubscriberStatus.CONFIRMED,
+                       ~exists().where(Suppression.address_hash == address_hash_sql(case(
+                           (Delivery.channel == Channel.SMS, Subscriber.phone),
+                           else_=Subscriber.email)))))
 
 
 # Starting and steering editions ------------------------------------------------------
@@ -134,6 +143,7 @@ class DigestQueue(Queue):
 
     model = Delivery
     reference_prefix = ""
+    render_ahead = True
 
     def __init__(self, worker):
         super().__init__(worker)
@@ -178,10 +188,10 @@ class DigestQueue(Queue):
             self._versions[edition_id] = cached
         return cached
 
-    def still_wanted(self, row: Row) -> bool:
-        """Checked just before each send: an unsubscribe or suppression wins at once."""
-        statement = STILL_WANTED_SMS if row.channel == Channel.SMS else STILL_WANTED
-        return bool(db.session.execute(statement, {"id": row.subscriber_id}).scalar())
+    def still_wanted(self, rows: Sequence[Row]) -> set[int]:
+        """Checked just before each round is sent: an unsubscribe or suppression wins
+        from the next round on."""
+        return set(db.session.scalars(STILL_WANTED, {"ids": [row.id for row in rows]}))
 
     def outgoing(self, row: Row) -> Outgoing:
         edition = self._edition(row.edition_id)
