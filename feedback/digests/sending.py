@@ -43,12 +43,15 @@ from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus,
 # Who is still wanted, for a few rows in one round trip: still confirmed, and the
 # channel's address not suppressed (a rejected phone number stops text messages only, a
 # rejected email address email only).
-STILL_WANTED = (select(Delivery.id).join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                .where(Delivery.id.in_(bindparam("ids", expanding=True)),
-                       Subscriber.status == SubscriberStatus.CONFIRMED,
-                       ~exists().where(Suppression.address_hash == address_hash_sql(case(
-                           (Delivery.channel == Channel.SMS, Subscriber.phone),
-                           else_=Subscriber.email)))))
+_deliveries, _subscribers = Delivery.__table__, Subscriber.__table__
+STILL_WANTED = (
+    select(_deliveries.c.id)
+    .join(_subscribers, _subscribers.c.id == _deliveries.c.subscriber_id)
+    .where(_deliveries.c.id.in_(bindparam("ids", expanding=True)),
+           _subscribers.c.status == SubscriberStatus.CONFIRMED,
+           ~exists().where(Suppression.__table__.c.address_hash == address_hash_sql(case(
+               (_deliveries.c.channel == Channel.SMS, _subscribers.c.phone),
+               else_=_subscribers.c.email)))))
 
 
 # Starting and steering editions ------------------------------------------------------
@@ -148,6 +151,7 @@ class DigestQueue(Queue):
     def __init__(self, worker):
         super().__init__(worker)
         self._versions: dict[int, dict] = {}
+        self._links = subscriptions.links_maker()
 
     @staticmethod
     def claimable(statement: Select) -> Select:
@@ -191,7 +195,8 @@ class DigestQueue(Queue):
     def still_wanted(self, rows: Sequence[Row]) -> set[int]:
         """Checked just before each round is sent: an unsubscribe or suppression wins
         from the next round on."""
-        return set(db.session.scalars(STILL_WANTED, {"ids": [row.id for row in rows]}))
+        ids = [row.id for row in rows]
+        return set(db.session.connection().execute(STILL_WANTED, {"ids": ids}).scalars())
 
     def outgoing(self, row: Row) -> Outgoing:
         edition = self._edition(row.edition_id)
@@ -200,7 +205,7 @@ class DigestQueue(Queue):
         if language not in versions:  # the site's languages changed after rendering
             language = "en" if "en" in versions else next(iter(versions))
         version = versions[language]
-        links = subscriptions.links_for(row.subscriber_id)
+        links = self._links(row.subscriber_id)
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:
