@@ -37,6 +37,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback import create_app
+from feedback.config import SETTINGS
 from feedback.extensions import db
 
 CEILING_DOMAIN = "@ceiling.example"
@@ -101,9 +102,9 @@ def run_sink(port: int, ready, pipe) -> None:
     controller.stop()
 
 
-def deliver_in_process(url: str, port: int, secret: str, batch: int, queue, ready,
-                       go) -> None:
-    app = create_app(_config(url, port, secret, batch))
+def deliver_in_process(url: str, port: int, secret: str, batch: int, connections: int,
+                       queue, ready, go) -> None:
+    app = create_app(_config(url, port, secret, batch, connections))
     with app.app_context():
         from feedback.delivery.services import Worker
 
@@ -118,12 +119,13 @@ def deliver_in_process(url: str, port: int, secret: str, batch: int, queue, read
 
 
 def deliver_with_workers(context, url: str, port: int, secret: str, batch: int,
-                         count: int) -> tuple[float, list]:
+                         connections: int, count: int) -> tuple[float, list]:
     """Start ``count`` worker processes, let them go together and wait for them all.
     Returns the seconds they took and each one's (sent, peak RSS MB, CPU seconds)."""
     queue, ready, go = context.Queue(), context.Semaphore(0), context.Event()
     workers = [context.Process(target=deliver_in_process,
-                               args=(url, port, secret, batch, queue, ready, go))
+                               args=(url, port, secret, batch, connections, queue, ready,
+                                     go))
                for _ in range(count)]
     for worker in workers:
         worker.start()
@@ -137,8 +139,9 @@ def deliver_with_workers(context, url: str, port: int, secret: str, batch: int,
     return time.perf_counter() - started, results
 
 
-def _config(url: str, port: int, secret: str, batch: int) -> dict:
+def _config(url: str, port: int, secret: str, batch: int, connections: int = 1) -> dict:
     return {"DATABASE_URL": url, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": secret,
+            "SMTP_CONNECTIONS": connections,
             "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
             "DELIVERY_CHANNEL": "smtp", "DELIVERY_BATCH_SIZE": batch, "LOG_LEVEL": "WARNING",
             "RUN_SCHEDULER": False, "BASE_URL": "https://feedback.example"}
@@ -190,11 +193,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--connections", type=int, default=None, help="SMTP connections "
-                        "for the sink's ceiling (default: as many as the workers hold)")
+                        "each worker holds (default: FEEDBACK_SMTP_CONNECTIONS, else the "
+                        "setting's default); the sink's ceiling is measured over as many "
+                        "connections as all the workers hold")
     parser.add_argument("--ceiling-messages", type=int, default=5000)
     args = parser.parse_args()
-    connections = args.connections or args.workers * int(
-        os.environ.get("FEEDBACK_SMTP_CONNECTIONS", "1"))
+    default = next(setting.default for setting in SETTINGS if setting.name == "SMTP_CONNECTIONS")
+    per_worker = args.connections or int(os.environ.get("FEEDBACK_SMTP_CONNECTIONS", default))
+    connections = args.workers * per_worker
 
     with database_and_sink(args.database) as (url, port, secret, context, parent_end):
         app = create_app(_config(url, port, secret, args.batch))
@@ -244,7 +250,7 @@ def main() -> None:
             db.engine.dispose()
 
         seconds, results = deliver_with_workers(context, url, port, secret, args.batch,
-                                                args.workers)
+                                                per_worker, args.workers)
         ceiling = sink_ceiling(context, port, prerendered,
                                min(args.ceiling_messages, max(args.subscribers, 100)),
                                connections)
@@ -260,7 +266,7 @@ def main() -> None:
         "messages_per_s": round(delivered / seconds, 1),
         "sink_ceiling_messages_per_s": round(ceiling, 1),
         "ratio_to_sink": round(delivered / seconds / ceiling, 3),
-        "smtp_connections": connections,
+        "smtp_connections": connections,  # for the sink's ceiling and all the workers
         "messages_per_s_incl_edition": round(delivered / (seconds + create_seconds), 1),
         "total_s_incl_edition": round(seconds + create_seconds, 2),
         "renders": renders,

@@ -104,6 +104,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DELIVERY_BATCH_SIZE", 50, "Outbox rows a worker claims at once (from each "
             "queue: digests, then follower notifications); also the most duplicates a worker "
             "killed mid-batch can cause.", int),
+    Setting("SMTP_CONNECTIONS", 2, "SMTP connections each delivery worker holds open and "
+            "sends over at once, to hide the server's round trips (each message is still "
+            "checked as wanted just before it goes).", int),
     Setting("DELIVERY_LEASE_SECONDS", 300, "After this, rows claimed by a worker that died "
             "are claimed again.", int),
     Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "

@@ -16,12 +16,14 @@ import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
@@ -147,9 +149,10 @@ def send_message(message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
-def open_smtp() -> smtplib.SMTP:
-    """A connected (and, if configured, authenticated) SMTP client."""
-    config = current_app.config
+def open_smtp(config: Mapping[str, Any] | None = None) -> smtplib.SMTP:
+    """A connected (and, if configured, authenticated) SMTP client. ``config``: the app's
+    settings, for a thread with no app context (the delivery worker's connections)."""
+    config = current_app.config if config is None else config
     host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
     if security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=30,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
@@ -99,31 +101,43 @@ class OutboxChannel:
 
 
 class SmtpChannel:
-    """smtplib with STARTTLS or SSL and authentication, reusing one connection."""
+    """smtplib with STARTTLS or SSL and authentication: ``SMTP_CONNECTIONS`` connections,
+    each opened when first needed and then reused. ``start`` sends up to one message on
+    each connection at once, each connection in its own thread, so that the server's
+    round trips (four per message) overlap; every message still gets its own answer."""
 
     name = "smtp"
 
-    def __init__(self) -> None:
-        self._smtp: smtplib.SMTP | None = None
+    def __init__(self, connections: int | None = None) -> None:
+        config = current_app.config
+        # Copied: the sending threads have no app context.
+        self._config = {key: config[key] for key in (
+            "SMTP_HOST", "SMTP_PORT", "SMTP_SECURITY", "SMTP_USERNAME", "SMTP_PASSWORD")}
+        wanted = config["SMTP_CONNECTIONS"] if connections is None else connections
+        self.connections = max(1, int(wanted))
+        self._smtp: list[smtplib.SMTP | None] = [None] * self.connections
+        self._threads: ThreadPoolExecutor | None = None
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
+    def _connection(self, slot: int) -> smtplib.SMTP:
+        smtp = self._smtp[slot]
+        if smtp is None:
             try:
-                self._smtp = mail.open_smtp()
+                smtp = self._smtp[slot] = mail.open_smtp(self._config)
             except (OSError, smtplib.SMTPException) as error:
                 raise TemporaryFailure(f"cannot connect: {type(error).__name__}") from None
-        return self._smtp
+        return smtp
 
-    def _drop(self) -> None:
-        if self._smtp is not None:
+    def _drop(self, slot: int) -> None:
+        smtp, self._smtp[slot] = self._smtp[slot], None
+        if smtp is not None:
             with contextlib.suppress(OSError):
-                self._smtp.close()
-        self._smtp = None
+                smtp.close()
 
-    def send(self, outgoing: Outgoing) -> str | None:
+    def send(self, outgoing: Outgoing, slot: int = 0) -> str | None:
+        """Send on connection ``slot`` (only one message at a time may use each)."""
         if outgoing.sms:
             raise PermanentFailure("text messages need GOV.UK Notify")
-        smtp = self._connection()
+        smtp = self._connection(slot)
         try:
             if outgoing.raw is not None:
                 refused = smtp.sendmail(outgoing.envelope_from, [outgoing.to], outgoing.raw)
@@ -131,32 +145,48 @@ class SmtpChannel:
                 refused = smtp.send_message(outgoing.email_message())
         except smtplib.SMTPRecipientsRefused as error:
             code = next(iter(error.recipients.values()))[0]
-            self._reset(smtp)
+            self._reset(slot)
             raise (PermanentFailure if code >= 500 else TemporaryFailure)(
                 f"recipient refused ({code})") from None
         except smtplib.SMTPResponseException as error:
-            self._reset(smtp)
+            self._reset(slot)
             if error.smtp_code >= 500 and error.smtp_code != 552:
                 raise PermanentFailure(f"refused ({error.smtp_code})") from None
             raise TemporaryFailure(f"deferred ({error.smtp_code})") from None
         except (smtplib.SMTPException, OSError) as error:
-            self._drop()
+            self._drop(slot)
             raise TemporaryFailure(f"connection lost: {type(error).__name__}") from None
         if refused:
             raise TemporaryFailure("recipient deferred")
         return None
 
-    def _reset(self, smtp: smtplib.SMTP) -> None:
+    def start(self, outgoings: Sequence[Outgoing]) -> list[Future]:
+        """Begin sending up to ``connections`` messages at once, one per connection. Each
+        future gives what ``send`` returns or raises."""
+        if len(outgoings) > self.connections:
+            raise ValueError(f"{len(outgoings)} messages for {self.connections} connections")
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.connections, thread_name_prefix="smtp")
+        return [self._threads.submit(self.send, outgoing, slot)
+                for slot, outgoing in enumerate(outgoings)]
+
+    def _reset(self, slot: int) -> None:
+        smtp = self._smtp[slot]
         try:
-            smtp.rset()
+            if smtp is not None:
+                smtp.rset()
         except (smtplib.SMTPException, OSError):
-            self._drop()
+            self._drop(slot)
 
     def close(self) -> None:
-        if self._smtp is not None:
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                self._smtp.quit()
-        self._smtp = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=True)
+            self._threads = None
+        for slot, smtp in enumerate(self._smtp):
+            if smtp is not None:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+            self._smtp[slot] = None
 
 
 class NotifyChannel:

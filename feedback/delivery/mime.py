@@ -5,8 +5,9 @@ are put in. The result is an ordinary multipart/alternative message."""
 
 from __future__ import annotations
 
-import base64
+import binascii
 import email.policy
+import itertools
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -26,8 +27,14 @@ def encode_headers(pairs: list[tuple[str, str]]) -> bytes:
 
 
 def _base64(text: str) -> bytes:
+    """Base64 in lines of 76 characters, each ending CRLF (as ``base64.encodebytes``, in
+    one call instead of one per line)."""
     # "replace": a lone surrogate (only old rows can hold one) becomes "?", not an error.
-    return base64.encodebytes(text.encode("utf-8", "replace")).replace(b"\n", b"\r\n")
+    encoded = binascii.b2a_base64(text.encode("utf-8", "replace"), newline=False)
+    if not encoded:
+        return b""
+    return b"\r\n".join([encoded[start:start + 76]
+                          for start in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 def _safe(value: str) -> str:
@@ -41,6 +48,10 @@ class Skeleton:
 
     def __init__(self, shared_headers: list[tuple[str, str]]):
         self.shared = encode_headers(shared_headers)
+        # Boundaries: "=_" cannot occur in base64, so a random prefix and a count are
+        # unique enough, without asking the system for randomness per message.
+        self._boundary = f"=_{uuid.uuid4().hex}."
+        self._count = itertools.count()
 
     def message(self, *, to: str, message_id: str, unsubscribe_url: str | None, text: str,
                 html: str | None) -> bytes:
@@ -61,7 +72,7 @@ class Skeleton:
                  b"Content-Transfer-Encoding: base64\r\n\r\n" + _base64(text))
         if html is None:
             return self.shared + per_recipient + plain
-        boundary = f"=_{uuid.uuid4().hex}".encode()
+        boundary = f"{self._boundary}{next(self._count)}".encode()
         return b"".join([
             self.shared, per_recipient,
             b'Content-Type: multipart/alternative; boundary="', boundary, b'"\r\n\r\n',

@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -30,7 +31,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from feedback.core.models import utcnow
 from feedback.core.urls import base_url
-from feedback.delivery.channels import BackOff, PermanentFailure, TemporaryFailure, open_channel
+from feedback.delivery.channels import (
+    BackOff,
+    Outgoing,
+    PermanentFailure,
+    TemporaryFailure,
+    open_channel,
+)
 from feedback.delivery.models import DeliveryStatus, Queued
 from feedback.delivery.queues import Queue, for_reference, registered
 from feedback.extensions import db
@@ -111,7 +118,13 @@ class RateLimiter:
 class Worker:
     """Claims batches from each registered queue in turn (``feedback.delivery.queues``:
     digests, follower notifications, then import confirmations) and sends them through
-    one channel connection."""
+    one channel, over as many connections as it holds (``SMTP_CONNECTIONS``).
+
+    A batch goes in rounds of one message per connection. Before each round, one query
+    checks which of its rows are still wanted; the round is checked only once the round
+    before it has been accepted, so on each connection a message is checked after the one
+    before it went, as when messages went one at a time. While a round is on its way, the
+    next one is rendered (for queues whose rendering has no side effects)."""
 
     def __init__(self, channel=None):
         self.channel = channel or open_channel()
@@ -121,6 +134,7 @@ class Worker:
         self.retry_seconds = config["DELIVERY_RETRY_SECONDS"]
         self.limiter = RateLimiter(config["DELIVERY_RATE_PER_SECOND"])
         self.base_url = base_url()
+        self.connections = max(1, int(getattr(self.channel, "connections", 1)))
         self.queues: list[Queue] = [queue(self) for queue in registered()]
         self.sent = 0
 
@@ -143,40 +157,117 @@ class Worker:
         model = queue.model
         rows = queue.claimed(token)
         sent: list[tuple[int, str | None]] = []
+        flight: list[tuple[Row, Future]] = []
         now = utcnow()
+        width = self.connections
         try:
-            for index, row in enumerate(rows):
-                if not queue.still_wanted(row):
-                    self._finish(model, row.id, DeliveryStatus.CANCELLED,
-                                 "not wanted at send time")
-                    continue
-                self.limiter.wait()
-                try:
-                    provider_id = self.channel.send(queue.outgoing(row))
-                except SQLAlchemyError:
-                    raise  # the database, not this row: the whole batch is retried
-                except BackOff as failure:
-                    self._back_off(model, rows[index:], failure)
+            for start in range(0, len(rows), width):
+                chunk = rows[start:start + width]
+                ready = self._render(queue, chunk) if queue.render_ahead else None
+                backed_off, failure = self._settle(queue, flight, sent)
+                if failure is not None:
+                    self._back_off(model, [*backed_off, *rows[start:]], failure)
                     break
-                except TemporaryFailure as failure:
-                    self._retry(model, row, failure)
-                except PermanentFailure as failure:
-                    self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
-                    queue.permanent_failure(row, failure.reason)
-                except Exception as error:  # this row cannot be built or sent: skip it
-                    # The type only: the message may quote a name or an address.
-                    log.error("outbox row %s (%s) failed: %s", row.id, model.__tablename__,
-                              type(error).__name__)
-                    self._finish(model, row.id, DeliveryStatus.FAILED,
-                                 f"could not send: {type(error).__name__}: {error}")
-                else:
-                    sent.append((row.id, provider_id))
+                wanted = queue.still_wanted(chunk)
+                going = [row for row in chunk if row.id in wanted]
+                for row in chunk:
+                    if row.id not in wanted:
+                        self._finish(model, row.id, DeliveryStatus.CANCELLED,
+                                     "not wanted at send time")
+                if ready is None:
+                    ready = self._render(queue, going)
+                outgoing = []
+                for row in going:
+                    message = ready[row.id]
+                    if isinstance(message, Exception):
+                        self._failed(model, row, message)
+                    else:
+                        outgoing.append((row, message))
+                for _row in outgoing:
+                    self.limiter.wait()
+                flight = list(zip([row for row, _message in outgoing],
+                                  self._start([message for _row, message in outgoing]),
+                                  strict=True))
+            else:
+                backed_off, failure = self._settle(queue, flight, sent)
+                if failure is not None:
+                    self._back_off(model, backed_off, failure)
         finally:
-            self._mark_sent(model, sent, now)
-            queue.finish(rows)
-            db.session.commit()
+            try:
+                self._settle(queue, flight, sent)  # only after an error: what went, went
+            finally:
+                self._mark_sent(model, sent, now)
+                queue.finish(rows)
+                db.session.commit()
         self.sent += len(sent)
         return len(rows)
+
+    @staticmethod
+    def _render(queue: Queue, rows: Sequence[Row]) -> dict[int, Outgoing | Exception]:
+        """Each row's message, or why it could not be built. The database's own errors
+        are raised: the whole batch is retried."""
+        ready: dict[int, Outgoing | Exception] = {}
+        for row in rows:
+            try:
+                ready[row.id] = queue.outgoing(row)
+            except SQLAlchemyError:
+                raise
+            except Exception as error:  # this row cannot be built: skip it
+                ready[row.id] = error
+        return ready
+
+    def _start(self, outgoing: list[Outgoing]) -> list[Future]:
+        """Send one round: at once over the channel's connections when it has several
+        (``start``), else one message after another."""
+        if not outgoing:
+            return []
+        start = getattr(self.channel, "start", None)
+        if start is not None:
+            return start(outgoing)
+        futures = []
+        for message in outgoing:
+            future: Future = Future()
+            try:
+                future.set_result(self.channel.send(message))
+            except Exception as error:  # recorded for its row by _settle
+                future.set_exception(error)
+            futures.append(future)
+        return futures
+
+    def _settle(self, queue: Queue, flight: list[tuple[Row, Future]],
+                sent: list[tuple[int, str | None]]) -> tuple[list[Row], BackOff | None]:
+        """Wait for the round on its way and record each message's outcome: sent (marked
+        with the batch), retried, failed. Returns the rows the provider asked to hold back
+        and its answer, if it did."""
+        model = queue.model
+        backed_off: list[Row] = []
+        pause: BackOff | None = None
+        round_, flight[:] = list(flight), []
+        for row, future in round_:
+            try:
+                provider_id = future.result()
+            except SQLAlchemyError:
+                raise  # the database, not this row: the whole batch is retried
+            except BackOff as failure:
+                backed_off.append(row)
+                pause = pause or failure
+            except TemporaryFailure as failure:
+                self._retry(model, row, failure)
+            except PermanentFailure as failure:
+                self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
+                queue.permanent_failure(row, failure.reason)
+            except Exception as error:  # this row cannot be sent: skip it
+                self._failed(model, row, error)
+            else:
+                sent.append((row.id, provider_id))
+        return backed_off, pause
+
+    def _failed(self, model: type[Queued], row: Row, error: Exception) -> None:
+        # The type only: the message may quote a name or an address.
+        log.error("outbox row %s (%s) failed: %s", row.id, model.__tablename__,
+                  type(error).__name__)
+        self._finish(model, row.id, DeliveryStatus.FAILED,
+                     f"could not send: {type(error).__name__}: {error}")
 
     @staticmethod
     def _mark_sent(model: type[Queued], sent: list[tuple[int, str | None]],

@@ -13,7 +13,18 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 
 from flask import current_app
-from sqlalchemy import Row, Select, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from feedback.core.addresses import address_hash_sql
 from feedback.core.mail import mailbox
@@ -29,17 +40,18 @@ from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus, Suppression
 
-
-# One round trip per message: still confirmed, and the channel's address not suppressed
-# (a rejected phone number stops text messages only, a rejected email address email only).
-def _still_wanted(address) -> Select:
-    return select(Subscriber.id).where(
-        Subscriber.id == bindparam("id"), Subscriber.status == SubscriberStatus.CONFIRMED,
-        ~exists().where(Suppression.address_hash == address_hash_sql(address)))
-
-
-STILL_WANTED = _still_wanted(Subscriber.email)
-STILL_WANTED_SMS = _still_wanted(Subscriber.phone)
+# Who is still wanted, for a few rows in one round trip: still confirmed, and the
+# channel's address not suppressed (a rejected phone number stops text messages only, a
+# rejected email address email only).
+_deliveries, _subscribers = Delivery.__table__, Subscriber.__table__
+STILL_WANTED = (
+    select(_deliveries.c.id)
+    .join(_subscribers, _subscribers.c.id == _deliveries.c.subscriber_id)
+    .where(_deliveries.c.id.in_(bindparam("ids", expanding=True)),
+           _subscribers.c.status == SubscriberStatus.CONFIRMED,
+           ~exists().where(Suppression.__table__.c.address_hash == address_hash_sql(case(
+               (_deliveries.c.channel == Channel.SMS, _subscribers.c.phone),
+               else_=_subscribers.c.email)))))
 
 
 # Starting and steering editions ------------------------------------------------------
@@ -134,10 +146,12 @@ class DigestQueue(Queue):
 
     model = Delivery
     reference_prefix = ""
+    render_ahead = True
 
     def __init__(self, worker):
         super().__init__(worker)
         self._versions: dict[int, dict] = {}
+        self._links = subscriptions.links_maker()
 
     @staticmethod
     def claimable(statement: Select) -> Select:
@@ -178,10 +192,11 @@ class DigestQueue(Queue):
             self._versions[edition_id] = cached
         return cached
 
-    def still_wanted(self, row: Row) -> bool:
-        """Checked just before each send: an unsubscribe or suppression wins at once."""
-        statement = STILL_WANTED_SMS if row.channel == Channel.SMS else STILL_WANTED
-        return bool(db.session.execute(statement, {"id": row.subscriber_id}).scalar())
+    def still_wanted(self, rows: Sequence[Row]) -> set[int]:
+        """Checked just before each round is sent: an unsubscribe or suppression wins
+        from the next round on."""
+        ids = [row.id for row in rows]
+        return set(db.session.connection().execute(STILL_WANTED, {"ids": ids}).scalars())
 
     def outgoing(self, row: Row) -> Outgoing:
         edition = self._edition(row.edition_id)
@@ -190,7 +205,7 @@ class DigestQueue(Queue):
         if language not in versions:  # the site's languages changed after rendering
             language = "en" if "en" in versions else next(iter(versions))
         version = versions[language]
-        links = subscriptions.links_for(row.subscriber_id)
+        links = self._links(row.subscriber_id)
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:

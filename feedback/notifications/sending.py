@@ -109,6 +109,7 @@ class NotificationQueue(Queue):
 
     model = Notification
     reference_prefix = NOTIFICATION_REFERENCE
+    render_ahead = True
 
     def __init__(self, worker):
         super().__init__(worker)
@@ -136,10 +137,10 @@ class NotificationQueue(Queue):
             self._wanted.update(users[user_id] for user_id in still)
         return rows
 
-    def still_wanted(self, row: Row) -> bool:
+    def still_wanted(self, rows: Sequence[Row]) -> set[int]:
         """Checked when the batch is claimed: deleted, suppressed and unfollowed people,
         and withdrawn updates, are skipped."""
-        return row.id in self._wanted and bool(row.email)
+        return {row.id for row in rows if row.id in self._wanted and row.email}
 
     def _render(self, row: Row, language: Language) -> Rendered:
         key = (row.kind, row.subject_id, language.code)

@@ -11,7 +11,18 @@ from email.utils import formataddr, parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import Row, and_, case, exists, func, literal, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 
 from feedback.core.addresses import address_hash_sql
 from feedback.core.languages import enabled_languages, get_language
@@ -42,6 +53,21 @@ from feedback.updates.tasks import request_context
 CONFIRMATION_REFERENCE = "confirmation-"  # Notify receipts: confirmation-<id>
 
 
+def _still_wanted() -> Select:
+    address = func.coalesce(Subscriber.email, Subscriber.phone)
+    own_request = and_(Audience.organisation_id.is_(None), Suppression.reason == STOP_REASON)
+    return (select(Confirmation.id)
+            .join(Subscriber, Subscriber.id == Confirmation.subscriber_id)
+            .join(Audience, Audience.id == Subscriber.audience_id)
+            .where(Confirmation.id.in_(bindparam("ids", expanding=True)),
+                   Subscriber.status == SubscriberStatus.PENDING,
+                   ~exists().where(Suppression.address_hash == address_hash_sql(address),
+                                   ~own_request)))
+
+
+STILL_WANTED = _still_wanted()
+
+
 class ConfirmationQueue(Queue):
     """One row per imported contact waiting to confirm."""
 
@@ -66,20 +92,13 @@ class ConfirmationQueue(Queue):
             .join(Audience, Audience.id == Subscriber.audience_id)
             .where(Confirmation.claim_token == token).order_by(Confirmation.id)).all()
 
-    def still_wanted(self, row: Row) -> bool:
+    def still_wanted(self, rows: Sequence[Row]) -> set[int]:
         """Still waiting to confirm, and the address not suppressed (the mobile number,
         for someone who gets text messages only). A number that replied STOP is still
         sent the confirmation of a sign-up on our own form (a platform audience): it
         answers the person's own request, and confirming lifts the STOP. A partner's
         contact is never sent one."""
-        address = func.coalesce(Subscriber.email, Subscriber.phone)
-        own_request = and_(Audience.organisation_id.is_(None),
-                           Suppression.reason == STOP_REASON)
-        return bool(db.session.scalar(select(exists().where(
-            Subscriber.id == row.subscriber_id, Subscriber.status == SubscriberStatus.PENDING,
-            Audience.id == Subscriber.audience_id,
-            ~exists().where(Suppression.address_hash == address_hash_sql(address),
-                            ~own_request)))))
+        return set(db.session.scalars(STILL_WANTED, {"ids": [row.id for row in rows]}))
 
     def outgoing(self, row: Row) -> Outgoing:
         if row.email is None:

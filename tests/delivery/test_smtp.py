@@ -53,7 +53,7 @@ def test_a_digest_arrives_with_its_headers_parts_language_and_links(app, smtp_si
 
     assert Worker().run() == 4
     assert sorted(smtp_sink.recipients().values()) == [1, 1, 1, 1]
-    assert len(smtp_sink.sessions) == 1  # one authenticated connection, reused
+    assert len(smtp_sink.sessions) == 2  # two authenticated connections (the default)
     urdu = next(m for m in smtp_sink.messages if m["To"] == "reader1@example.org")
     subscriber = db.session.scalar(select(Subscriber).where(
         Subscriber.email == "reader1@example.org"))

@@ -62,4 +62,4 @@ def test_messages_go_over_an_encrypted_authenticated_connection(app, smtp_sink):
     assert sent == 3, db.session.scalars(select(Delivery.last_error)).all()
     assert len(smtp_sink.messages) == 3
     assert smtp_sink.encrypted_messages == 3
-    assert len(smtp_sink.sessions) == 1  # one connection, reused
+    assert len(smtp_sink.sessions) == 2  # SMTP_CONNECTIONS (2), each one reused

@@ -1,0 +1,167 @@
+"""Several SMTP connections per worker (``SMTP_CONNECTIONS``), against the real aiosmtpd
+server: each connection is really used, one query checks a whole round of messages, an
+unsubscribe during a run still stops the next round, and each message keeps its own
+failure handling."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, select
+
+from feedback.core.addresses import address_hash
+from feedback.delivery.models import DeliveryStatus
+from feedback.delivery.services import Worker
+from feedback.digests.models import Delivery
+from feedback.extensions import db
+from feedback.subscriptions import services as subscriptions
+from feedback.subscriptions.models import Subscriber, Suppression
+from tests.digest_support import (
+    SmtpSink,
+    add_subscribers,
+    item,
+    make_audience,
+    start_edition_now,
+    use_items,
+)
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def app_config(smtp_sink):
+    return {**smtp_sink.config(), "DELIVERY_RETRY_SECONDS": 0, "DELIVERY_BATCH_SIZE": 6,
+            "SMTP_CONNECTIONS": 3, "BASE_URL": "http://feedback.test"}
+
+
+def _edition_for(app, readers: int) -> None:
+    use_items(app, [item(1)])
+    audience = make_audience()
+    add_subscribers(audience, readers)
+    start_edition_now(audience)
+
+
+def _still_wanted_queries_while(action) -> int:
+    """SELECTs that look at the suppression list: only the still-wanted check does, once
+    the edition has started."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return len([s for s in statements
+                if s.lstrip().upper().startswith("SELECT") and "suppressions" in s])
+
+
+def _statuses() -> dict:
+    return dict(db.session.execute(select(Delivery.subscriber_id, Delivery.status)).all())
+
+
+@pytest.mark.parametrize(("connections", "batch"), [(3, 6), (4, 4), (1, 3)])
+def test_one_query_checks_each_round_of_messages(app, smtp_sink, connections, batch):
+    """A round is one message per connection: 12 readers in batches of ``batch`` over
+    ``connections`` connections take 12 / connections checks (one per batch when a batch
+    is one round), not one per message."""
+    app.config.update(SMTP_CONNECTIONS=connections, DELIVERY_BATCH_SIZE=batch)
+    _edition_for(app, 12)
+    sent: list[int] = []
+    queries = _still_wanted_queries_while(lambda: sent.append(Worker().run()))
+    assert sent == [12]
+    assert queries == 12 // connections
+    if batch == connections:
+        assert queries == 12 // batch  # one per batch
+    assert sorted(smtp_sink.recipients().values()) == [1] * 12
+
+
+def test_every_connection_carries_messages(app, smtp_sink):
+    _edition_for(app, 9)
+    worker = Worker()
+    assert worker.connections == 3
+    assert worker.run() == 9
+    assert len(smtp_sink.sessions) == 3  # three connections, each kept for the whole run
+    assert sorted(smtp_sink.recipients().values()) == [1] * 9
+
+
+def test_an_unsubscribe_during_a_round_stops_mail_from_the_next_round(app, smtp_sink):
+    """With three connections a round is three messages: a reader who unsubscribes while
+    the first round is being accepted gets nothing if their message is in a later round,
+    of the same batch or the next."""
+    _edition_for(app, 12)
+    readers = {s.email: s for s in db.session.scalars(select(Subscriber))}
+    leaving = [readers["reader4@example.org"], readers["reader10@example.org"]]
+    links = [subscriptions.links_for(s.id)["unsubscribe"] for s in leaving]
+
+    def unsubscribe(message):
+        if len(smtp_sink.messages) == 1:
+            client = app.test_client()
+            for link in links:
+                assert client.post(link, data={"List-Unsubscribe": "One-Click"}
+                                   ).status_code == 200
+
+    smtp_sink.on_message = unsubscribe
+    assert Worker().run() == 10
+    copies = smtp_sink.recipients()
+    assert copies["reader4@example.org"] == 0 and copies["reader10@example.org"] == 0
+    assert len(copies) == 10 and set(copies.values()) == {1}
+    statuses = _statuses()
+    assert [statuses[s.id] for s in leaving] == [DeliveryStatus.CANCELLED] * 2
+
+
+def test_each_message_of_a_round_keeps_its_own_outcome(app, smtp_sink):
+    """One round of three: one dropped connection, one deferral and one refusal. The
+    refused address is suppressed and failed; the other two are retried (on a new
+    connection for the dropped one) and arrive exactly once, as does everyone else."""
+    _edition_for(app, 7)
+    smtp_sink.plan = ["drop", "defer", "reject"]
+    assert Worker().run() == 6
+    failed = db.session.scalars(select(Delivery).where(
+        Delivery.status == DeliveryStatus.FAILED)).all()
+    assert len(failed) == 1 and failed[0].last_error == "refused (550)"
+    assert db.session.scalars(select(Suppression.address_hash)).all() == [
+        address_hash(failed[0].subscriber.email)]
+    copies = smtp_sink.recipients()
+    assert len(copies) == 6 and set(copies.values()) == {1}
+    assert failed[0].subscriber.email not in copies
+    assert sorted(_statuses().values()) == sorted([DeliveryStatus.SENT] * 6
+                                                  + [DeliveryStatus.FAILED])
+
+
+def test_the_attempt_cap_holds_for_messages_sent_together(app, smtp_sink):
+    """Every message of the first round deferred, with one attempt allowed: each gives up
+    on its own, nobody is suppressed, and the rest of the batch still goes."""
+    app.config["DELIVERY_MAX_ATTEMPTS"] = 1
+    _edition_for(app, 5)
+    smtp_sink.plan = ["defer", "defer", "defer"]
+    assert Worker().run() == 2
+    rows = db.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    assert [r.status for r in rows] == [DeliveryStatus.FAILED] * 3 + [DeliveryStatus.SENT] * 2
+    assert {r.last_error for r in rows[:3]} == {"gave up: deferred (451)"}
+    assert all(r.attempts == 1 for r in rows)
+    assert db.session.scalars(select(Suppression)).all() == []
+    assert len(smtp_sink.messages) == 2
+
+
+def test_the_fast_links_are_the_ones_links_for_builds(app):
+    links = subscriptions.links_maker()
+    for subscriber_id in (1, 12345, 10**9):
+        assert links(subscriber_id) == subscriptions.links_for(subscriber_id)
+        token = links(subscriber_id)["unsubscribe"].rsplit("/", 1)[-1]
+        assert subscriptions._serializer().loads(token) == subscriber_id
+
+
+def test_bulk_base64_matches_the_standard_library():
+    import base64
+
+    from feedback.delivery.mime import _base64
+
+    for text in ("", "a", "abc", "x" * 57, "x" * 58, "é" * 1000, "Hello " * 999):
+        assert _base64(text) == base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
