@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parseaddr
 
 from flask import current_app
@@ -162,7 +163,7 @@ class DigestQueue(Queue):
         return db.session.execute(
             select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,
                    Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
-                   Subscriber.language)
+                   Subscriber.language, Subscriber.created_at.label("subscribed_at"))
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
 
@@ -209,7 +210,7 @@ class DigestQueue(Queue):
         html, text = personalise(version, row.name, links)
         sms = row.channel == Channel.SMS
         if sms:
-            text = self._sms_text(edition, language, row.subscriber_id)
+            text = self._sms_text(edition, language, row.subscriber_id, row.subscribed_at)
         identifier = message_id(row.edition_id, row.subscriber_id, row.channel.value)
         unsubscribe = https(links["unsubscribe"])
         return Outgoing(
@@ -230,7 +231,8 @@ class DigestQueue(Queue):
         )
 
     @staticmethod
-    def _sms_text(edition: dict, language: str, subscriber_id: int) -> str:
+    def _sms_text(edition: dict, language: str, subscriber_id: int,
+                  subscribed_at: datetime) -> str:
         """The edition as a short text message: rendered once per language, with this
         recipient's short unsubscribe link (``feedback.digests.sms``)."""
         from feedback.digests.sms import personalise_sms, sms_text
@@ -240,7 +242,8 @@ class DigestQueue(Queue):
         if language not in texts:
             texts[language] = sms_text(db.session.get(Edition, edition["id"]), language,
                                        sms.edition_link(edition["id"], language))
-        return personalise_sms(texts[language], sms.unsubscribe_link(subscriber_id))
+        return personalise_sms(texts[language], sms.unsubscribe_link(subscriber_id,
+                                                                     subscribed_at))
 
     def permanent_failure(self, row: Row, reason: str) -> None:
         subscriptions.suppress(subscriptions.channel_address(row.channel, row.email,

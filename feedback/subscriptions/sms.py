@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -50,14 +51,20 @@ def short_url(code: str) -> str:
 
 
 def link_code(purpose: ShortLinkPurpose, *, edition_id: int | None = None,
-              language: str = "", subscriber_id: int | None = None) -> str:
+              language: str = "", subscriber_id: int | None = None,
+              subscribed_at: datetime | None = None) -> str:
     """The code for one purpose: an HMAC with the ``links`` key (``feedback.core.keys``)
     written in ``ALPHABET``. The same link always gets the same code, so texts to many
     people share one row per edition and language and each subscriber has one unsubscribe
     row, while the database keeps only the code's hash. Rotating ``LINK_SECRET_KEY``
-    gives new codes; those already sent keep working (their rows stay)."""
+    gives new codes; those already sent keep working (their rows stay).
+
+    A subscriber's code also carries when the row was made: a database may give a deleted
+    subscriber's id to someone new (SQLite does), and the codes texted to the first person
+    must not open the second one's unsubscribe page."""
+    made = subscribed_at.isoformat() if subscribed_at else ""
     digest = keyed_hash("links", f"sms-short-link|{purpose.value}|{edition_id or ''}|"
-                                 f"{language}|{subscriber_id or ''}")
+                                 f"{language}|{subscriber_id or ''}|{made}")
     number = int(digest, 16)
     letters = []
     for _ in range(CODE_LENGTH):
@@ -67,11 +74,12 @@ def link_code(purpose: ShortLinkPurpose, *, edition_id: int | None = None,
 
 
 def _short_link(purpose: ShortLinkPurpose, *, edition_id: int | None = None,
-                language: str = "", subscriber_id: int | None = None) -> str:
+                language: str = "", subscriber_id: int | None = None,
+                subscribed_at: datetime | None = None) -> str:
     """The code for one purpose; its row (the code's hash and what it opens) is made on
     first use, in the caller's transaction."""
     code = link_code(purpose, edition_id=edition_id, language=language,
-                     subscriber_id=subscriber_id)
+                     subscriber_id=subscriber_id, subscribed_at=subscribed_at)
     code_hash = hash_token(code)
     target = (purpose, edition_id, language, subscriber_id)
     found = select(ShortLink).where(ShortLink.code_hash == code_hash)
@@ -98,9 +106,11 @@ def edition_link(edition_id: int, language: str) -> str:
                                  language=language))
 
 
-def unsubscribe_link(subscriber_id: int) -> str:
-    """The short address of one subscriber's unsubscribe page."""
-    return short_url(_short_link(ShortLinkPurpose.UNSUBSCRIBE, subscriber_id=subscriber_id))
+def unsubscribe_link(subscriber_id: int, subscribed_at: datetime) -> str:
+    """The short address of one subscriber's unsubscribe page (``subscribed_at``: when
+    the subscriber's row was made)."""
+    return short_url(_short_link(ShortLinkPurpose.UNSUBSCRIBE, subscriber_id=subscriber_id,
+                                 subscribed_at=subscribed_at))
 
 
 def resolve(code: str) -> ShortLink | None:

@@ -166,7 +166,27 @@ def test_the_digest_goes_as_a_short_text_with_short_links(app, client, notify_ap
     assert services.consent_history(reader.id)[-1].source == "/s"
     assert client.get("/s/aaaaaaaaaa").status_code == 410
     # The next edition's text reuses the reader's unsubscribe row, not a new one each time.
-    assert sms.unsubscribe_link(reader.id).endswith(stop)
+    assert sms.unsubscribe_link(reader.id, reader.created_at).endswith(stop)
+
+
+def test_a_reused_subscriber_id_gets_a_new_unsubscribe_code(app):
+    """A deleted subscriber's id can be given to someone new (SQLite reuses the highest
+    id): the codes texted to the first person must not unsubscribe the second."""
+    first_audience = make_audience(name="First group")
+    first = _sms_only_reader(first_audience)
+    reused_id, first_link = first.id, sms.unsubscribe_link(first.id, first.created_at)
+    db.session.commit()
+    db.session.delete(first_audience)  # its subscribers and short links go with it
+    db.session.commit()
+
+    second = Subscriber(id=reused_id, audience=make_audience(name="Second group"), email=None,
+                        phone="+447911999888", status=SubscriberStatus.CONFIRMED)
+    db.session.add(second)
+    db.session.commit()
+    second_link = sms.unsubscribe_link(second.id, second.created_at)
+    assert second_link != first_link
+    old_code = first_link.rsplit("/", 1)[1]
+    assert sms.resolve(old_code) is None
 
 
 def _inbound(client, message, number="447911123456", token=INBOUND_TOKEN):
