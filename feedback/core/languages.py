@@ -157,8 +157,9 @@ def get_language(code: str | None) -> Language | None:
 def source_language() -> Language:
     """The language content is written in (the site default, English). Remembered per
     app and default (pages ask for it once per translated field)."""
-    default = current_app.config["DEFAULT_LANGUAGE"]
-    cache = current_app.extensions.setdefault("feedback_languages", {})
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    default = app.config["DEFAULT_LANGUAGE"]
+    cache = app.extensions.setdefault("feedback_languages", {})
     remembered = cache.get("source")
     if remembered is None or remembered[0] != default:
         remembered = cache["source"] = (default, get_language(default)
