@@ -202,6 +202,23 @@ def inline_html(result: Localised) -> Markup:
                                                                 result.html)
 
 
+def content_options(items: Iterable[Any], value_key: str, label_key: str,
+                    selected: Any = None) -> Markup:
+    """The ``<option>`` elements of a select whose labels are people's content (a filter
+    menu's organisations, topics, areas), each label in the reader's language and
+    marked with the language it is in: ``items`` are mappings, ``value_key`` and
+    ``label_key`` their keys, ``selected`` the chosen value. One loop here rather than
+    a template loop: a menu has dozens of options and a page several menus."""
+    parts = []
+    for item in items:
+        value = item[value_key]
+        shown = localise(item[label_key], "text")
+        parts.append(f'<option value="{escape(value)}" lang="{escape(shown.lang)}" '
+                     f'dir="{escape(shown.dir)}" {"selected" if selected == value else ""}>'
+                     f"{escape(shown.text)}</option>")
+    return Markup("".join(parts))  # noqa: S704 - every value escaped
+
+
 def content_choices(pairs: Iterable[tuple[str, str]], kind: str = "text") -> list:
     """Choices (for a select or checkboxes) whose labels are people's content: topics,
     areas, organisation names. Each label is in the reader's language where a translation
