@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from babel.core import get_global
-from flask import current_app, g, has_request_context, request, session
+from flask import current_app, request, session
+from flask.globals import _cv_app, _cv_request
 from flask_login import current_user
 
 from feedback.core.languages import Language, enabled_languages, get_language
@@ -16,17 +17,24 @@ SESSION_KEY = "language"
 def current_language() -> Language:
     """The reader's language: their choice this session, then their profile, then the
     browser's Accept-Language, then the site default."""
-    if not has_request_context():  # a job or a CLI command: the site default
+    request_context = _cv_request.get(None)
+    if request_context is None:  # a job or a CLI command: the site default
         return get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0]
-    if g.get("language_override") is not None:  # a page printed in a chosen language
-        return g.language_override
-    # Worked out once per request (pages ask dozens of times); keyed by the session's
-    # choice, so changing language mid-request is seen at once.
-    remembered = g.get("current_language")
-    if remembered is not None and remembered[0] == session.get(SESSION_KEY):
+    # A page asks for every translated field (a hundred times and more), so this reads
+    # the request's ``g`` and session straight from their context variables: through
+    # the ``g`` and ``session`` proxies it cost more than the rest of the lookup.
+    request_g = _cv_app.get().g
+    override = getattr(request_g, "language_override", None)
+    if override is not None:  # a page printed in a chosen language
+        return override
+    # Worked out once per request; keyed by the session's choice, so changing language
+    # mid-request is seen at once.
+    chosen = request_context.session.get(SESSION_KEY)
+    remembered = getattr(request_g, "current_language", None)
+    if remembered is not None and remembered[0] == chosen:
         return remembered[1]
     language = _choose_language()
-    g.current_language = (session.get(SESSION_KEY), language)
+    request_g.current_language = (chosen, language)
     return language
 
 
@@ -90,15 +98,16 @@ def request_translations():
     ``force_locale``) is a new Locale object, so it is looked up again."""
     from flask_babel import get_locale, get_translations
 
-    if not has_request_context():
+    if _cv_request.get(None) is None:
         return get_translations()
-    remembered = g.get("babel_translations_for")
+    request_g = _cv_app.get().g  # as in current_language: no proxies for every string
+    remembered = getattr(request_g, "babel_translations_for", None)
     if remembered is not None:
-        locale = getattr(g.get("_flask_babel"), "babel_locale", None)
+        locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
         if locale is not None and remembered[0] is locale:
             return remembered[1]
     translations = get_translations()
-    g.babel_translations_for = (get_locale(), translations)
+    request_g.babel_translations_for = (get_locale(), translations)
     return translations
 
 

@@ -127,15 +127,25 @@ def enabled_languages() -> tuple[Language, ...]:
     return cache["enabled"]
 
 
+def _enabled_by_code() -> dict[str, Language]:
+    cache = current_app.extensions.setdefault("feedback_languages", {})
+    if "by_code" not in cache:
+        by_code: dict[str, Language] = {}
+        for language in enabled_languages():
+            by_code.setdefault(language.code.lower(), language)
+        cache["by_code"] = by_code
+    return cache["by_code"]
+
+
 def get_language(code: str | None) -> Language | None:
     """The enabled language with this code (case-insensitive, ``_`` or ``-``), or None.
     The pseudo-locale is found too when ``PSEUDO_LOCALE`` is on, though never listed."""
     if not code:
         return None
     lowered = code.lower().replace("_", "-")
-    for language in enabled_languages():
-        if language.code.lower() == lowered:
-            return language
+    language = _enabled_by_code().get(lowered)
+    if language is not None:
+        return language
     if current_app.config.get("PSEUDO_LOCALE"):
         from feedback.core.pseudo import PSEUDO_LANGUAGE
 
@@ -145,8 +155,16 @@ def get_language(code: str | None) -> Language | None:
 
 
 def source_language() -> Language:
-    """The language content is written in (the site default, English)."""
-    return (get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0])
+    """The language content is written in (the site default, English). Remembered per
+    app and default (pages ask for it once per translated field)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    default = app.config["DEFAULT_LANGUAGE"]
+    cache = app.extensions.setdefault("feedback_languages", {})
+    remembered = cache.get("source")
+    if remembered is None or remembered[0] != default:
+        remembered = cache["source"] = (default, get_language(default)
+                                        or enabled_languages()[0])
+    return remembered[1]
 
 
 def target_languages() -> tuple[Language, ...]:

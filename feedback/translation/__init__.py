@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
 
     from feedback.translation.content import register_content
     from feedback.translation.display import (
+        content_options,
         localised_text,
         prefetch_texts,
         prefetch_translations,
@@ -26,7 +27,8 @@ def init_app(app: Flask) -> None:
                                  translated_text=translated_text,
                                  localised_text=localised_text,
                                  prefetch_translations=prefetch_translations,
-                                 prefetch_texts=prefetch_texts)
+                                 prefetch_texts=prefetch_texts,
+                                 content_options=content_options)
     from flask_babel import format_decimal
 
     app.jinja_env.filters.setdefault("number", format_decimal)

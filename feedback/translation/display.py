@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import g, has_request_context
@@ -23,7 +24,7 @@ from feedback.core.languages import Language, get_language, source_language
 from feedback.core.markdown import render_markdown
 from feedback.extensions import db
 from feedback.translation.models import SegmentStatus, TranslationSegment
-from feedback.translation.registry import translatable_fields
+from feedback.translation.registry import field_kind, translatable_fields
 from feedback.translation.segments import Choice, Segment, assemble_markdown, split
 
 SHOWN_STATUSES = (SegmentStatus.APPROVED, SegmentStatus.MACHINE_DRAFT)
@@ -110,6 +111,22 @@ def prefetch_texts(sources: Iterable[str | None], kind: str = "text",
     return ""
 
 
+def _as_written(source: str, kind: str, lang: str, direction: str) -> Localised:
+    """``source`` shown as written, in the source language (``lang``, ``direction``)."""
+    if kind != "markdown":
+        return _text_as_written(source, lang, direction)
+    html = render_markdown(source)
+    return Localised(html, source.strip(), lang, direction, html, False, False, False)
+
+
+@lru_cache(maxsize=4096)
+def _text_as_written(source: str, lang: str, direction: str) -> Localised:
+    """A short text as written, remembered per worker (it depends on nothing else, and
+    a Localised cannot change): a list shows the same names and topics on every card."""
+    html = escape(source.strip())
+    return Localised(html, source.strip(), lang, direction, html, False, False, False)
+
+
 def localise(source: str | None, kind: str, language: Language | None = None,
              allow_machine: bool = True) -> Localised:
     """``source`` (a ``text`` or ``markdown`` field) in ``language`` (default: the
@@ -117,11 +134,9 @@ def localise(source: str | None, kind: str, language: Language | None = None,
     language = language or current_language()
     original = source_language()
     source = source or ""
-    original_html = (render_markdown(source) if kind == "markdown"
-                     else escape(source.strip()))
     if language.code == original.code or not source.strip():
-        return Localised(original_html, source.strip(), original.code, original.direction,
-                         original_html, False, False, False)
+        return _as_written(source, kind, original.code, original.direction)
+    original_html = _as_written(source, kind, original.code, original.direction).html
     segments = split(source, kind)
     found = lookup(segments, language)
     used = {"machine": False, "fallback": False, "translated": False}
@@ -169,7 +184,7 @@ def localised_text(source: str | None, lang: str | Language, allow_machine: bool
 
 def translated_field(obj: Any, name: str, allow_machine: bool = True) -> Localised:
     """A registered field of ``obj`` in the reader's language (a template global)."""
-    kind = translatable_fields(obj).get(name, "text")
+    kind = field_kind(obj, name)
     return localise(getattr(obj, name, None), kind, allow_machine=allow_machine)
 
 
@@ -185,6 +200,23 @@ def inline_html(result: Localised) -> Markup:
     labels and other places a template macro cannot reach)."""
     return Markup('<span lang="{}" dir="{}">{}</span>').format(result.lang, result.dir,
                                                                 result.html)
+
+
+def content_options(items: Iterable[Any], value_key: str, label_key: str,
+                    selected: Any = None) -> Markup:
+    """The ``<option>`` elements of a select whose labels are people's content (a filter
+    menu's organisations, topics, areas), each label in the reader's language and
+    marked with the language it is in: ``items`` are mappings, ``value_key`` and
+    ``label_key`` their keys, ``selected`` the chosen value. One loop here rather than
+    a template loop: a menu has dozens of options and a page several menus."""
+    parts = []
+    for item in items:
+        value = item[value_key]
+        shown = localise(item[label_key], "text")
+        parts.append(f'<option value="{escape(value)}" lang="{escape(shown.lang)}" '
+                     f'dir="{escape(shown.dir)}" {"selected" if selected == value else ""}>'
+                     f"{escape(shown.text)}</option>")
+    return Markup("".join(parts))  # noqa: S704 - every value escaped
 
 
 def content_choices(pairs: Iterable[tuple[str, str]], kind: str = "text") -> list:

@@ -64,6 +64,13 @@ def translatable_fields(obj_or_model: Any) -> dict[str, str]:
     return dict(entry.fields) if entry else {}
 
 
+def field_kind(obj: Any, name: str) -> str:
+    """How ``obj``'s field ``name`` is written (``text`` or ``markdown``; ``text`` when it
+    is not registered), without copying the registry entry."""
+    entry = _REGISTRY.get(type(obj))
+    return entry.fields.get(name, "text") if entry else "text"
+
+
 def registered_models() -> list[type]:
     return list(_REGISTRY)
 

@@ -8,7 +8,7 @@ from feedgen.feed import FeedGenerator
 from flask import current_app
 
 from feedback.core.languages import Language
-from feedback.core.urls import external_url
+from feedback.core.urls import external_url, url_maker
 from feedback.translation.display import localise, prefetch_translations
 from feedback.updates.models import Update
 from feedback.updates.services import UpdateFilters, rendered_body
@@ -50,9 +50,10 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters,
     latest = max((u.updated_at for u in updates), default=None)
     if latest is not None:
         generator.updated(latest)
+    update_link = url_maker(external_url, "updates.update", "slug")
     for update in reversed(updates):  # feedgen prepends each entry
         entry = generator.add_entry()
-        link = external_url("updates.update", slug=update.slug)
+        link = update_link(update.slug)
         entry.id(link)
         entry.title(text(update, "title"))
         entry.link(href=link)

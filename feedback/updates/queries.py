@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Integer, Select, exists, literal, select, tuple_, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from feedback.accounts.permissions import can_edit_org
 from feedback.core.exceptions import NotFound, found
@@ -35,6 +35,9 @@ from feedback.updates.search import search_condition
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# How many of the newest published updates a list narrowed by a dataset, service or term
+# looks through first (see ``list_published_updates``).
+RECENT_WINDOW = 1000
 
 # The fields people write, in the order forms and the API use them.
 TEXT_FIELDS = ("title", "summary", "body", "what_changed", "who_benefits", "purpose",
@@ -115,32 +118,49 @@ class UpdatePage:
         return self.next_cursor is not None
 
 
-def _term_filter(kind: TermKind, slug: str):
-    return Update.id.in_(select(update_terms.c.update_id)
-                         .join(Term, Term.id == update_terms.c.term_id)
-                         .where(Term.kind == kind, Term.slug == slug))
+def _linked(link: Any, key: Any, target: Any, *where: Any, correlated: bool) -> Any:
+    """Updates linked through the table ``link`` (its column ``key``) to a ``target`` row
+    matching ``where``. ``correlated``: as EXISTS, checked update by update, which finds
+    the newest few at once however many match (an IN list is made in full first)."""
+    if correlated:
+        return exists().where(link.c.update_id == Update.id, key == target.id, *where)
+    return Update.id.in_(select(link.c.update_id).join(target, target.id == key)
+                         .where(*where))
 
 
-def apply_filters(statement: Select, filters: UpdateFilters) -> Select:
+def _term_filter(kind: TermKind, slug: str, correlated: bool = False) -> Any:
+    return _linked(update_terms, update_terms.c.term_id, Term, Term.kind == kind,
+                   Term.slug == slug, correlated=correlated)
+
+
+def _linked_filters(filters: UpdateFilters) -> bool:
+    """Whether ``filters`` narrow by a dataset, service or term (a linked row)."""
+    return bool(filters.dataset or filters.service or filters.topic or filters.area
+                or filters.community)
+
+
+def apply_filters(statement: Select, filters: UpdateFilters, correlated: bool = False
+                  ) -> Select:
+    """``filters`` added to ``statement`` (of updates). ``correlated``: datasets,
+    services and terms as EXISTS (see ``_linked``)."""
     if filters.organisation:
         statement = statement.where(Update.organisation_id.in_(
             select(Organisation.id).where(Organisation.slug == filters.organisation)))
     if filters.dataset:
-        statement = statement.where(Update.id.in_(
-            select(update_datasets.c.update_id)
-            .join(Dataset, Dataset.id == update_datasets.c.dataset_id)
-            .where(Dataset.slug == filters.dataset)))
+        statement = statement.where(_linked(
+            update_datasets, update_datasets.c.dataset_id, Dataset,
+            Dataset.slug == filters.dataset, correlated=correlated))
     if filters.service:
-        statement = statement.where(Update.id.in_(
-            select(update_services.c.update_id)
-            .join(Service, Service.id == update_services.c.service_id)
-            .where(Service.slug == filters.service)))
+        statement = statement.where(_linked(
+            update_services, update_services.c.service_id, Service,
+            Service.slug == filters.service, correlated=correlated))
     if filters.topic:
-        statement = statement.where(_term_filter(TermKind.TOPIC, filters.topic))
+        statement = statement.where(_term_filter(TermKind.TOPIC, filters.topic, correlated))
     if filters.area:
-        statement = statement.where(_term_filter(TermKind.AREA, filters.area))
+        statement = statement.where(_term_filter(TermKind.AREA, filters.area, correlated))
     if filters.community:
-        statement = statement.where(_term_filter(TermKind.COMMUNITY, filters.community))
+        statement = statement.where(_term_filter(TermKind.COMMUNITY, filters.community,
+                                                 correlated))
     if filters.kind:
         statement = statement.where(Update.kind == filters.kind)
     if filters.priority is not None:
@@ -170,6 +190,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                               "cursor") from None
 
 
+@lru_cache(maxsize=2)
+def _published_list(details: bool) -> Select:
+    """The published list's statement before filters, built once per ``details`` (its
+    loader options cost more to build than the rest of the query)."""
+    return (select(Update).options(*list_options(details))
+            .where(Update.status == UpdateStatus.PUBLISHED)
+            .order_by(Update.published_at.desc(), Update.id.desc()))
+
+
 def list_options(details: bool = False) -> list:
     """Eager loading for lists: a fixed number of queries however many updates there are.
     ``details`` also loads what the API and feeds show."""
@@ -180,23 +209,73 @@ def list_options(details: bool = False) -> list:
     return options
 
 
+def _before(entity: Any, cursor: str | None) -> Any:
+    """Updates (``entity``: Update or an alias) after ``cursor`` in the list, or None."""
+    if not cursor:
+        return None
+    published_at, update_id = decode_cursor(cursor)
+    # A row comparison, which PostgreSQL (and SQLite) turn into an index range; the
+    # equivalent OR made PostgreSQL filter every row before the cursor.
+    return tuple_(entity.published_at, entity.id) < tuple_(published_at, update_id)
+
+
+@lru_cache(maxsize=1)
+def _recent_parts() -> tuple[Any, Select, Select]:
+    """``_recent_ids``' alias and statements before filters, built once (an alias costs
+    more to make than the query takes to run)."""
+    recent = aliased(Update, name="recent")
+    bound = (select(recent.published_at).where(recent.status == UpdateStatus.PUBLISHED)
+             .order_by(recent.published_at.desc(), recent.id.desc())
+             .offset(RECENT_WINDOW - 1).limit(1))
+    ids = (select(Update.id).where(Update.status == UpdateStatus.PUBLISHED)
+           .order_by(Update.published_at.desc(), Update.id.desc()))
+    return recent, bound, ids
+
+
+def _recent_ids(filters: UpdateFilters, cursor: str | None, limit: int) -> list[int]:
+    """The ids of up to ``limit`` updates matching ``filters`` among the newest
+    ``RECENT_WINDOW`` published ones (after ``cursor``), newest first. Checking update
+    by update, newest first, stops at ``limit``: a common topic costs a hundred index
+    probes, not a list of every update that has it (20,000 at 100,000 updates)."""
+    recent, bound, ids = _recent_parts()
+    statement = apply_filters(ids, filters, correlated=True)
+    after = _before(Update, cursor)
+    if after is not None:
+        bound = bound.where(_before(recent, cursor))
+        statement = statement.where(after)
+    statement = statement.where(Update.published_at >= bound.scalar_subquery())
+    return list(db.session.scalars(statement.limit(limit)))
+
+
+@lru_cache(maxsize=2)
+def _by_ids(details: bool) -> Select:
+    return (select(Update).options(*list_options(details))
+            .order_by(Update.published_at.desc(), Update.id.desc()))
+
+
 def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str | None = None,
                            per_page: int = DEFAULT_PER_PAGE, details: bool = False
                            ) -> UpdatePage:
     """Published updates, newest first, narrowed by ``filters``. Keyset pagination
-    (``cursor`` is the previous page's ``next_cursor``) stays fast however deep it goes."""
+    (``cursor`` is the previous page's ``next_cursor``) stays fast however deep it goes.
+
+    Narrowed by a dataset, service or term (and no search), it looks for the page among
+    the newest ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer
+    match there does it look through every update. The same number of queries either
+    way: the ids, then the updates."""
+    filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    statement = (select(Update).options(*list_options(details))
-                 .where(Update.status == UpdateStatus.PUBLISHED)
-                 .order_by(Update.published_at.desc(), Update.id.desc()))
-    statement = apply_filters(statement, filters or UpdateFilters())
-    if cursor:
-        published_at, update_id = decode_cursor(cursor)
-        # A row comparison, which PostgreSQL (and SQLite) turn into an index range;
-        # the equivalent OR made PostgreSQL filter every row before the cursor.
-        statement = statement.where(
-            tuple_(Update.published_at, Update.id) < tuple_(published_at, update_id))
-    rows = db.session.scalars(statement.limit(per_page + 1)).unique().all()
+    ids = (_recent_ids(filters, cursor, per_page + 1)
+           if _linked_filters(filters) and not filters.q else [])
+    if len(ids) > per_page:
+        statement = _by_ids(details).where(Update.id.in_(ids))
+    else:
+        statement = apply_filters(_published_list(details), filters)
+        after = _before(Update, cursor)
+        if after is not None:
+            statement = statement.where(after)
+        statement = statement.limit(per_page + 1)
+    rows = db.session.scalars(statement).unique().all()
     items = rows[:per_page]
     next_cursor = encode_cursor(items[-1]) if len(rows) > per_page else None
     return UpdatePage(items=items, next_cursor=next_cursor, cursor=cursor)
@@ -210,15 +289,21 @@ def search_updates(query: str, filters: UpdateFilters | None = None, *,
                                   cursor=cursor, per_page=per_page)
 
 
-def get_update(key: int | str) -> Update:
-    """One update with everything its page shows, by id or slug (404 if there is none).
-    Callers check :func:`can_view_update` before showing a draft."""
-    statement = select(Update).options(
+@lru_cache(maxsize=1)
+def _one_update() -> Select:
+    """``get_update``'s statement before its ``where``, built once."""
+    return select(Update).options(
         joinedload(Update.organisation),
         selectinload(Update.datasets).joinedload(Dataset.organisation),
         selectinload(Update.services).joinedload(Service.organisation),
         selectinload(Update.terms), selectinload(Update.evidence_links),
         selectinload(Update.revisions))
+
+
+def get_update(key: int | str) -> Update:
+    """One update with everything its page shows, by id or slug (404 if there is none).
+    Callers check :func:`can_view_update` before showing a draft."""
+    statement = _one_update()
     if isinstance(key, int):
         if not 0 < key <= MAX_ID:
             raise NotFound
@@ -258,6 +343,42 @@ def list_terms(kind: TermKind) -> Sequence[Term]:
     return db.session.scalars(select(Term).where(Term.kind == kind, Term.approved.is_(True),
                                                  first_use.is_not(None))
                               .order_by(Term.name)).all()
+
+
+FILTER_MENUS = ("organisation_choices", "dataset_choices", "service_choices",
+                "topic_choices", "area_choices")
+
+
+@lru_cache(maxsize=1)
+def _filter_menus_statement() -> Select:
+    """Built once: the menus' one query of bare columns (see ``filter_menus``)."""
+    def menu(number: int, model: Any, *where: Any) -> Select:
+        return select(literal(number, Integer).label("menu"), model.id, model.slug,
+                      model.name).where(*where)
+
+    def terms(number: int, kind: TermKind) -> Select:
+        first_use = (select(update_terms.c.update_id)
+                     .join(Update, Update.id == update_terms.c.update_id)
+                     .where(update_terms.c.term_id == Term.id,
+                            Update.status == UpdateStatus.PUBLISHED)
+                     .limit(1).correlate(Term).scalar_subquery())
+        return menu(number, Term, Term.kind == kind, Term.approved.is_(True),
+                    first_use.is_not(None))
+
+    return union_all(menu(0, Organisation), menu(1, Dataset), menu(2, Service),
+                     terms(3, TermKind.TOPIC), terms(4, TermKind.AREA)
+                     ).order_by("menu", "name")
+
+
+def filter_menus() -> dict[str, list[dict[str, Any]]]:
+    """The public list's filter menus, as plain data that can be cached: every
+    organisation, dataset and service, and the topics and areas (as ``list_terms``) that
+    published updates use, each menu by name. One query of bare columns, not five of
+    whole objects."""
+    menus: dict[str, list[dict[str, Any]]] = {name: [] for name in FILTER_MENUS}
+    for number, item_id, slug, name in db.session.execute(_filter_menus_statement()):
+        menus[FILTER_MENUS[number]].append({"id": item_id, "slug": slug, "name": name})
+    return menus
 
 
 @lru_cache(maxsize=512)

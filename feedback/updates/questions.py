@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, require_org_editor
@@ -208,10 +209,17 @@ def review_answer(actor: Any, answer: Answer, keep: bool) -> None:
 
 def public_questions(update_id: int) -> Sequence[Question]:
     """Published questions on an update, oldest first, with their answers (two queries)."""
-    return db.session.scalars(
-        select(Question).options(selectinload(Question.answer), joinedload(Question.author))
-        .where(Question.update_id == update_id, Question.status == QuestionStatus.PUBLISHED)
-        .order_by(Question.created_at, Question.id)).all()
+    return db.session.scalars(_public_questions().where(Question.update_id == update_id)
+                              ).all()
+
+
+@lru_cache(maxsize=1)
+def _public_questions() -> Select:
+    """``public_questions``' statement before its update, built once per worker."""
+    return (select(Question).options(selectinload(Question.answer),
+                                     joinedload(Question.author))
+            .where(Question.status == QuestionStatus.PUBLISHED)
+            .order_by(Question.created_at, Question.id))
 
 
 def own_questions(user: Any, update_id: int) -> Sequence[Question]:

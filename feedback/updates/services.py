@@ -46,6 +46,7 @@ from feedback.updates.queries import (  # noqa: F401
     can_view_update,
     decode_cursor,
     encode_cursor,
+    filter_menus,
     get_term,
     get_update,
     list_options,

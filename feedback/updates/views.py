@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from typing import Any
 from urllib.parse import quote, urlencode
 
 import segno
@@ -50,7 +49,6 @@ from feedback.updates.models import (
     REPORT_REASON_LABELS,
     FollowTarget,
     ReportTarget,
-    TermKind,
     Update,
 )
 from feedback.updates.services import UpdateFilters
@@ -94,18 +92,6 @@ def _page(filters: UpdateFilters) -> services.UpdatePage:
 
 # Reading ------------------------------------------------------------------------------
 
-def _filter_menus() -> dict[str, list[dict[str, Any]]]:
-    """The list's filter menus, as plain data so they can be cached."""
-    def menu(items: Any) -> list[dict[str, Any]]:
-        return [{"id": item.id, "slug": item.slug, "name": item.name} for item in items]
-
-    return {"organisation_choices": menu(organisations.list_organisations()),
-            "dataset_choices": menu(organisations.list_datasets()),
-            "service_choices": menu(organisations.list_services()),
-            "topic_choices": menu(services.list_terms(TermKind.TOPIC)),
-            "area_choices": menu(services.list_terms(TermKind.AREA))}
-
-
 @bp.get("/updates")
 @cached_page()
 def list_updates():
@@ -113,7 +99,7 @@ def list_updates():
     page = _page(filters)
     return render_template(
         "updates/list.html", page=page, filters=filters, kinds=list(KIND_LABELS.items()),
-        **cached_value("update-filter-menus", _filter_menus))
+        **cached_value("update-filter-menus", services.filter_menus))
 
 
 @bp.get("/updates.atom")
@@ -127,7 +113,8 @@ def feed():
             abort(400, description=_("Choose a language this site offers."))
         if language.code == source_language().code:
             language = None
-    page = services.list_published_updates(filters, per_page=50, details=True)
+    # The feed shows each update's organisation and topics: no datasets or services.
+    page = services.list_published_updates(filters, per_page=50)
     return Response(feeds.atom_feed(page.items, filters, language),
                     mimetype="application/atom+xml")
 

@@ -184,3 +184,32 @@ def test_saving_the_same_content_again_makes_no_revision(editor, make_update):
                            change_note="Nothing really")
     db.session.commit()
     assert update.revisions == []
+
+
+@pytest.mark.parametrize("window", [3, 1000])
+def test_a_filtered_list_is_the_same_whether_the_newest_updates_hold_a_page_or_not(
+        make_update, monkeypatch, window):
+    """A list narrowed by a term looks among the newest RECENT_WINDOW updates first, and
+    through them all when fewer match there: the pages are the same either way, and the
+    untagged updates in between are never shown."""
+    from feedback.updates import queries
+
+    monkeypatch.setattr(queries, "RECENT_WINDOW", window)
+    made = [make_update(title=f"Update number {n}",
+                        topics=["Maternity"] if n % 3 else ["Pain"]) for n in range(9)]
+    base = utcnow() - timedelta(days=1)
+    for index, update in enumerate(made):  # two share a timestamp, to test the tie
+        update.published_at = base + timedelta(minutes=min(index, 7))
+    db.session.commit()
+    expected = [u.title for u in sorted(made, key=lambda u: (u.published_at, u.id),
+                                        reverse=True) if u.topics[0].name == "Maternity"]
+    for per_page in (1, 2, 5, 10):
+        seen, cursor = [], None
+        while True:
+            page = services.list_published_updates(UpdateFilters(topic="maternity"),
+                                                   cursor=cursor, per_page=per_page)
+            seen += [u.title for u in page.items]
+            if not page.has_next:
+                break
+            cursor = page.next_cursor
+        assert seen == expected, per_page
