@@ -20,6 +20,7 @@ import jwt
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from sqlalchemy import event
 
 from feedback.extensions import db
 
@@ -254,6 +255,21 @@ def start_edition_now(audience, period: str = "2026-W47") -> int:
     edition = services.create_and_start(audience.id, period)
     db.session.commit()
     return edition.id
+
+
+def statements_while(action) -> list[str]:
+    """The SQL statements the database received while ``action()`` ran."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return statements
 
 
 @pytest.fixture

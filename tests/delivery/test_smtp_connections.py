@@ -6,7 +6,7 @@ failure handling."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from feedback.core.addresses import address_hash
 from feedback.delivery.models import DeliveryStatus
@@ -16,20 +16,13 @@ from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Subscriber, Suppression
 from tests.digest_support import (
-    SmtpSink,
     add_subscribers,
     item,
     make_audience,
     start_edition_now,
+    statements_while,
     use_items,
 )
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture
@@ -48,17 +41,7 @@ def _edition_for(app, readers: int) -> None:
 def _still_wanted_queries_while(action) -> int:
     """SELECTs that look at the suppression list: only the still-wanted check does, once
     the edition has started."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return len([s for s in statements
+    return len([s for s in statements_while(action)
                 if s.lstrip().upper().startswith("SELECT") and "suppressions" in s])
 
 

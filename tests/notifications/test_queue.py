@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from feedback.accounts import services as accounts
 from feedback.delivery.models import DeliveryStatus
@@ -17,6 +17,7 @@ from feedback.priorities import services as priorities
 from feedback.subscriptions import services as subscriptions
 from feedback.updates import services as updates
 from feedback.updates.models import TermKind
+from tests.digest_support import statements_while
 from tests.notifications.conftest import add_followers
 from tests.updates.conftest import update_data
 
@@ -76,20 +77,6 @@ def test_a_publication_rolled_back_queues_nothing(make_user, make_update, datase
     assert updates.get_update(draft.id).is_draft
 
 
-def _statements_while(action) -> list[str]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
-
-
 def test_queueing_takes_the_same_few_statements_for_3_or_600_followers(
         make_update, dataset, trust, notifications):
     counts = {}
@@ -103,7 +90,7 @@ def test_queueing_takes_the_same_few_statements_for_3_or_600_followers(
             db.session.commit()
 
         started = time.perf_counter()
-        statements = _statements_while(publish)
+        statements = statements_while(publish)
         assert time.perf_counter() - started < 10
         assert len([s for s in statements if "notifications" in s]) == 1  # INSERT ... SELECT
         # Publishing also queues its new text for translation, which varies with the text.
