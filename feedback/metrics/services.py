@@ -97,7 +97,7 @@ class DatabaseCollector(Collector):
             labels=["queue"])
         now = utcnow()
         # Every queue registered with the delivery worker, labelled by its table's name.
-        for model in (registered.model for registered in queues.registered()):
+        for model in (queue_class.model for queue_class in queues.registered()):
             queue = model.__tablename__
             channel = model.channel if hasattr(model, "channel") else None
             columns = [model.status, func.count()] + ([channel] if channel is not None else [])
