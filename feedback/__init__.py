@@ -11,6 +11,7 @@ from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from feedback.config import load_settings
+from feedback.core.assets import FeedbackFlask
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -36,7 +37,7 @@ def instance_dir() -> str | None:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the web application: defaults, then ``FEEDBACK_*`` variables, then
     ``test_config``."""
-    app = Flask(
+    app = FeedbackFlask(
         __name__,
         instance_path=instance_dir(),
         template_folder=str(resource_dir("templates")),

@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, format_percent, get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from feedback.core.assets import static_version
 from feedback.core.i18n import current_language
 from feedback.core.languages import (
     Language,
@@ -99,7 +100,11 @@ def fixed_url(endpoint: str, **values) -> str:
     store = current_app.extensions.setdefault("feedback_fixed_urls", {})
     url = store.get(key)
     if url is None:
-        url = store[key] = url_for(endpoint, **values)
+        if endpoint == "static":  # its address changes with its content
+            values["v"] = static_version(values["filename"])
+        url = url_for(endpoint, **values)
+        if not current_app.debug:  # while developing, files change under a running server
+            store[key] = url
     return url
 
 
