@@ -126,6 +126,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_INBOUND_TOKEN", "", "Bearer token Notify sends with received text "
             "messages (`/subscriptions/notify/inbound`: a reply of STOP unsubscribes that number). "
             "Empty: the callback is off."),
+    Setting("EDITIONS_CHECK_SECONDS", 60, "How often the scheduler looks for digests that are "
+            "due and makes their editions.", int),
     Setting("RUN_SCHEDULER", True, "Run the scheduler inside `feedback run` (development "
             "only; production runs `feedback scheduler`).", bool),
     Setting("SCHEDULER_LOCK_FILE", "", "SQLite only: the lock file that keeps one scheduler. "

@@ -22,6 +22,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,10 +38,18 @@ ADVISORY_LOCK_KEY = 0x46424C53  # "FBLS": Feedback Loop scheduler
 APPLICATION_NAME = "feedback-scheduler "  # + host:pid, on the PostgreSQL lock connection
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
 
+
+@dataclass(frozen=True)
+class FromSetting:
+    """A trigger argument read from the app's settings when the scheduler is built."""
+
+    name: str
+
+
 # (job id, "module:function", trigger arguments)
 JOBS: tuple[tuple[str, str, dict], ...] = (
     ("create-due-editions", "feedback.digests.tasks:create_due_editions",
-     {"trigger": "interval", "minutes": 1}),
+     {"trigger": "interval", "seconds": FromSetting("EDITIONS_CHECK_SECONDS")}),
     ("deliver-outbox", "feedback.delivery.tasks:deliver_outbox",
      {"trigger": "interval", "seconds": 15}),
     ("retry-failures", "feedback.delivery.tasks:retry_failures",
@@ -208,6 +217,8 @@ def build_scheduler(app: Flask, *, blocking: bool):
     scheduler = scheduler_class(job_defaults=JOB_DEFAULTS, timezone="UTC")
     for job_id, path, trigger in JOBS:
         resolve(path)  # a missing job stops the scheduler at start, not silently later
+        trigger = {key: app.config[value.name] if isinstance(value, FromSetting) else value
+                   for key, value in trigger.items()}
         # Run at start, then on the interval (passing next_run_time=None would pause it).
         scheduler.add_job(run_job, id=job_id, name=job_id, args=(app, path),
                           kwargs={"job_id": job_id},

@@ -85,6 +85,7 @@ def _link(message, path: str) -> str:
     return re.search(rf"http://\S+{path}\S+", body)[0]
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_honcho_runs_the_procfile_from_subscription_to_delivered_digest(
         app, tmp_path, make_org, make_dataset):
@@ -109,6 +110,8 @@ def test_honcho_runs_the_procfile_from_subscription_to_delivered_digest(
                FEEDBACK_RATELIMIT_STORAGE_URI=REDIS_URL, FEEDBACK_SMTP_HOST="127.0.0.1",
                FEEDBACK_SMTP_PORT=str(sink.port), FEEDBACK_SMTP_SECURITY="none",
                FEEDBACK_DELIVERY_CHANNEL="smtp", FEEDBACK_INSTANCE_PATH=str(tmp_path),
+               # The scheduler looks for due digests every 2 s rather than every minute.
+               FEEDBACK_EDITIONS_CHECK_SECONDS="2",
                WEB_CONCURRENCY="1")
     log = tmp_path / "honcho.log"
     with log.open("w") as output:

@@ -45,6 +45,11 @@ def test_every_job_is_scheduled_with_its_trigger_once_at_a_time_with_hours_of_gr
         assert callable(resolve(job.args[1]))
 
 
+@pytest.mark.parametrize("app_config", [{"EDITIONS_CHECK_SECONDS": 5}])
+def test_how_often_editions_are_checked_is_a_setting(app):
+    assert str(_scheduled_jobs(app)["create-due-editions"].trigger) == "interval[0:00:05]"
+
+
 @pytest.mark.parametrize(("path", "message"), [
     ("feedback.no_such_domain.tasks:run", "no module feedback.no_such_domain"),
     ("feedback.delivery.tasks:no_such_job", "has no function no_such_job"),
