@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from feedback.extensions import db
+from tests.browser.journeys.checks import follow
 from tests.conftest import Outbox
 from tests.updates.conftest import update_data
 
@@ -21,7 +22,7 @@ def test_subscribe_confirm_receive_a_weekly_digest_and_unsubscribe(live_server, 
     app = live_server.app
     outbox = Outbox(Path(app.config["OUTBOX_DIR"]))
     page.goto(live_server("/"))
-    page.get_by_role("link", name="Get updates by email").click()
+    follow(page, page.get_by_role("link", name="Get updates by email"))
     page.get_by_label("Email address").fill("grace@example.org")
     page.get_by_label("Weekly").check()
     page.get_by_role("button", name="Subscribe").click()

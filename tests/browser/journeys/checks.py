@@ -17,11 +17,27 @@ FOCUSABLE = ("a[href], button:not([disabled]), input:not([type=hidden]):not([dis
              "select:not([disabled]), textarea:not([disabled]), summary, [tabindex='0']")
 
 
+# Web fonts arrive, then NHS.UK's header measures its menu again on the next animation
+# frame and may move its last links under "More".
+SETTLED = ("document.fonts.ready.then(() => new Promise(done => "
+           "requestAnimationFrame(() => requestAnimationFrame(done))))")
+
+
+def settle(page) -> None:
+    """Wait until the page has loaded and its header has laid itself out again (after
+    the fonts arrive or the window is resized), before measuring or clicking."""
+    page.wait_for_load_state("load")
+    page.evaluate(SETTLED)
+
+
 def follow(page, link) -> None:
-    """Click ``link`` (a locator) and wait until the page it leads to has loaded.
+    """Click ``link`` (a locator) once the page has settled, and wait until the page it
+    leads to has loaded.
 
     Playwright's click no longer waits for the navigation it starts, so a check made
-    straight after it can read the old page (its URL, then its forms)."""
+    straight after it can read the old page (its URL, then its forms). And a header link
+    clicked before the fonts arrive can move under "More" as it is clicked."""
+    settle(page)
     with page.expect_navigation():
         link.click()
 

@@ -187,7 +187,7 @@ def test_a_community_member(live_server, page, trust_and_round):
     assert descriptions(app) == [], "skipping the questions stores nothing"
 
     # 4. Change the ballot; this time describe herself.
-    page.get_by_role("link", name="Vote online").click()
+    follow(page, page.get_by_role("link", name="Vote online"))
     check_keyboard(page, page.locator("main form"))
     page.get_by_label(FIRST_CHOICE).uncheck()
     page.get_by_label(CHANGED_CHOICE).check()

@@ -18,7 +18,7 @@ import requests
 from playwright.sync_api import expect
 
 from feedback.extensions import db
-from tests.browser.journeys.checks import check_page
+from tests.browser.journeys.checks import check_page, settle
 from tests.browser.journeys.staff_steps import sign_in
 from tests.digest_support import NOTIFY_API_KEY, item, notify_api, use_items  # noqa: F401
 
@@ -62,6 +62,7 @@ def _look_at_320(page, name: str) -> None:
     for language in ("en", "ur"):
         page.goto(f"{origin}/language?code={language}&next=/{here}")
         expect(page.locator("html")).to_have_attribute("lang", language)
+        settle(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 320, f"{name} is {width} px wide at 320 px in {language}"
         page.screenshot(path=str(ARTIFACTS / f"{name}-{language}-320.png"), full_page=True)

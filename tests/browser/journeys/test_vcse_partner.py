@@ -16,7 +16,13 @@ from sqlalchemy import func, select
 
 from feedback.extensions import db
 from tests.browser.axe import assert_accessible
-from tests.browser.journeys.checks import check_email, check_keyboard, check_page, follow
+from tests.browser.journeys.checks import (
+    check_email,
+    check_keyboard,
+    check_page,
+    follow,
+    settle,
+)
 from tests.browser.journeys.staff_steps import form_with, mail_to, outbox_of, sign_in
 from tests.translation.provider_servers import LibreTranslateHandler, serve
 
@@ -395,6 +401,7 @@ def test_a_vcse_partner_runs_a_second_audience(live_server, page, tmp_path):
     # Find Yusuf and remove him, on a phone-sized screen.
     page.set_viewport_size({"width": 320, "height": 800})
     check_page(page)
+    settle(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.get_by_label("Search by name or email address").fill("yusuf")
     page.get_by_role("button", name="Search").click()
@@ -478,6 +485,7 @@ def _sign_in_by_link(page, live_server, email: str) -> None:
 def _fits(page, width: int = 320) -> None:
     page.wait_for_load_state("load")  # the style sheets, before anything is measured
     page.set_viewport_size({"width": width, "height": 800})
+    settle(page)
     wide = page.evaluate("""(w) => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 5)
         .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
@@ -546,7 +554,7 @@ def test_a_partner_asks_to_help_with_a_round_and_enters_paper_ballots(live_serve
     expect(page.get_by_test_id("round-helpers")).to_have_text(
         f"Paper ballots collected with help from {PARTNER}")
     expect(page.get_by_role("link", name="Manage this round")).to_have_count(0)
-    page.get_by_test_id("enter-papers").click()
+    follow(page, page.get_by_test_id("enter-papers"))
     _fits(page)
     check_page(page)
     _enter_paper(page, "P-0002", "Apna coffee morning", "2026-03-03", PAIN)
