@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 # Two xdist workers: each gets its own databases (see tests/conftest.py), and CI has 2 cores.
+# Tests go out two at a time, long ones first (tests/conftest.py), so the workers end together.
 PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --maxschedchunk 2
 STATIC_NHSUK := feedback/static/nhsuk
 # Interface translations (gettext). The .po files are committed; .mo files are built here.
 TRANSLATIONS := feedback/translations
@@ -84,10 +86,10 @@ run: setup
 test: setup
 	@echo "== the suite on SQLite"
 	env -u FEEDBACK_TEST_DATABASE_URL $${FEEDBACK_TEST_DATABASE_URL:+FEEDBACK_BROWSER_PASS=postgresql} \
-		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+		$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 	@if [ -n "$$FEEDBACK_TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$FEEDBACK_TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
+		$(BIN)/pytest $(XDIST) $(PYTEST_ARGS); \
 	fi
 
 # The `slow` tests (schemathesis: 100 generated requests per API operation, health checks
@@ -95,7 +97,7 @@ test: setup
 # and one pass keeps CI's step at about a minute on 2 cores.
 test-slow: setup
 	@echo "== the slow tests (schemathesis) on SQLite"
-	env -u FEEDBACK_TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS) -m slow $(PYTEST_ARGS)
+	env -u FEEDBACK_TEST_DATABASE_URL $(BIN)/pytest $(XDIST) -m slow $(PYTEST_ARGS)
 
 # The benchmarks' load generator (bench/pages.py): Debian's wrk, installed only if missing.
 bench-deps: setup

@@ -681,6 +681,7 @@ def test_the_blueprint_list_is_complete(app):
     assert {blueprint_of(app, rule) for rule in writing_rules(app)} == set(BLUEPRINTS)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("blueprint", BLUEPRINTS)
 def test_each_writing_route_lets_in_exactly_the_allowed_roles(app, client, world, blueprint):
     """One world per blueprint (building it is the slow part); routes that use their

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("FEEDBACK_TEST_DATABASE_URL", "")
 POSTGRESQL = SERVER.startswith("postgresql")
 
+pytestmark = pytest.mark.long
+
 
 def run_bench(*args: str) -> dict:
     done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
@@ -45,6 +47,7 @@ def test_results_benchmark():
     assert len(out["load_average"]) == 3
 
 
+@pytest.mark.once  # SQLite in a folder of its own, whichever database the suite uses
 def test_cpu_benchmark():
     out = run_bench("bench/cpu.py", "--updates", "12", "--requests", "3", "--pages",
                     "list,api_list")
@@ -55,6 +58,7 @@ def test_cpu_benchmark():
     assert len(out["load_average"]) == 3
 
 
+@pytest.mark.once  # SQLite in a folder of its own, whichever database the suite uses
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make "
                     "bench-deps)")
 def test_pages_benchmark():
@@ -81,6 +85,7 @@ def test_digest_benchmark():
             "worker_cpu_ms_per_message", "peak_rss_mb"} <= set(out)
 
 
+@pytest.mark.once  # SQLite in a folder of its own, whichever database the suite uses
 def test_translation_benchmark():
     """The job sends exactly the minimum the benchmark counts on its own, per language,
     and after edits only what changed."""

@@ -131,6 +131,7 @@ def test_limits_are_counted_in_redis_so_every_worker_shares_them(make_app, redis
             redis_client.delete(key)
 
 
+@pytest.mark.once  # about Redis and pytest, whichever database the suite uses
 def test_ci_fails_rather_than_skips_when_redis_is_down(tmp_path):
     """What .ci/run relies on: with FEEDBACK_REQUIRE_REDIS=1 an unreachable Redis is a
     failure, not a skip."""

@@ -21,7 +21,7 @@ from tests.digest_support import free_port
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
-pytestmark = pytest.mark.once
+pytestmark = [pytest.mark.once, pytest.mark.long]
 
 
 def _run(*command, **options) -> subprocess.CompletedProcess:

@@ -142,6 +142,7 @@ def app_config(smtp_sink):
     return {**smtp_sink.config(), "DELIVERY_CHANNEL": "smtp"}
 
 
+@pytest.mark.long
 def test_newsletter_names_and_update_titles_are_refused_or_delivered(
         app, smtp_sink, make_org, make_user, make_dataset):
     """Every category, through the partner newsletter settings form (name and sender

@@ -33,6 +33,7 @@ def _healthy(url: str) -> bool:
         return False
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_many_processes_on_one_database_send_each_reader_one_copy(app, tmp_path):
     audience = make_audience(send_when_empty=True)

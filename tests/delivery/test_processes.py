@@ -48,6 +48,7 @@ def _wait_for(condition, timeout: float, message: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_a_worker_killed_mid_run_misses_nobody_and_duplicates_at_most_one_batch(
         app, tmp_path):
@@ -135,6 +136,7 @@ def test_two_schedulers_at_once_create_each_edition_once(app, tmp_path):
     assert db.session.scalars(select(Edition.audience_id)).all() == [audience.id]
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_concurrent_creation_in_two_sessions_makes_one_edition(app):
     from feedback.digests.tasks import create_edition
@@ -180,6 +182,7 @@ def workers_at_once(app, count: int = 2) -> list[int]:
     return sent
 
 
+@pytest.mark.long
 @pytest.mark.postgres_only
 def test_two_workers_at_once_never_send_the_same_row(app, outbox):
     use_items(app, [item(1)])

@@ -17,7 +17,7 @@ from tests.delivery.test_processes import FEEDBACK, _env, workers_at_once
 from tests.digest_support import SmtpSink
 from tests.notifications.conftest import add_followers
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.long]
 
 
 def test_two_worker_threads_never_send_the_same_notification(app, make_update, dataset,

@@ -16,6 +16,7 @@ from feedback.priorities.models import Ballot, BallotCode, BallotMethod
 from tests.conftest import POSTGRES_SERVER_URL, login
 
 pytestmark = [
+    pytest.mark.long,
     pytest.mark.postgres_only,
     pytest.mark.skipif(not POSTGRES_SERVER_URL, reason="needs PostgreSQL for real concurrent "
                        "transactions (set FEEDBACK_TEST_DATABASE_URL); SQLite has one writer"),

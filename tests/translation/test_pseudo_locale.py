@@ -205,6 +205,7 @@ class Crawl:
                             response.get_data(as_text=True))
 
 
+@pytest.mark.long
 def test_every_page_and_error_path_is_translatable_for_every_role(demo_app):
     crawl = Crawl(demo_app)
     clients = {role: _client(demo_app, email) for role, email in ROLES.items()}
