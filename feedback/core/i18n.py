@@ -8,6 +8,8 @@ from babel.core import get_global
 from flask import current_app, request, session
 from flask.globals import _cv_app, _cv_request
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from feedback.core.languages import Language, enabled_languages, get_language
 
@@ -42,8 +44,15 @@ def _choose_language() -> Language:
     chosen = get_language(session.get(SESSION_KEY))
     if chosen is None and getattr(current_user, "is_authenticated", False):
         chosen = get_language(current_user.language)
-    if chosen is None:
-        chosen = match_accept_language(request.accept_languages.values(), enabled_languages())
+    return chosen or browser_language(request.headers.get("Accept-Language", ""))
+
+
+def browser_language(accept_language: str) -> Language:
+    """The language of a visitor who has chosen none: the best match for their browser's
+    ``Accept-Language`` header, else the site default. The page cache answers visitors
+    with no session from this alone (``feedback.core.caching``)."""
+    accepted = parse_accept_header(accept_language, LanguageAccept).values()
+    chosen = match_accept_language(accepted, enabled_languages())
     return chosen or get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0]
 
 
