@@ -242,14 +242,20 @@ def _stored_response(stored: StoredPage) -> Response:
 
 def _store_page(response: Response) -> Response:
     """After every other ``after_request`` function: keep the page the ``cached_page``
-    wrapper marked, with its final headers, unless something personal was added."""
+    wrapper marked, with its final headers. A shared page (made or from the cache) that
+    is about to set a cookie (Flask-Login marks an anonymous session not fresh, once) is
+    sent private and not kept: a proxy must never pass one visitor's cookie on."""
     pending = g.pop("page_to_store", None)
+    shared = g.pop("page_shared", False)
+    if pending is None and not shared:
+        return response
+    if session.modified or "Set-Cookie" in response.headers:
+        response.headers.pop("ETag", None)
+        del response.headers["Cache-Control"]
+        return _private_headers(response)
     if pending is None:
         return response
     key, seconds = pending
-    if session.modified or "Set-Cookie" in response.headers:
-        response.headers.pop("ETag", None)
-        return _private_headers(response)
     body = response.get_data()
     etag = hashlib.blake2b(body, digest_size=12).hexdigest()
     response.headers["ETag"] = f'"{etag}"'
@@ -282,6 +288,7 @@ def cached_page(timeout: Callable[..., int] | None = None) -> Callable:
             # too, so every page under this key was made in the same language.
             key = page_key(generation(), current_language().code, request.environ)
             stored = cache.get(key)
+            g.page_shared = True
             if stored is not None:
                 return _stored_response(stored)
             response = make_response(view(*args, **kwargs))
