@@ -1,10 +1,12 @@
 """Whole-page caching for people who are not signed in (Flask-Caching).
 
-An anonymous visitor's page depends only on its address and language, so it is kept in
-the cache (Redis in production, ``FEEDBACK_CACHE_URL``) for ``FEEDBACK_PAGE_CACHE_SECONDS``
-and sent with an ``ETag`` and ``Cache-Control: public`` so a CDN or reverse proxy can
-serve it too. Signed-in people, and anyone with something waiting in their session (a
-flash message, a form), always get a freshly made page marked ``private, no-store``.
+An anonymous visitor's page depends only on its address and their language (their own,
+``visitor_language``: a page asked for in another by ``?lang=`` has that in its address),
+so it is kept in the cache (Redis in production, ``FEEDBACK_CACHE_URL``) for
+``FEEDBACK_PAGE_CACHE_SECONDS`` and sent with an ``ETag`` and ``Cache-Control: public`` so
+a CDN or reverse proxy can serve it too. Signed-in people, and anyone with something
+waiting in their session (a flash message, a form), always get a freshly made page
+marked ``private, no-store``.
 
 A cached page is kept with the headers it was sent with the first time (the security
 headers and CSP included), as a :class:`StoredPage`. It is served two ways:
@@ -13,18 +15,21 @@ headers and CSP included), as a :class:`StoredPage`. It is served two ways:
   no cookie and no ``Authorization`` header, for an address a ``cached_page`` view has
   answered in this process. Such a visitor has no session, so no flash message, form or
   sign-in, and their language is ``browser_language(Accept-Language)``: the page is looked
-  up and sent without Flask (no session, user, CSRF, rate-limit or routing work).
+  up and sent without Flask (no session, user, CSRF, rate-limit or routing work). A page
+  a rate limit applied to when it was made is left to Flask.
 - Every other request reaches the view's ``cached_page`` wrapper, which decides with the
   session and the signed-in user, and answers from the cache or makes and stores the page.
 
 Publishing, editing or withdrawing an update calls ``forget_pages()``: it moves the cache
 to a new generation, so every cached page is dropped at once without scanning keys.
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -173,7 +178,7 @@ class CachedPages:
             headers.append(("Server-Timing", server_timing(started, 0)))
         start_response(status, headers)
         for served in self.on_served:
-            served(stored.endpoint, method, timing_start()[0] - started[0])
+            served(stored.endpoint, method, time.perf_counter() - started[0])
         return [] if unchanged or method == "HEAD" else [stored.body]
 
     def _lookup(self, environ: dict[str, Any]) -> StoredPage | None:
@@ -274,7 +279,7 @@ def cached_page(timeout: Callable[..., int] | None = None) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from feedback.core.i18n import current_language
+            from feedback.core.i18n import visitor_language
 
             seconds = current_app.config["PAGE_CACHE_SECONDS"]
             if timeout is not None and seconds > 0:
@@ -284,9 +289,9 @@ def cached_page(timeout: Callable[..., int] | None = None) -> Callable:
             if not _anonymous():
                 return _private_headers(make_response(view(*args, **kwargs)))
             current_app.extensions["page_cache"].remember_path(request.environ["PATH_INFO"])
-            # An API page's ``?lang=`` may override the language: it is in the address
-            # too, so every page under this key was made in the same language.
-            key = page_key(generation(), current_language().code, request.environ)
+            # The visitor's language, as ``CachedPages`` works it out: an API's ``?lang=``
+            # is in the address, so the page under a key is the same either way.
+            key = page_key(generation(), visitor_language().code, request.environ)
             stored = cache.get(key)
             g.page_shared = True
             if stored is not None:

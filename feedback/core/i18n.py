@@ -29,6 +29,16 @@ def current_language() -> Language:
     override = getattr(request_g, "language_override", None)
     if override is not None:  # a page printed in a chosen language
         return override
+    return _visitor_language(request_context, request_g)
+
+
+def visitor_language() -> Language:
+    """The reader's language, leaving aside a language one page was asked for (an API's
+    or a print kit's ``?lang=``, which is in the address). The page cache keys on it."""
+    return _visitor_language(_cv_request.get(), _cv_app.get().g)
+
+
+def _visitor_language(request_context, request_g) -> Language:
     # Worked out once per request; keyed by the session's choice, so changing language
     # mid-request is seen at once.
     chosen = request_context.session.get(SESSION_KEY)

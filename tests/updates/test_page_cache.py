@@ -147,7 +147,8 @@ def _headers(response) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("path", ["/", "/updates?topic=sickle-cell", "/updates/{slug}",
-                                  "/updates.atom", "/api/v1/updates?per_page=5"])
+                                  "/updates.atom", "/api/v1/updates?per_page=5",
+                                  "/api/v1/updates?per_page=5&lang=cy"])
 def test_a_page_has_the_same_headers_however_it_is_served(client, make_update, reached_flask,
                                                          path):
     update = make_update(title="Interpreters at the sickle cell clinic")
