@@ -181,6 +181,7 @@ def register_delivery_queues(app: Flask) -> None:
 
 
 def configure_requests(app: Flask) -> None:
+    from feedback.core.caching import init_page_cache
     from feedback.core.errors import register_error_handlers
     from feedback.core.inputs import check_request_text
     from feedback.core.security import init_security
@@ -193,6 +194,7 @@ def configure_requests(app: Flask) -> None:
 
     init_security(app)
     register_error_handlers(app)
+    init_page_cache(app)  # the metrics count the pages it serves before Flask
     from feedback.metrics.services import enabled, init_request_timing
 
     if enabled(app):

@@ -8,6 +8,8 @@ from babel.core import get_global
 from flask import current_app, request, session
 from flask.globals import _cv_app, _cv_request
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from feedback.core.languages import Language, enabled_languages, get_language
 
@@ -27,6 +29,16 @@ def current_language() -> Language:
     override = getattr(request_g, "language_override", None)
     if override is not None:  # a page printed in a chosen language
         return override
+    return _visitor_language(request_context, request_g)
+
+
+def visitor_language() -> Language:
+    """The reader's language, leaving aside a language one page was asked for (an API's
+    or a print kit's ``?lang=``, which is in the address). The page cache keys on it."""
+    return _visitor_language(_cv_request.get(), _cv_app.get().g)
+
+
+def _visitor_language(request_context, request_g) -> Language:
     # Worked out once per request; keyed by the session's choice, so changing language
     # mid-request is seen at once.
     chosen = request_context.session.get(SESSION_KEY)
@@ -42,8 +54,15 @@ def _choose_language() -> Language:
     chosen = get_language(session.get(SESSION_KEY))
     if chosen is None and getattr(current_user, "is_authenticated", False):
         chosen = get_language(current_user.language)
-    if chosen is None:
-        chosen = match_accept_language(request.accept_languages.values(), enabled_languages())
+    return chosen or browser_language(request.headers.get("Accept-Language", ""))
+
+
+def browser_language(accept_language: str) -> Language:
+    """The language of a visitor who has chosen none: the best match for their browser's
+    ``Accept-Language`` header, else the site default. The page cache answers visitors
+    with no session from this alone (``feedback.core.caching``)."""
+    accepted = parse_accept_header(accept_language, LanguageAccept).values()
+    chosen = match_accept_language(accepted, enabled_languages())
     return chosen or get_language(current_app.config["DEFAULT_LANGUAGE"]) or enabled_languages()[0]
 
 

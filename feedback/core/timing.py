@@ -23,7 +23,7 @@ def init_timing(app: Flask) -> None:
         event.listen(Engine, "before_cursor_execute", _count_statement)
 
     def start_timing() -> None:
-        g.timing_started = (time.perf_counter(), time.process_time())
+        g.timing_started = timing_start()
 
     app.before_request_funcs.setdefault(None, []).insert(0, start_timing)  # first of all
 
@@ -31,9 +31,18 @@ def init_timing(app: Flask) -> None:
     def add_server_timing(response: Response) -> Response:
         started = g.get("timing_started")
         if started is not None:
-            wall = (time.perf_counter() - started[0]) * 1000
-            cpu = (time.process_time() - started[1]) * 1000
-            response.headers["Server-Timing"] = (
-                f'app;dur={wall:.2f}, cpu;dur={cpu:.2f}, '
-                f'db;desc="{g.get("timing_queries", 0)} queries"')
+            response.headers["Server-Timing"] = server_timing(started,
+                                                              g.get("timing_queries", 0))
         return response
+
+
+def timing_start() -> tuple[float, float]:
+    """Wall and CPU clocks now, for ``server_timing``."""
+    return time.perf_counter(), time.process_time()
+
+
+def server_timing(started: tuple[float, float], queries: int) -> str:
+    """The ``Server-Timing`` value for a response begun at ``started``."""
+    wall = (time.perf_counter() - started[0]) * 1000
+    cpu = (time.process_time() - started[1]) * 1000
+    return f'app;dur={wall:.2f}, cpu;dur={cpu:.2f}, db;desc="{queries} queries"'

@@ -59,9 +59,15 @@ def init_request_timing(app: Flask) -> None:
     def observe(response):
         started = g.get("metrics_started")
         if started is not None:
-            REQUEST_SECONDS.labels(request.endpoint or "unmatched", request.method).observe(
-                time.perf_counter() - started)
+            record_request(request.endpoint or "unmatched", request.method,
+                           time.perf_counter() - started)
         return response
+
+    app.extensions["page_cache"].on_served.append(record_request)  # pages served before Flask
+
+
+def record_request(endpoint: str, method: str, seconds: float) -> None:
+    REQUEST_SECONDS.labels(endpoint, method).observe(seconds)
 
 
 def record_run(job_id: str, *, started: bool, succeeded: bool = False) -> None:
