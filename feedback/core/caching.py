@@ -47,7 +47,9 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_etags
+from werkzeug.wsgi import get_host
 
 from feedback.core.timing import server_timing, timing_start
 from feedback.extensions import cache, db, limiter
@@ -185,7 +187,8 @@ class CachedPages:
         if (environ["REQUEST_METHOD"] not in ("GET", "HEAD") or environ.get("HTTP_COOKIE")
                 or "HTTP_AUTHORIZATION" in environ
                 or environ.get("PATH_INFO") not in self.cacheable_paths
-                or self.app.config["PAGE_CACHE_SECONDS"] <= 0):
+                or self.app.config["PAGE_CACHE_SECONDS"] <= 0
+                or not self._trusted_host(environ)):
             return None
         current = self.backend.get(GENERATION_KEY)
         if current is None:
@@ -193,6 +196,18 @@ class CachedPages:
         language = self._browser_language(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
         stored = self.backend.get(page_key(current, language, environ))
         return stored if stored is not None and stored.before_app else None
+
+    def _trusted_host(self, environ: dict[str, Any]) -> bool:
+        """In production only ``BASE_URL``'s host and ``TRUSTED_HOSTS`` are answered: any
+        other ``Host`` goes on to Flask, which answers 400."""
+        trusted = self.app.config.get("TRUSTED_HOSTS")
+        if not trusted:
+            return True
+        try:
+            get_host(environ, trusted_hosts=trusted)
+        except SecurityError:
+            return False
+        return True
 
     def _browser_language(self, accept_language: str) -> str:
         code = self.languages.get(accept_language)

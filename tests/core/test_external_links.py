@@ -196,6 +196,9 @@ def test_production_refuses_another_host(tmp_path, app):
                        headers=ATTACKER).status_code == 400
     assert client.get("/", headers={"Host": "feedback.example.org"}).status_code == 200
     assert client.get("/", headers={"Host": "health.internal:8000"}).status_code == 200
+    # Now that the page is cached, another Host is still refused, not served it.
+    assert client.get("/", headers={"Host": "feedback.example.org"}).status_code == 200
+    assert client.get("/", headers=ATTACKER).status_code == 400
 
 
 def test_development_answers_any_host():
