@@ -12,6 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from feedback.extensions import db
+from tests.browser.axe import serve_axe
 from tests.conftest import _truncate_all, database_url_for_test, make_test_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,6 +55,7 @@ def live_app_config() -> dict:
 def live_server(migrated_database, tmp_path, live_app_config) -> Iterator[LiveServer]:
     app = make_test_app(database_url_for_test(migrated_database, tmp_path), tmp_path,
                         WTF_CSRF_ENABLED=True, **live_app_config)
+    serve_axe(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url
