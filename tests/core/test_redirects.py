@@ -9,6 +9,9 @@ import pytest
 
 from feedback.core.redirects import safe_next
 
+# Where a `next` may lead is decided before any database is read: CI runs it once.
+pytestmark = pytest.mark.once
+
 HOSTILE = [
     "//evil.example/",
     "/\t/evil.example:8080/",

@@ -15,6 +15,9 @@ from flask_babel import force_locale, format_date, format_decimal, gettext, nget
 from feedback.core.languages import DEFAULT_LANGUAGES
 from feedback.translation.catalogs import TRANSLATIONS_DIR, catalog_statuses
 
+# The catalogs are files, whichever database the suite uses: CI runs these once.
+pytestmark = pytest.mark.once
+
 CATALOGS = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%")
 
