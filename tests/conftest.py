@@ -68,10 +68,11 @@ def pytest_sessionstart(session) -> None:
 def pytest_collection_modifyitems(config, items) -> None:
     """Tests CI runs in one of its two passes only, and the long ones first.
 
-    ``once`` tests (no database, or layout that does not depend on it) run in the SQLite
-    pass only. The other browser tests run in one pass too: the PostgreSQL pass when
-    ``make test`` says one follows (``FEEDBACK_BROWSER_PASS=postgresql``), so the
-    journeys meet the production database; otherwise wherever the suite runs.
+    ``once`` tests (what the database cannot change: packaging, layout, translations,
+    redirects) run in the SQLite pass only. The other browser tests run in one pass too:
+    the PostgreSQL pass when ``make test`` says one follows
+    (``FEEDBACK_BROWSER_PASS=postgresql``), so the journeys meet the production database;
+    otherwise wherever the suite runs.
 
     Browser and ``long`` tests start first, so that xdist's workers do not wait at the
     end for one of them while the other worker is idle."""

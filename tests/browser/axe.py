@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
-
-from playwright.sync_api import Error
 
 AXE_SOURCE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # Where the live server serves it (tests only): the browser keeps the file and its compiled
@@ -14,29 +11,12 @@ AXE_PATH = "/test-only/axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-@cache
-def _axe_source() -> str:
-    return AXE_SOURCE.read_text(encoding="utf-8")
-
-
 def serve_axe(app) -> None:
     """Let ``app`` (a live server's) serve axe-core at ``AXE_PATH``; before it serves."""
     from flask import send_file
 
     app.add_url_rule(AXE_PATH, "test_only_axe",
                      lambda: send_file(AXE_SOURCE, max_age=3600, conditional=True))
-
-
-def _load_axe(page) -> None:
-    if page.evaluate("typeof window.axe === 'object'"):
-        return
-    if page.url.startswith("http"):
-        try:
-            page.add_script_tag(url=AXE_PATH)  # a script of the page's own site: the CSP allows it
-            return
-        except Error:
-            pass  # a site without the test route: send the script itself
-    page.evaluate(_axe_source())
 
 
 def axe_violations(page) -> list[dict]:
@@ -48,7 +28,9 @@ def axe_violations(page) -> list[dict]:
     # target measured before the fonts arrive can be smaller than it will be).
     page.wait_for_load_state("load")
     page.evaluate("document.fonts.ready.then(() => true)")
-    _load_axe(page)
+    if not page.evaluate("typeof window.axe === 'object'"):
+        # A script of the page's own site (the live server's), so the CSP allows it.
+        page.add_script_tag(url=AXE_PATH)
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
         " resultTypes: ['violations']})", WCAG_TAGS)

@@ -483,9 +483,8 @@ def _sign_in_by_link(page, live_server, email: str) -> None:
 
 
 def _fits(page, width: int = 320) -> None:
-    page.wait_for_load_state("load")  # the style sheets, before anything is measured
     page.set_viewport_size({"width": width, "height": 800})
-    settle(page)
+    settle(page)  # style sheets loaded and the header laid out at this width
     wide = page.evaluate("""(w) => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > w + 1).slice(0, 5)
         .map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
