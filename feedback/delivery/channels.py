@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import smtplib
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -102,9 +103,9 @@ class OutboxChannel:
 
 class SmtpChannel:
     """smtplib with STARTTLS or SSL and authentication: ``SMTP_CONNECTIONS`` connections,
-    each opened when first needed and then reused. ``start`` sends up to one message on
-    each connection at once, each connection in its own thread, so that the server's
-    round trips (four per message) overlap; every message still gets its own answer."""
+    each opened when first needed and then reused. ``start`` queues up to one message on
+    each connection, each connection in its own thread, so that the server's round trips
+    (four per message) overlap; every message still gets its own answer."""
 
     name = "smtp"
 
@@ -116,7 +117,7 @@ class SmtpChannel:
         wanted = config["SMTP_CONNECTIONS"] if connections is None else connections
         self.connections = max(1, int(wanted))
         self._smtp: list[smtplib.SMTP | None] = [None] * self.connections
-        self._threads: ThreadPoolExecutor | None = None
+        self._threads: list[ThreadPoolExecutor] | None = None
 
     def _connection(self, slot: int) -> smtplib.SMTP:
         smtp = self._smtp[slot]
@@ -140,7 +141,8 @@ class SmtpChannel:
         smtp = self._connection(slot)
         try:
             if outgoing.raw is not None:
-                refused = smtp.sendmail(outgoing.envelope_from, [outgoing.to], outgoing.raw)
+                refused = send_prepared(smtp, outgoing.envelope_from, outgoing.to,
+                                        outgoing.raw)
             else:
                 refused = smtp.send_message(outgoing.email_message())
         except smtplib.SMTPRecipientsRefused as error:
@@ -161,13 +163,15 @@ class SmtpChannel:
         return None
 
     def start(self, outgoings: Sequence[Outgoing]) -> list[Future]:
-        """Begin sending up to ``connections`` messages at once, one per connection. Each
-        future gives what ``send`` returns or raises."""
+        """Queue up to ``connections`` messages, one per connection. Each connection has
+        its own thread and sends its messages in the order they came; each future gives
+        what ``send`` returns or raises."""
         if len(outgoings) > self.connections:
             raise ValueError(f"{len(outgoings)} messages for {self.connections} connections")
         if self._threads is None:
-            self._threads = ThreadPoolExecutor(self.connections, thread_name_prefix="smtp")
-        return [self._threads.submit(self.send, outgoing, slot)
+            self._threads = [ThreadPoolExecutor(1, thread_name_prefix=f"smtp-{slot}")
+                             for slot in range(self.connections)]
+        return [self._threads[slot].submit(self.send, outgoing, slot)
                 for slot, outgoing in enumerate(outgoings)]
 
     def _reset(self, slot: int) -> None:
@@ -179,14 +183,50 @@ class SmtpChannel:
             self._drop(slot)
 
     def close(self) -> None:
-        if self._threads is not None:
-            self._threads.shutdown(wait=True)
-            self._threads = None
+        for thread in self._threads or []:
+            thread.shutdown(wait=True)
+        self._threads = None
         for slot, smtp in enumerate(self._smtp):
             if smtp is not None:
                 with contextlib.suppress(smtplib.SMTPException, OSError):
                     smtp.quit()
             self._smtp[slot] = None
+
+
+# An address smtplib need not parse: plain ASCII, no spaces, quotes, brackets or commas.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\Z")
+
+
+def send_prepared(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes) -> dict:
+    """``smtp.sendmail(sender, [recipient], raw)``, with the same answers and exceptions,
+    for a message already encoded with CRLF line ends. A plain address goes in the
+    envelope as it is: ``sendmail`` parses each one with ``email.utils.parseaddr``, which
+    was a fifth of a bulk worker's CPU time. Anything else goes through ``sendmail``."""
+    if not (_PLAIN_ADDRESS.match(sender) and _PLAIN_ADDRESS.match(recipient)):
+        return smtp.sendmail(sender, [recipient], raw)
+    smtp.ehlo_or_helo_if_needed()
+    code, answer = smtp.docmd("mail", f"FROM:<{sender}>")
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, answer, sender)
+    code, answer = smtp.docmd("rcpt", f"TO:<{recipient}>")
+    if code not in (250, 251):
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, answer)})
+    code, answer = smtp.data(raw)
+    if code != 250:
+        _end_transaction(smtp, code)
+        raise smtplib.SMTPDataError(code, answer)
+    return {}
+
+
+def _end_transaction(smtp: smtplib.SMTP, code: int) -> None:
+    """What ``sendmail`` does after a refusal: close on 421, else reset the transaction."""
+    if code == 421:
+        smtp.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            smtp.rset()
 
 
 class NotifyChannel:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.accounts.models import enum_column
@@ -24,6 +24,18 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"  # the provider accepted it
     FAILED = "failed"
     CANCELLED = "cancelled"  # unsubscribed or suppressed before it went
+
+
+WAITING = "status = 'pending'"
+
+
+def waiting_indexes(table: str) -> tuple[Index, Index]:
+    """The waiting rows of an outbox table, in id order and by attempts: partial indexes,
+    so a worker's claim reads only the rows it could take however many have been sent
+    (and whatever the planner's statistics say)."""
+    where = {"postgresql_where": text(WAITING), "sqlite_where": text(WAITING)}
+    return (Index(f"ix_{table}_waiting", "id", **where),
+            Index(f"ix_{table}_waiting_attempts", "attempts", **where))
 
 
 class Queued:

@@ -27,16 +27,14 @@ EXTENSION = "feedback.delivery.queues"
 class Queue:
     """One table of outbox rows that the worker sends. A subclass says which rows may be
     claimed, loads a claimed batch (rows with ``id``, ``attempts`` and ``email``), checks
-    which are still wanted just before sending them (a few at a time, in one query),
-    renders each, and says whom a permanent failure stops (``permanent_failure`` for a
-    send the provider refused, ``receipt_failure`` for a delivery receipt)."""
+    which are still wanted shortly before sending them (a few at a time, in one query),
+    renders each one still wanted (so rendering may have side effects), and says whom a
+    permanent failure stops (``permanent_failure`` for a send the provider refused,
+    ``receipt_failure`` for a delivery receipt)."""
 
     model: type[Queued]
     # GOV.UK Notify receipts name a row by this prefix and its id ("" for digests).
     reference_prefix: str = ""
-    # True when ``outgoing`` has no side effects, so the worker may render a round while
-    # the one before it is on its way, before checking it is still wanted.
-    render_ahead: bool = False
 
     def __init__(self, worker: Worker):
         self.worker = worker
@@ -49,8 +47,8 @@ class Queue:
         raise NotImplementedError
 
     def still_wanted(self, rows: Sequence[Row]) -> set[int]:
-        """The ids of ``rows`` that should still go: one query for them all, run just
-        before they are sent (one round of the worker's connections)."""
+        """The ids of ``rows`` that should still go: one query for them all (one round of
+        the worker's connections), run before they are rendered and sent."""
         raise NotImplementedError
 
     def outgoing(self, row: Row) -> Outgoing:

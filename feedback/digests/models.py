@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
 from feedback.core.models import UTCDateTime, utcnow
-from feedback.delivery.models import Queued
+from feedback.delivery.models import Queued, waiting_indexes
 from feedback.extensions import db
 from feedback.subscriptions.models import Audience, Channel, Subscriber
 
@@ -96,6 +96,7 @@ class Delivery(Queued, db.Model):
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id", "channel"),
         Index("ix_deliveries_claim", "status", "next_attempt_at"),
+        *waiting_indexes("deliveries"),
     )
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),

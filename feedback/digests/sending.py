@@ -147,7 +147,6 @@ class DigestQueue(Queue):
 
     model = Delivery
     reference_prefix = ""
-    render_ahead = True
 
     def __init__(self, worker):
         super().__init__(worker)
@@ -194,8 +193,8 @@ class DigestQueue(Queue):
         return cached
 
     def still_wanted(self, rows: Sequence[Row]) -> set[int]:
-        """Checked just before each round is sent: an unsubscribe or suppression wins
-        from the next round on."""
+        """Checked before each round is sent: an unsubscribe or suppression wins from two
+        rounds on (``Worker``)."""
         ids = [row.id for row in rows]
         return set(db.session.connection().execute(STILL_WANTED, {"ids": ids}).scalars())
 

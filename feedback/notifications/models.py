@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import User, enum_column
-from feedback.delivery.models import Queued
+from feedback.delivery.models import Queued, waiting_indexes
 from feedback.extensions import db
 
 
@@ -27,6 +27,7 @@ class Notification(Queued, db.Model):
     __table_args__ = (
         UniqueConstraint("kind", "subject_id", "user_id"),
         Index("ix_notifications_claim", "status", "next_attempt_at"),
+        *waiting_indexes("notifications"),
     )
 
     kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind,

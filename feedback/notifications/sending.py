@@ -109,7 +109,6 @@ class NotificationQueue(Queue):
 
     model = Notification
     reference_prefix = NOTIFICATION_REFERENCE
-    render_ahead = True
 
     def __init__(self, worker):
         super().__init__(worker)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import EMAIL_MAX, enum_column
 from feedback.core.models import NOT_PERSONAL, UTCDateTime, personal, utcnow
-from feedback.delivery.models import Queued
+from feedback.delivery.models import Queued, waiting_indexes
 from feedback.extensions import db
 
 if TYPE_CHECKING:
@@ -257,8 +257,10 @@ class Confirmation(Queued, db.Model):
     is sent (only its hash is kept, on the subscriber)."""
 
     __tablename__ = "subscription_confirmations"
-    __table_args__ = (Index("ix_subscription_confirmations_claim", "status",
-                            "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_subscription_confirmations_claim", "status", "next_attempt_at"),
+        *waiting_indexes("subscription_confirmations"),
+    )
 
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscribers.id", ondelete="CASCADE"), unique=True)
