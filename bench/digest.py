@@ -7,16 +7,15 @@ Seeds N confirmed subscribers across L languages in a fresh database (a temporar
 file, or a new database on the given PostgreSQL server, dropped afterwards), creates the
 edition (rendering each language once), and delivers it with ``feedback deliver``-style
 workers to an aiosmtpd sink in its own process on loopback. In the same run, with as many
-SMTP connections as the workers hold, it then sends the sink pre-rendered copies of the
-digest, to measure the sink's own ceiling: ``ratio_to_sink`` says how close the workers
-came to it. The database is named ``bench_digest_<id>`` and dropped afterwards. Prints one
-line of JSON.
+SMTP connections as the workers hold, it then sends the sink copies of the first
+recipient's message, rendered beforehand the worker's way, to measure the sink's own
+ceiling: ``ratio_to_sink`` says how close the workers came to it. The database is named
+``bench_digest_<id>`` and dropped afterwards. Prints one line of JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import email.policy
 import json
 import multiprocessing
 import os
@@ -29,7 +28,6 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from email.message import EmailMessage
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -74,6 +72,27 @@ def sink_ceiling(context, port: int, message: bytes, total: int, connections: in
     for sender in senders:
         sender.join()
     return sent / seconds
+
+
+def first_message() -> bytes:
+    """The bytes a worker sends the first recipient, rendered the worker's way (claimed,
+    rendered, then put back as it was), for the sink's ceiling."""
+    from sqlalchemy import update
+
+    from feedback.delivery.channels import OutboxChannel
+    from feedback.delivery.models import DeliveryStatus
+    from feedback.delivery.services import Worker, claim_batch
+    from feedback.digests.models import Delivery
+    from feedback.digests.sending import DigestQueue
+
+    queue = DigestQueue(Worker(channel=OutboxChannel()))
+    token = claim_batch(1, queue=DigestQueue)
+    row = queue.claimed(token)[0]
+    message = queue.outgoing(row).raw
+    db.session.execute(update(Delivery).where(Delivery.id == row.id).values(
+        status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None, attempts=0))
+    db.session.commit()
+    return message
 
 
 def free_port() -> int:
@@ -239,13 +258,7 @@ def main() -> None:
             create_seconds = time.perf_counter() - started
             renders = db.session.scalar(select(func.count()).select_from(EditionVersion).where(
                 EditionVersion.edition_id == edition.id))
-            version = db.session.scalars(select(EditionVersion).where(
-                EditionVersion.edition_id == edition.id)).first()
-            sample = EmailMessage(policy=email.policy.SMTP)
-            sample["From"], sample["Subject"] = "Bench <bench@feedback.example>", version.subject
-            sample.set_content(version.text, cte="quoted-printable")
-            sample.add_alternative(version.html, subtype="html", cte="quoted-printable")
-            prerendered = sample.as_bytes()
+            prerendered = first_message()
             db.session.remove()
             db.engine.dispose()
 
