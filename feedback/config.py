@@ -105,8 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
             "queue: digests, then follower notifications); also the most duplicates a worker "
             "killed mid-batch can cause.", int),
     Setting("SMTP_CONNECTIONS", 2, "SMTP connections each delivery worker holds open and "
-            "sends over at once, to hide the server's round trips (each message is still "
-            "checked as wanted just before it goes).", int),
+            "sends over at once, to hide the server's round trips. Messages go in rounds of "
+            "one per connection, two rounds on their way at once; each round is checked "
+            "as still wanted (one query) once the round two before it was accepted.", int),
     Setting("DELIVERY_LEASE_SECONDS", 300, "After this, rows claimed by a worker that died "
             "are claimed again.", int),
     Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "

@@ -47,6 +47,7 @@ class SmtpSink:
         # Connections that carried a message (kept, so that their ids stay unique).
         self.sessions: dict[int, object] = {}
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TOs) accepted
         self.plan: list[str] = []
         self.on_message = None
         self.delay = delay
@@ -75,6 +76,7 @@ class SmtpSink:
                                            policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.on_message is not None:
             self.on_message(message)
         return "250 OK"

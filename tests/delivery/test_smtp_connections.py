@@ -154,3 +154,34 @@ def test_bulk_base64_matches_the_standard_library():
 
     for text in ("", "a", "abc", "x" * 57, "x" * 58, "é" * 1000, "Hello " * 999):
         assert _base64(text) == base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
+
+
+@pytest.mark.parametrize("sender", ["bulk@feedback.test", "Feedback <bulk@feedback.test>"])
+@pytest.mark.parametrize("recipient", ["reader@example.org", '"a reader"@example.org'])
+def test_the_envelope_and_body_arrive_as_sendmail_would_send_them(app, smtp_sink, sender,
+                                                                   recipient):
+    """Plain addresses skip smtplib's address parser and a body with no line starting
+    with a dot skips its dot-stuffing; anything else goes through ``sendmail``. Either
+    way the server gets the same envelope, and a line that starts with a dot arrives as
+    it was written."""
+    from email.utils import parseaddr
+
+    from feedback.delivery.channels import Outgoing, SmtpChannel
+
+    bodies = {"plain": b"Hello,\r\nA line.\r\n",
+              "dotted": b"Hello,\r\n.a line that starts with a dot\r\n..and two\r\n"}
+    channel = SmtpChannel(connections=1)
+    try:
+        for name, body in bodies.items():
+            raw = (f"From: {sender}\r\nTo: {recipient}\r\nSubject: {name}\r\n"
+                   "Content-Type: text/plain\r\n\r\n").encode() + body
+            assert channel.send(Outgoing(
+                delivery_id=1, to=recipient, subject=name, text="", html=None, headers={},
+                message_id="", unsubscribe_url="", raw=raw,
+                envelope_from=parseaddr(sender)[1])) is None
+    finally:
+        channel.close()
+    assert [m["Subject"] for m in smtp_sink.messages] == ["plain", "dotted"]
+    for message, body in zip(smtp_sink.messages, bodies.values(), strict=True):
+        assert message.get_payload(decode=True) == body
+    assert smtp_sink.envelopes == [("bulk@feedback.test", [recipient])] * 2
