@@ -46,8 +46,6 @@ from feedback.translation.display import (
     content_choices,
     inline_html,
     prefetch_texts,
-    prefetch_translations,
-    translated_field,
     translated_text,
 )
 
@@ -73,41 +71,52 @@ def _visible_round(slug: str) -> PriorityRound:
     return round_
 
 
-def _shortlist_choices(round_: PriorityRound, shortlist: Any = False,
-                       markup: bool = True) -> list[tuple[str, Any]]:
-    """The current shortlist's titles in the reader's language (one lookup). Checkbox
-    labels are marked with the language they are in; ``<option>`` text cannot be. Pass
-    the ``shortlist`` when the request has it already."""
-    if shortlist is False:
-        shortlist = services.current_shortlist(round_)
-    if shortlist is None:
-        return []
-    prefetch_translations(shortlist.entries)
+def _shortlist_titles(shortlist: Any) -> list[tuple[str, str]]:
+    """Each entry's (priority id, title) as plain values, which a rollback cannot expire."""
+    return [(str(entry.priority_id), entry.title)
+            for entry in (shortlist.entries if shortlist else [])]
+
+
+def _titles_in_language(titles: list[tuple[str, str]], markup: bool) -> list[tuple[str, Any]]:
+    prefetch_texts(title for _id, title in titles)
     choices = []
-    for entry in shortlist.entries:
-        title = translated_field(entry, "title")
-        choices.append((str(entry.priority_id), inline_html(title) if markup else title.text))
+    for value, title in titles:
+        shown = translated_text(title)
+        choices.append((value, inline_html(shown) if markup else shown.text))
     return choices
 
 
-def _voting_round(slug: str) -> PriorityRound:
-    """A round for its ballot pages, which never show its organisations."""
-    round_ = services.get_round(slug, with_organisations=False)
+def _voting_round(slug: str) -> tuple[PriorityRound, Any]:
+    """A round for its ballot pages (which never show its organisations), with its
+    current shortlist, in one query."""
+    round_, shortlist = services.ballot_round(slug)
     if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
         abort(404)
-    return round_
+    return round_, shortlist
+
 
 def _ballot_form(round_: PriorityRound, base: type, shortlist: Any = False) -> Any:
+    """The ballot form. Its choices' labels are translated only if the form is shown: a
+    ballot that is taken never needs them."""
     rank = round_.voting_method == VotingMethod.RANK
-    choices = _shortlist_choices(round_, shortlist, markup=not rank)
+    if shortlist is False:
+        shortlist = services.current_shortlist(round_, with_priorities=False)
+    titles = _shortlist_titles(shortlist)
+    shown: list[list[tuple[str, Any]]] = []
+
+    def choices() -> list[tuple[str, Any]]:
+        if not shown:
+            shown.append(_titles_in_language(titles, markup=not rank))
+        return shown[0]
+
     if rank:
         form = forms.add_rank_fields(base, round_.max_choices)()
         for n in range(1, round_.max_choices + 1):
-            getattr(form, f"rank_{n}").choices = forms.choice_list([("", _("No choice")),
-                                                                    *choices])
+            getattr(form, f"rank_{n}").choices = lambda: forms.choice_list(
+                [("", _("No choice")), *choices()])
     else:
         form = base()
-    form.choices.choices = forms.choice_list(choices)
+    form.choices.choices = lambda: forms.choice_list(choices())
     return form
 
 
@@ -280,8 +289,7 @@ def _follow_choices(user: Any, chosen: list[Any]) -> None:
 @bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
 @login_required
 def vote(slug: str):
-    round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
+    round_, shortlist = _voting_round(slug)  # the shortlist, once
     form = _ballot_form(round_, forms.ChooseBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     # Translated before the commit, which would make the signed-in person load again.
@@ -306,8 +314,7 @@ def vote(slug: str):
 @bp.route("/rounds/<slug>/vote/code", methods=["GET", "POST"])
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
-    round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
+    round_, shortlist = _voting_round(slug)  # the shortlist, once
     form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),
