@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Insert, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -96,16 +97,42 @@ def clean_choices(round_: PriorityRound, priority_ids: Sequence[Any],
     return chosen
 
 
+# The statements every ballot runs, built once per process (building one costs more CPU
+# than running it) and run as Core statements on the tables, without the ORM's bulk path.
+
+@functools.cache
+def _insert_ballot_statement(dialect_name: str) -> Insert:
+    """Insert a ballot unless this person already has one (``ON CONFLICT DO NOTHING``)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    ballots = Ballot.__table__
+    return (dialect.insert(ballots)
+            .on_conflict_do_nothing(index_elements=["round_id", "voter_key"])
+            .returning(ballots.c.id))
+
+
+@functools.cache
+def _claim_code_statement() -> Update:
+    """Mark an unused code of the round used, and bind it to the account (if any)."""
+    codes = BallotCode.__table__
+    return (update(codes)
+            .where(codes.c.code_hash == bindparam("hash"),
+                   codes.c.round_id == bindparam("round"), codes.c.used_at.is_(None))
+            .values(used_at=bindparam("now", type_=codes.c.used_at.type),
+                    user_id=bindparam("owner", type_=codes.c.user_id.type))
+            .returning(codes.c.code_hash))
+
+
+@functools.cache
+def _insert_choices_statement() -> Insert:
+    return insert(BallotChoice.__table__)
+
+
 def _insert_ballot(round_: PriorityRound, key: str, method: BallotMethod) -> Ballot | None:
     """Insert the ballot row unless this person already has one (one statement, ``ON
     CONFLICT DO NOTHING``: two requests racing to insert cannot both succeed)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     now = utcnow()
-    ballot_id = db.session.scalar(
-        dialect.insert(Ballot).values(round_id=round_.id, voter_key=key, method=method,
-                                      cast_at=now)
-        .on_conflict_do_nothing(index_elements=["round_id", "voter_key"])
-        .returning(Ballot.id))
+    ballot_id = db.session.scalar(_insert_ballot_statement(db.engine.dialect.name), {
+        "round_id": round_.id, "voter_key": key, "method": method, "cast_at": now})
     if ballot_id is None:
         return None
     # The row as inserted, known to the session without reading it back.
@@ -131,7 +158,7 @@ def _write_ballot(round_: PriorityRound, key: str, method: BallotMethod,
         db.session.execute(delete(BallotChoice).where(BallotChoice.ballot_id == ballot.id))
         ballot.method = method
         ballot.changed_at = utcnow()
-    db.session.execute(insert(BallotChoice), [  # one statement for all the choices
+    db.session.execute(_insert_choices_statement(), [  # one statement for all the choices
         {"ballot_id": ballot.id, "priority_id": priority_id, "rank": rank}
         for rank, priority_id in enumerate(chosen, start=1)])
     db.session.flush()
@@ -160,11 +187,8 @@ def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> str:
     owner = getattr(account, "id", None)
     # One statement marks an unused code used and binds it; the row lock makes a racing
     # second use wait, then find it used.
-    claimed = db.session.scalar(
-        update(BallotCode).where(BallotCode.code_hash == code_hash,
-                                 BallotCode.round_id == round_.id, BallotCode.used_at.is_(None))
-        .values(used_at=utcnow(), user_id=owner).returning(BallotCode.code_hash)
-        .execution_options(synchronize_session=False))
+    claimed = db.session.scalar(_claim_code_statement(), {
+        "hash": code_hash, "round": round_.id, "now": utcnow(), "owner": owner})
     if claimed is not None:
         return claimed
     used = db.session.execute(select(BallotCode.user_id).where(
