@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.core.caching import cached_page
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
+from feedback.core.i18n import current_language
 from feedback.core.ids import parse_id
 from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
@@ -29,6 +30,7 @@ from feedback.extensions import db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities import forms, services
 from feedback.priorities import results as tallies
+from feedback.priorities.ballot_page import shared_page
 from feedback.priorities.models import (
     GROUP_LABELS,
     PHASE_LABELS,
@@ -46,6 +48,8 @@ from feedback.translation.display import (
     content_choices,
     inline_html,
     prefetch_texts,
+    prefetch_translations,
+    translated_field,
     translated_text,
 )
 
@@ -316,6 +320,8 @@ def vote(slug: str):
 def vote_with_code(slug: str):
     round_, shortlist = _voting_round(slug)  # the shortlist, once
     form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
+    if request.method == "GET":
+        return _code_ballot_page(round_, form, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),
                          _("Thank you. Your ballot has been recorded. Your code has now been "
@@ -333,6 +339,20 @@ def vote_with_code(slug: str):
         return response
     ballot_id, replaced = done
     return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
+
+
+def _code_ballot_page(round_: PriorityRound, form: Any, shortlist: Any) -> str:
+    """The code ballot form, unfilled. For a visitor who is not signed in it is rendered
+    once per worker for each key (see ``ballot_page``): everything the page shows."""
+    # One lookup for the round's words and the choices' labels in the reader's language.
+    prefetch_translations([round_], texts=[title for _id, title in _shortlist_titles(shortlist)])
+    key = ("code", current_language().code, request.full_path, round_.id, round_.slug,
+           round_.voting_method, round_.max_choices, translated_field(round_, "title"),
+           translated_field(round_, "scope"),
+           tuple((choice.value, str(choice.label)) for choice in form.choices.choices))
+    token = getattr(getattr(form, "csrf_token", None), "current_token", None)
+    return shared_page(key, token, lambda: render_template(
+        "priorities/vote.html", form=form, round=round_, method="code"))
 
 
 @bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])
