@@ -9,7 +9,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Insert,
+    Integer,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -200,6 +212,59 @@ def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> str:
     return code_hash
 
 
+@functools.cache
+def _code_ballot_statement() -> Select:
+    """PostgreSQL: claim an unused code, insert its ballot and the choices, in one
+    statement (data-modifying CTEs). As in the three statements it stands for, the
+    claim's row lock makes a racing second use of the code wait, then find it used
+    (nothing is claimed, so nothing is inserted). Returns (code hash claimed, ballot id)."""
+    codes, ballots, choices = BallotCode.__table__, Ballot.__table__, BallotChoice.__table__
+    now = bindparam("now", type_=ballots.c.cast_at.type)
+    round_id = bindparam("round", type_=ballots.c.round_id.type)
+    claimed = (update(codes)
+               .where(codes.c.code_hash == bindparam("hash"), codes.c.round_id == round_id,
+                      codes.c.used_at.is_(None))
+               .values(used_at=now, user_id=None).returning(codes.c.code_hash).cte("claimed"))
+    ballot = (postgresql.insert(ballots)
+              .from_select(["round_id", "voter_key", "method", "cast_at"], select(
+                  round_id, bindparam("key", type_=ballots.c.voter_key.type),
+                  bindparam("method", type_=ballots.c.method.type), now).select_from(claimed))
+              .on_conflict_do_nothing(index_elements=["round_id", "voter_key"])
+              .returning(ballots.c.id).cte("ballot"))
+    chosen = func.unnest(bindparam("ids", type_=postgresql.ARRAY(Integer))).table_valued(
+        "priority_id", with_ordinality="rank").render_derived(name="chosen")
+    inserted = (insert(choices)
+                .from_select(["ballot_id", "priority_id", "rank"],
+                             select(ballot.c.id, chosen.c.priority_id, chosen.c.rank)
+                             .select_from(ballot).join(chosen, true()))
+                .cte("choices"))
+    return select(select(claimed.c.code_hash).scalar_subquery(),
+                  select(ballot.c.id).scalar_subquery()).add_cte(inserted)
+
+
+def _cast_with_unused_code(round_: PriorityRound, code: str, chosen: list[int]) -> Ballot:
+    """A code ballot without an account, on PostgreSQL, in one statement. A code that
+    cannot be used is explained by ``_claim_code``, as on other databases."""
+    if len(normalise_code(code)) != CODE_LENGTH:
+        raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
+    code_hash = hash_code(code)
+    key = voter_key(round_.id, f"code:{code_hash}")
+    now = utcnow()
+    claimed, ballot_id = db.session.execute(_code_ballot_statement(), {
+        "hash": code_hash, "round": round_.id, "now": now, "key": key,
+        "method": BallotMethod.CODE, "ids": chosen}).one()
+    if claimed is None:
+        _claim_code(round_, code)  # raises: unknown, or used
+        raise ValidationError(CODE_USED_MESSAGE, "code")  # codes are never released
+    if ballot_id is None:  # the code's own ballot exists: it was used, as a paper's code
+        raise ValidationError(CODE_USED_MESSAGE, "code")
+    ballot = Ballot(id=ballot_id, round_id=round_.id, voter_key=key, method=BallotMethod.CODE,
+                    cast_at=now, changed_at=None)
+    make_transient_to_detached(ballot)  # the row as inserted, without reading it back
+    db.session.add(ballot)
+    return ballot
+
+
 def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[Any],
                      user: Any = None, shortlist: ShortlistVersion | None = None
                      ) -> tuple[Ballot, bool]:
@@ -214,6 +279,8 @@ def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[An
     check_voting_open(round_)
     chosen = clean_choices(round_, priority_ids, shortlist)
     account = user if getattr(user, "is_authenticated", False) else None
+    if account is None and db.engine.dialect.name == "postgresql":
+        return _cast_with_unused_code(round_, code, chosen), False
     code_hash = _claim_code(round_, code, account)
     if account is not None:
         return _write_ballot(round_, voter_key(round_.id, f"user:{account.id}"),
