@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from feedback.accounts.models import OrgRole
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
@@ -129,10 +129,17 @@ def _ballot_round_statement() -> Select:
     published = aliased(ShortlistVersion)
     latest = (select(func.max(published.number)).where(published.round_id == PriorityRound.id)
               .correlate(PriorityRound).scalar_subquery())
+    # Only the columns a ballot reads (its checks, its page and the words' lookup): the
+    # others are left unloaded (read on first use, as any other attribute).
     return (select(PriorityRound, ShortlistVersion)
             .outerjoin(ShortlistVersion, and_(ShortlistVersion.round_id == PriorityRound.id,
                                               ShortlistVersion.number == latest))
-            .options(joinedload(ShortlistVersion.entries))
+            .options(load_only(PriorityRound.slug, PriorityRound.title, PriorityRound.scope,
+                               PriorityRound.phase, PriorityRound.voting_closes_at,
+                               PriorityRound.voting_method, PriorityRound.max_choices),
+                     load_only(ShortlistVersion.round_id, ShortlistVersion.number),
+                     joinedload(ShortlistVersion.entries).load_only(
+                         ShortlistEntry.priority_id, ShortlistEntry.title))
             .where(PriorityRound.slug == bindparam("slug")))
 
 
