@@ -344,12 +344,13 @@ def vote_with_code(slug: str):
 def _code_ballot_page(round_: PriorityRound, form: Any, shortlist: Any) -> str:
     """The code ballot form, unfilled. For a visitor who is not signed in it is rendered
     once per worker for each key (see ``ballot_page``): everything the page shows."""
-    # One lookup for the round's words and the choices' labels in the reader's language.
-    prefetch_translations([round_], texts=[title for _id, title in _shortlist_titles(shortlist)])
+    titles = _shortlist_titles(shortlist)
+    # One lookup for the round's words and the choices' titles in the reader's language.
+    prefetch_translations([round_], texts=[title for _id, title in titles])
     key = ("code", current_language().code, request.full_path, round_.id, round_.slug,
            round_.voting_method, round_.max_choices, translated_field(round_, "title"),
            translated_field(round_, "scope"),
-           tuple((choice.value, str(choice.label)) for choice in form.choices.choices))
+           tuple((value, translated_text(title)) for value, title in titles))
     token = getattr(getattr(form, "csrf_token", None), "current_token", None)
     return shared_page(key, token, lambda: render_template(
         "priorities/vote.html", form=form, round=round_, method="code"))
