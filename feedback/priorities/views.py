@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.core.caching import cached_page
@@ -319,9 +320,9 @@ def vote(slug: str):
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
     round_, shortlist = _voting_round(slug)  # the shortlist, once
-    form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     if request.method == "GET":
-        return _code_ballot_page(round_, form, shortlist)
+        return _code_ballot_page(round_, shortlist)
+    form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),
                          _("Thank you. Your ballot has been recorded. Your code has now been "
@@ -341,9 +342,11 @@ def vote_with_code(slug: str):
     return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
 
 
-def _code_ballot_page(round_: PriorityRound, form: Any, shortlist: Any) -> str:
+def _code_ballot_page(round_: PriorityRound, shortlist: Any) -> str:
     """The code ballot form, unfilled. For a visitor who is not signed in it is rendered
-    once per worker for each key (see ``ballot_page``): everything the page shows."""
+    once per worker for each key (see ``ballot_page``): everything the page shows. The
+    form itself is made only to render it; a stored page needs only the visitor's CSRF
+    token (the one the form's hidden field would carry)."""
     titles = _shortlist_titles(shortlist)
     # One lookup for the round's words and the choices' titles in the reader's language.
     prefetch_translations([round_], texts=[title for _id, title in titles])
@@ -351,9 +354,10 @@ def _code_ballot_page(round_: PriorityRound, form: Any, shortlist: Any) -> str:
            round_.voting_method, round_.max_choices, translated_field(round_, "title"),
            translated_field(round_, "scope"),
            tuple((value, translated_text(title)) for value, title in titles))
-    token = getattr(getattr(form, "csrf_token", None), "current_token", None)
+    token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
     return shared_page(key, token, lambda: render_template(
-        "priorities/vote.html", form=form, round=round_, method="code"))
+        "priorities/vote.html", form=_ballot_form(round_, forms.CodeBallotForm, shortlist),
+        round=round_, method="code"))
 
 
 @bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])
