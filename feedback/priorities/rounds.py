@@ -3,13 +3,14 @@ co-organisers, and partners who help with paper ballots."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, load_only, selectinload
 
 from feedback.accounts.models import OrgRole
 from feedback.accounts.permissions import PermissionDenied, can_edit_org, org_role
@@ -121,6 +122,34 @@ def current_shortlist(round_: PriorityRound,
             entries.joinedload(ShortlistEntry.priority) if with_priorities else entries)
         .where(ShortlistVersion.round_id == round_.id)
         .order_by(ShortlistVersion.number.desc()).limit(1)).unique().first()
+
+
+@functools.cache  # built once: building it costs more than running it
+def _ballot_round_statement() -> Select:
+    published = aliased(ShortlistVersion)
+    latest = (select(func.max(published.number)).where(published.round_id == PriorityRound.id)
+              .correlate(PriorityRound).scalar_subquery())
+    # Only the columns a ballot reads (its checks, its page and the words' lookup): the
+    # others are left unloaded (read on first use, as any other attribute).
+    return (select(PriorityRound, ShortlistVersion)
+            .outerjoin(ShortlistVersion, and_(ShortlistVersion.round_id == PriorityRound.id,
+                                              ShortlistVersion.number == latest))
+            .options(load_only(PriorityRound.slug, PriorityRound.title, PriorityRound.scope,
+                               PriorityRound.phase, PriorityRound.voting_closes_at,
+                               PriorityRound.voting_method, PriorityRound.max_choices),
+                     load_only(ShortlistVersion.round_id, ShortlistVersion.number),
+                     joinedload(ShortlistVersion.entries).load_only(
+                         ShortlistEntry.priority_id, ShortlistEntry.title))
+            .where(PriorityRound.slug == bindparam("slug")))
+
+
+def ballot_round(slug: str) -> tuple[PriorityRound, ShortlistVersion | None]:
+    """A round for its ballot pages with its current shortlist and the shortlist's
+    entries (not their priorities, nor the round's organisations, which a ballot never
+    shows), in one query: a ballot is the busiest request in a national round."""
+    row = db.session.execute(_ballot_round_statement(), {"slug": slug}).unique().first()
+    round_, shortlist = found(row)
+    return round_, shortlist
 
 
 def get_shortlist_version(round_: PriorityRound, number: int) -> ShortlistVersion:

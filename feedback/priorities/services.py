@@ -32,6 +32,7 @@ from feedback.priorities.responses import (  # noqa: F401
 from feedback.priorities.rounds import (  # noqa: F401
     all_suggestions,
     ask_to_help,
+    ballot_round,
     can_enter_papers,
     can_organise,
     create_round,

@@ -18,10 +18,12 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from feedback.accounts.permissions import PermissionDenied, can_edit_org
 from feedback.core.caching import cached_page
 from feedback.core.forms import ConfirmForm, act_and_redirect, form_data, save_form
+from feedback.core.i18n import current_language
 from feedback.core.ids import parse_id
 from feedback.core.urls import external_url
 from feedback.core.validation import ValidationError
@@ -29,6 +31,7 @@ from feedback.extensions import db, limiter
 from feedback.organisations import services as organisations
 from feedback.priorities import forms, services
 from feedback.priorities import results as tallies
+from feedback.priorities.ballot_page import shared_page
 from feedback.priorities.models import (
     GROUP_LABELS,
     PHASE_LABELS,
@@ -73,41 +76,52 @@ def _visible_round(slug: str) -> PriorityRound:
     return round_
 
 
-def _shortlist_choices(round_: PriorityRound, shortlist: Any = False,
-                       markup: bool = True) -> list[tuple[str, Any]]:
-    """The current shortlist's titles in the reader's language (one lookup). Checkbox
-    labels are marked with the language they are in; ``<option>`` text cannot be. Pass
-    the ``shortlist`` when the request has it already."""
-    if shortlist is False:
-        shortlist = services.current_shortlist(round_)
-    if shortlist is None:
-        return []
-    prefetch_translations(shortlist.entries)
+def _shortlist_titles(shortlist: Any) -> list[tuple[str, str]]:
+    """Each entry's (priority id, title) as plain values, which a rollback cannot expire."""
+    return [(str(entry.priority_id), entry.title)
+            for entry in (shortlist.entries if shortlist else [])]
+
+
+def _titles_in_language(titles: list[tuple[str, str]], markup: bool) -> list[tuple[str, Any]]:
+    prefetch_texts(title for _id, title in titles)
     choices = []
-    for entry in shortlist.entries:
-        title = translated_field(entry, "title")
-        choices.append((str(entry.priority_id), inline_html(title) if markup else title.text))
+    for value, title in titles:
+        shown = translated_text(title)
+        choices.append((value, inline_html(shown) if markup else shown.text))
     return choices
 
 
-def _voting_round(slug: str) -> PriorityRound:
-    """A round for its ballot pages, which never show its organisations."""
-    round_ = services.get_round(slug, with_organisations=False)
+def _voting_round(slug: str) -> tuple[PriorityRound, Any]:
+    """A round for its ballot pages (which never show its organisations), with its
+    current shortlist, in one query."""
+    round_, shortlist = services.ballot_round(slug)
     if round_.phase == Phase.DRAFT and not services.can_organise(current_user, round_):
         abort(404)
-    return round_
+    return round_, shortlist
+
 
 def _ballot_form(round_: PriorityRound, base: type, shortlist: Any = False) -> Any:
+    """The ballot form. Its choices' labels are translated only if the form is shown: a
+    ballot that is taken never needs them."""
     rank = round_.voting_method == VotingMethod.RANK
-    choices = _shortlist_choices(round_, shortlist, markup=not rank)
+    if shortlist is False:
+        shortlist = services.current_shortlist(round_, with_priorities=False)
+    titles = _shortlist_titles(shortlist)
+    shown: list[list[tuple[str, Any]]] = []
+
+    def choices() -> list[tuple[str, Any]]:
+        if not shown:
+            shown.append(_titles_in_language(titles, markup=not rank))
+        return shown[0]
+
     if rank:
         form = forms.add_rank_fields(base, round_.max_choices)()
         for n in range(1, round_.max_choices + 1):
-            getattr(form, f"rank_{n}").choices = forms.choice_list([("", _("No choice")),
-                                                                    *choices])
+            getattr(form, f"rank_{n}").choices = lambda: forms.choice_list(
+                [("", _("No choice")), *choices()])
     else:
         form = base()
-    form.choices.choices = forms.choice_list(choices)
+    form.choices.choices = lambda: forms.choice_list(choices())
     return form
 
 
@@ -280,8 +294,7 @@ def _follow_choices(user: Any, chosen: list[Any]) -> None:
 @bp.route("/rounds/<slug>/vote", methods=["GET", "POST"])
 @login_required
 def vote(slug: str):
-    round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
+    round_, shortlist = _voting_round(slug)  # the shortlist, once
     form = _ballot_form(round_, forms.ChooseBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     # Translated before the commit, which would make the signed-in person load again.
@@ -306,8 +319,9 @@ def vote(slug: str):
 @bp.route("/rounds/<slug>/vote/code", methods=["GET", "POST"])
 @limiter.limit(code_rate_limit, methods=["POST"])
 def vote_with_code(slug: str):
-    round_ = _voting_round(slug)
-    shortlist = services.current_shortlist(round_, with_priorities=False)  # once
+    round_, shortlist = _voting_round(slug)  # the shortlist, once
+    if request.method == "GET":
+        return _code_ballot_page(round_, shortlist)
     form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),
@@ -326,6 +340,24 @@ def vote_with_code(slug: str):
         return response
     ballot_id, replaced = done
     return _ballot_done(round_key, ballot_id, changed if replaced else recorded)
+
+
+def _code_ballot_page(round_: PriorityRound, shortlist: Any) -> str:
+    """The code ballot form, unfilled. For a visitor who is not signed in it is rendered
+    once per worker for each key (see ``ballot_page``): everything the page shows. The
+    form itself is made only to render it; a stored page needs only the visitor's CSRF
+    token (the one the form's hidden field would carry)."""
+    titles = _shortlist_titles(shortlist)
+    # One lookup for the round's words and the choices' titles in the reader's language.
+    prefetch_translations([round_], texts=[title for _id, title in titles])
+    key = ("code", current_language().code, request.full_path, round_.id, round_.slug,
+           round_.voting_method, round_.max_choices, translated_field(round_, "title"),
+           translated_field(round_, "scope"),
+           tuple((value, translated_text(title)) for value, title in titles))
+    token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None
+    return shared_page(key, token, lambda: render_template(
+        "priorities/vote.html", form=_ballot_form(round_, forms.CodeBallotForm, shortlist),
+        round=round_, method="code"))
 
 
 @bp.route("/rounds/<slug>/about-you", methods=["GET", "POST"])
