@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, Select, exists, literal, select, tuple_, union_all
+from sqlalchemy import Integer, Select, exists, func, literal, select, tuple_, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from feedback.accounts.permissions import can_edit_org
@@ -139,10 +139,11 @@ def _linked_filters(filters: UpdateFilters) -> bool:
                 or filters.community)
 
 
-def apply_filters(statement: Select, filters: UpdateFilters, correlated: bool = False
-                  ) -> Select:
+def apply_filters(statement: Select, filters: UpdateFilters, correlated: bool = False,
+                  search_ids: tuple[Any, Any] | None = None) -> Select:
     """``filters`` added to ``statement`` (of updates). ``correlated``: datasets,
-    services and terms as EXISTS (see ``_linked``)."""
+    services and terms as EXISTS (see ``_linked``). ``search_ids``: the lowest and
+    highest id the updates can have, which narrows a search (see ``search_condition``)."""
     if filters.organisation:
         statement = statement.where(Update.organisation_id.in_(
             select(Organisation.id).where(Organisation.slug == filters.organisation)))
@@ -166,7 +167,7 @@ def apply_filters(statement: Select, filters: UpdateFilters, correlated: bool = 
     if filters.priority is not None:
         statement = statement.where(Update.answers_priority_id == filters.priority)
     if filters.q:
-        condition = search_condition(filters.q, Update.id)
+        condition = search_condition(filters.q, Update.id, search_ids)
         if condition is not None:
             statement = statement.where(condition)
     return statement
@@ -220,30 +221,44 @@ def _before(entity: Any, cursor: str | None) -> Any:
 
 
 @lru_cache(maxsize=1)
-def _recent_parts() -> tuple[Any, Select, Select]:
-    """``_recent_ids``' alias and statements before filters, built once (an alias costs
+def _recent_parts() -> tuple[Any, Any, Select, Select]:
+    """``_recent_ids``' aliases and statements before filters, built once (an alias costs
     more to make than the query takes to run)."""
     recent = aliased(Update, name="recent")
+    span = aliased(Update, name="span")
     bound = (select(recent.published_at).where(recent.status == UpdateStatus.PUBLISHED)
              .order_by(recent.published_at.desc(), recent.id.desc())
              .offset(RECENT_WINDOW - 1).limit(1))
     ids = (select(Update.id).where(Update.status == UpdateStatus.PUBLISHED)
            .order_by(Update.published_at.desc(), Update.id.desc()))
-    return recent, bound, ids
+    return recent, span, bound, ids
 
 
 def _recent_ids(filters: UpdateFilters, cursor: str | None, limit: int) -> list[int]:
     """The ids of up to ``limit`` updates matching ``filters`` among the newest
     ``RECENT_WINDOW`` published ones (after ``cursor``), newest first. Checking update
     by update, newest first, stops at ``limit``: a common topic costs a hundred index
-    probes, not a list of every update that has it (20,000 at 100,000 updates)."""
-    recent, bound, ids = _recent_parts()
-    statement = apply_filters(ids, filters, correlated=True)
+    probes, not a list of every update that has it (20,000 at 100,000 updates).
+
+    A search is narrowed to the lowest and highest id among those updates, so SQLite's
+    full-text index reads only that part of each word's list (a common word is in a
+    third of all updates: every match was gathered before, 5 to 8 ms at 100,000)."""
+    recent, span, bound, ids = _recent_parts()
     after = _before(Update, cursor)
     if after is not None:
         bound = bound.where(_before(recent, cursor))
+    newest = bound.scalar_subquery()
+    search_ids = None
+    if filters.q:
+        window = [span.status == UpdateStatus.PUBLISHED, span.published_at >= newest]
+        if after is not None:
+            window.append(_before(span, cursor))
+        search_ids = (select(func.min(span.id)).where(*window).scalar_subquery(),
+                      select(func.max(span.id)).where(*window).scalar_subquery())
+    statement = apply_filters(ids, filters, correlated=True, search_ids=search_ids)
+    if after is not None:
         statement = statement.where(after)
-    statement = statement.where(Update.published_at >= bound.scalar_subquery())
+    statement = statement.where(Update.published_at >= newest)
     return list(db.session.scalars(statement.limit(limit)))
 
 
@@ -259,14 +274,14 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
     """Published updates, newest first, narrowed by ``filters``. Keyset pagination
     (``cursor`` is the previous page's ``next_cursor``) stays fast however deep it goes.
 
-    Narrowed by a dataset, service or term (and no search), it looks for the page among
-    the newest ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer
+    Narrowed by a dataset, service, term or search, it looks for the page among the
+    newest ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer
     match there does it look through every update. The same number of queries either
     way: the ids, then the updates."""
     filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     ids = (_recent_ids(filters, cursor, per_page + 1)
-           if _linked_filters(filters) and not filters.q else [])
+           if _linked_filters(filters) or filters.q else [])
     if len(ids) > per_page:
         statement = _by_ids(details).where(Update.id.in_(ids))
     else:
