@@ -16,9 +16,9 @@ from flask import current_app
 from feedback.core.languages import Language
 from feedback.core.models import utcnow
 from feedback.core.urls import external_url, url_maker
-from feedback.translation.display import localise, prefetch_translations
-from feedback.updates.models import Update
-from feedback.updates.services import UpdateFilters, rendered_body
+from feedback.translation.display import localise, lookup
+from feedback.translation.segments import split
+from feedback.updates.services import FeedEntry, UpdateFilters, rendered_body
 
 # Characters XML 1.0 does not allow (control characters other than tab and newlines).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -28,13 +28,21 @@ _IN_TEXT = {"\r": "&#13;"}
 _IN_ATTRIBUTE = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
 
+# Any character either function changes: most names and slugs have none.
+_SPECIAL = re.compile("[&<>\"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def _text(value: str) -> str:
     """``value`` as XML character data."""
+    if _SPECIAL.search(value) is None:
+        return value
     return escape(_NOT_XML.sub("", value), _IN_TEXT)
 
 
 def _attribute(value: str) -> str:
     """``value`` as a double-quoted XML attribute's value."""
+    if _SPECIAL.search(value) is None:
+        return value
     return escape(_NOT_XML.sub("", value), _IN_ATTRIBUTE)
 
 
@@ -42,10 +50,11 @@ def _date(value: datetime) -> str:
     return value.isoformat()
 
 
-def atom_feed(updates: Sequence[Update], filters: UpdateFilters,
+def atom_feed(updates: Sequence[FeedEntry], filters: UpdateFilters,
               language: Language | None = None) -> bytes:
-    """An Atom document of ``updates`` (newest first). Every text is escaped; the body is
-    the sanitised Markdown rendering, sent as escaped HTML content.
+    """An Atom document of ``updates`` (newest first, from ``feed_entries``). Every text
+    is escaped; the body is the sanitised Markdown rendering, sent as escaped HTML
+    content.
 
     With ``language`` (``?lang=``), titles, summaries, bodies, organisation names and
     topics use approved translations only: a feed reader shows no "machine translated"
@@ -54,15 +63,21 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters,
     args = filters.as_args()
     if language is not None:
         args["lang"] = language.code
-        prefetch_translations([part for update in updates for part in
-                               (update, update.organisation, *update.topics)], language)
+        # Every text the feed shows, looked up in one query.
+        texts = [text for update in updates for text in (
+            update.title, update.summary, update.organisation,
+            *(name for _slug, name in update.topics))]
+        lookup([segment for text in texts for segment in split(text, "text")]
+               + [segment for update in updates for segment in split(update.body,
+                                                                     "markdown")],
+               language)
 
-    def text(obj, name: str) -> str:
+    def text(value: str) -> str:
         if language is None:
-            return getattr(obj, name)
-        return localise(getattr(obj, name), "text", language, allow_machine=False).text
+            return value
+        return localise(value, "text", language, allow_machine=False).text
 
-    def body(update: Update) -> str:
+    def body(update: FeedEntry) -> str:
         if language is None:
             return rendered_body(update.body)
         return str(localise(update.body, "markdown", language, allow_machine=False).html)
@@ -84,20 +99,28 @@ def atom_feed(updates: Sequence[Update], filters: UpdateFilters,
         "<subtitle>What patient data led to: updates from NHS organisations.</subtitle>",
     ]
     update_link = url_maker(external_url, "updates.update", "slug")
+    categories: dict[tuple[str, str], str] = {}  # a few topics, on every entry
+
+    def category(slug: str, name: str) -> str:
+        element = categories.get((slug, name))
+        if element is None:
+            element = categories[slug, name] = (
+                f'<category term="{_attribute(slug)}" label="{_attribute(text(name))}"/>')
+        return element
+
     for update in updates:
         link = update_link(update.slug)
         parts += [
             "<entry>",
             "<id>", _text(link), "</id>",
-            "<title>", _text(text(update, "title")), "</title>",
+            "<title>", _text(text(update.title)), "</title>",
             "<updated>", _date(update.updated_at), "</updated>",
-            "<author><name>", _text(text(update.organisation, "name")), "</name></author>",
+            "<author><name>", _text(text(update.organisation)), "</name></author>",
             '<content type="html">', _text(body(update)), "</content>",
             '<link href="', _attribute(link), '"/>',
-            "<summary>", _text(text(update, "summary")), "</summary>",
+            "<summary>", _text(text(update.summary)), "</summary>",
         ]
-        parts += [f'<category term="{_attribute(term.slug)}" '
-                  f'label="{_attribute(text(term, "name"))}"/>' for term in update.topics]
+        parts += [category(slug, name) for slug, name in update.topics]
         if update.published_at is not None:
             parts += ["<published>", _date(update.published_at), "</published>"]
         parts.append("</entry>")

@@ -280,20 +280,78 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
     way: the ids, then the updates."""
     filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    ids = (_recent_ids(filters, cursor, per_page + 1)
-           if _linked_filters(filters) or filters.q else [])
-    if len(ids) > per_page:
-        statement = _by_ids(details).where(Update.id.in_(ids))
-    else:
-        statement = apply_filters(_published_list(details), filters)
-        after = _before(Update, cursor)
-        if after is not None:
-            statement = statement.where(after)
-        statement = statement.limit(per_page + 1)
-    rows = db.session.scalars(statement).unique().all()
+    rows = db.session.scalars(_page_statement(filters, cursor, per_page,
+                                              _by_ids(details), _published_list(details))
+                              ).unique().all()
     items = rows[:per_page]
     next_cursor = encode_cursor(items[-1]) if len(rows) > per_page else None
     return UpdatePage(items=items, next_cursor=next_cursor, cursor=cursor)
+
+
+def _page_statement(filters: UpdateFilters, cursor: str | None, per_page: int,
+                    by_ids: Select, published: Select) -> Select:
+    """The statement for one page (``per_page`` and one more, to tell whether there is a
+    next page): ``by_ids`` narrowed to the ids ``_recent_ids`` found, else ``published``
+    with the filters and the cursor."""
+    ids = (_recent_ids(filters, cursor, per_page + 1)
+           if _linked_filters(filters) or filters.q else [])
+    if len(ids) > per_page:
+        return by_ids.where(Update.id.in_(ids))
+    statement = apply_filters(published, filters)
+    after = _before(Update, cursor)
+    if after is not None:
+        statement = statement.where(after)
+    return statement.limit(per_page + 1)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """What a feed shows of one update: its own columns, its organisation's name and its
+    topics as (slug, name), read as plain rows rather than objects."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    body: str
+    published_at: datetime
+    updated_at: datetime
+    organisation: str
+    topics: list[tuple[str, str]]
+
+
+@lru_cache(maxsize=1)
+def _feed_parts() -> tuple[Select, Select, Select]:
+    """``feed_entries``' statements before filters, built once. The organisation is an
+    alias, so a filter's own subquery of organisations is never correlated with it."""
+    org = aliased(Organisation, name="feed_organisation")
+    columns = (select(Update.id, Update.slug, Update.title, Update.summary, Update.body,
+                      Update.published_at, Update.updated_at, org.name)
+               .join(org, org.id == Update.organisation_id)
+               .order_by(Update.published_at.desc(), Update.id.desc()))
+    topics = (select(update_terms.c.update_id, Term.slug, Term.name)
+              .join(Term, Term.id == update_terms.c.term_id)
+              .where(Term.kind == TermKind.TOPIC, Term.approved.is_(True))
+              .order_by(Term.name))
+    return columns, columns.where(Update.status == UpdateStatus.PUBLISHED), topics
+
+
+def feed_entries(filters: UpdateFilters | None = None, per_page: int = 50
+                 ) -> list[FeedEntry]:
+    """The newest published updates matching ``filters``, as ``list_published_updates``
+    finds them, with what a feed shows: the same queries (the page, its topics) without
+    making an object of every update and topic."""
+    filters = filters or UpdateFilters()
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    columns, published, topics = _feed_parts()
+    rows = db.session.execute(_page_statement(filters, None, per_page, columns, published)
+                              ).all()[:per_page]
+    by_update: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
+    if rows:
+        for update_id, slug, name in db.session.execute(
+                topics.where(update_terms.c.update_id.in_(list(by_update)))):
+            by_update[update_id].append((slug, name))
+    return [FeedEntry(*row, topics=by_update[row.id]) for row in rows]
 
 
 def search_updates(query: str, filters: UpdateFilters | None = None, *,

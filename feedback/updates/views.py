@@ -118,8 +118,8 @@ def feed():
         if language.code == source_language().code:
             language = None
     # The feed shows each update's organisation and topics: no datasets or services.
-    page = services.list_published_updates(filters, per_page=50)
-    return Response(feeds.atom_feed(page.items, filters, language),
+    return Response(feeds.atom_feed(services.feed_entries(filters, per_page=50), filters,
+                                    language),
                     mimetype="application/atom+xml")
 
 
