@@ -31,7 +31,7 @@ from feedback.updates.models import (
     update_services,
     update_terms,
 )
-from feedback.updates.search import search_condition
+from feedback.updates.search import search_condition, search_gathers_every_match
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -274,10 +274,11 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
     """Published updates, newest first, narrowed by ``filters``. Keyset pagination
     (``cursor`` is the previous page's ``next_cursor``) stays fast however deep it goes.
 
-    Narrowed by a dataset, service, term or search, it looks for the page among the
-    newest ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer
-    match there does it look through every update. The same number of queries either
-    way: the ids, then the updates."""
+    Narrowed by a dataset, service or term, or searched on SQLite (see
+    ``search_gathers_every_match``), it looks for the page among the newest
+    ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer match there
+    does it look through every update. The same number of queries either way: the ids,
+    then the updates."""
     filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
     rows = db.session.scalars(_page_statement(filters, cursor, per_page,
@@ -293,8 +294,8 @@ def _page_statement(filters: UpdateFilters, cursor: str | None, per_page: int,
     """The statement for one page (``per_page`` and one more, to tell whether there is a
     next page): ``by_ids`` narrowed to the ids ``_recent_ids`` found, else ``published``
     with the filters and the cursor."""
-    ids = (_recent_ids(filters, cursor, per_page + 1)
-           if _linked_filters(filters) or filters.q else [])
+    windowed = search_gathers_every_match() if filters.q else _linked_filters(filters)
+    ids = _recent_ids(filters, cursor, per_page + 1) if windowed else []
     if len(ids) > per_page:
         return by_ids.where(Update.id.in_(ids))
     statement = apply_filters(published, filters)

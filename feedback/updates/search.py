@@ -73,6 +73,14 @@ def search_words(query: str) -> list[str]:
     return _WORD.findall(query[:MAX_QUERY_LENGTH].lower())[:20]
 
 
+def search_gathers_every_match() -> bool:
+    """Whether ``search_condition`` gathers every matching update before a list is put in
+    order: SQLite's FTS5 does (an ``IN`` list, 5 to 8 ms for a common word at 100,000
+    updates), so a list looks among the newest updates first. PostgreSQL reads the
+    newest updates in order and checks each one's ``tsvector``, stopping at a page."""
+    return db.engine.dialect.name != "postgresql"
+
+
 def search_condition(query: str, id_column, ids: tuple[Any, Any] | None = None
                      ) -> ColumnElement[bool] | None:
     """A WHERE condition matching updates whose text has every word of ``query``, or None
