@@ -23,7 +23,7 @@ from feedback.core.envelope import ApiError, document, error_document, use_reque
 from feedback.core.languages import Language, enabled_languages, get_language, source_language
 from feedback.core.models import utcnow
 from feedback.core.pagination import paginate
-from feedback.core.urls import external_url
+from feedback.core.urls import external_url, url_maker
 from feedback.core.validation import ValidationError
 from feedback.extensions import csrf, db, limiter
 from feedback.organisations.models import Dataset, Organisation, OrganisationKind, Service
@@ -157,12 +157,14 @@ def _update_parts(update: Update, revisions: bool = False) -> list[Any]:
 
 
 def update_json(update: Update, revisions: bool = False,
-                language: Language | None = None) -> dict[str, Any]:
+                language: Language | None = None, url: str | None = None) -> dict[str, Any]:
+    """``url``: the update's address, when the caller has it (a list makes them all
+    with one ``url_maker``)."""
     tr = _Translator(language)
     body = tr.field(update, "body")
     data = {
         "id": update.id, "slug": update.slug,
-        "url": external_url("updates.update", slug=update.slug),
+        "url": url or external_url("updates.update", slug=update.slug),
         "title": tr.text(update, "title"), "summary": tr.text(update, "summary"),
         "body": update.body,
         "body_html": str(body.html) if body else services.rendered_body(update.body),
@@ -239,7 +241,8 @@ def list_updates():
     if language is not None:
         prefetch_translations([part for u in page.items for part in _update_parts(u)],
                               language)
-    return document([update_json(u, language=language) for u in page.items],
+    link = url_maker(external_url, "updates.update", "slug")
+    return document([update_json(u, language=language, url=link(u.slug)) for u in page.items],
                     next_link=next_link,
                     meta={"next_cursor": page.next_cursor, "per_page": _per_page()})
 

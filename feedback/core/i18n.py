@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import flask_babel
 from babel.core import get_global
 from flask import current_app, request, session
 from flask.globals import _cv_app, _cv_request
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
@@ -139,3 +141,15 @@ def install_template_gettext(app) -> None:
         newstyle=True,
         pgettext=lambda c, s: request_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n))
+
+
+def lazy_text(value: object) -> str:
+    """``str(value)`` for a label made with ``lazy_gettext`` (a kind, a status), through
+    the request's catalog (``request_translations``): the same text, without Flask-Babel
+    finding the context, the locale and the catalog again for each of a list's labels.
+    Anything else (a label with variables, no request) is ``str(value)``."""
+    if (isinstance(value, LazyString) and value._func is flask_babel.gettext
+            and not value._kwargs and len(value._args) == 1
+            and _cv_request.get(None) is not None):
+        return request_translations().ugettext(value._args[0])
+    return str(value)

@@ -12,7 +12,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from feedback.core.assets import static_version
-from feedback.core.i18n import current_language
+from feedback.core.i18n import current_language, lazy_text
 from feedback.core.languages import (
     Language,
     display_name,
@@ -176,7 +176,9 @@ def init_templates(app: Flask) -> None:
             "fixed_url": fixed_url,
             "fragment": fragment,
             "csrf_token": generate_csrf,
-            "nav_items": current_app.extensions.get("feedback_nav", []),
+            # Translated here, through the request's catalog, not label by label.
+            "nav_items": [(endpoint, lazy_text(label)) for endpoint, label
+                          in current_app.extensions.get("feedback_nav", [])],
             "language_name": _language_name,
             # The language people's content is written in (for ``isolate``).
             "content_language": source_language(),

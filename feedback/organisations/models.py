@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import Membership, enum_column
+from feedback.core.i18n import lazy_text
 from feedback.core.models import NOT_PERSONAL, UTCDateTime, utcnow
 from feedback.extensions import db
 
@@ -51,7 +52,7 @@ class Organisation(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.kind])
+        return lazy_text(KIND_LABELS[self.kind])
 
 
 class Dataset(db.Model):

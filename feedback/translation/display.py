@@ -209,13 +209,20 @@ def content_options(items: Iterable[Any], value_key: str, label_key: str,
     marked with the language it is in: ``items`` are mappings, ``value_key`` and
     ``label_key`` their keys, ``selected`` the chosen value. One loop here rather than
     a template loop: a menu has dozens of options and a page several menus."""
+    language = current_language()
+    original = source_language()
+    # In the source language every label is shown as written: no lookup, one lang/dir.
+    as_written = f'lang="{escape(original.code)}" dir="{escape(original.direction)}"'
     parts = []
     for item in items:
         value = item[value_key]
-        shown = localise(item[label_key], "text")
-        parts.append(f'<option value="{escape(value)}" lang="{escape(shown.lang)}" '
-                     f'dir="{escape(shown.dir)}" {"selected" if selected == value else ""}>'
-                     f"{escape(shown.text)}</option>")
+        if language.code == original.code:
+            text, marks = (item[label_key] or "").strip(), as_written
+        else:
+            shown = localise(item[label_key], "text", language)
+            text, marks = shown.text, f'lang="{escape(shown.lang)}" dir="{escape(shown.dir)}"'
+        parts.append(f'<option value="{escape(value)}" {marks} '
+                     f'{"selected" if selected == value else ""}>{escape(text)}</option>')
     return Markup("".join(parts))  # noqa: S704 - every value escaped
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
+from feedback.core.i18n import lazy_text
 from feedback.core.models import NOT_PERSONAL, UTCDateTime, utcnow
 from feedback.extensions import db
 
@@ -216,15 +217,15 @@ class Update(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return str(KIND_LABELS[self.kind])
+        return lazy_text(KIND_LABELS[self.kind])
 
     @property
     def status_label(self) -> str:
-        return str(STATUS_LABELS[self.status])
+        return lazy_text(STATUS_LABELS[self.status])
 
     @property
     def opt_out_label(self) -> str:
-        return str(OPT_OUT_LABELS[self.opt_out_applied])
+        return lazy_text(OPT_OUT_LABELS[self.opt_out_applied])
 
     @property
     def is_published(self) -> bool:

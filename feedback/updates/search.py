@@ -8,6 +8,7 @@ step by triggers on SQLite, and a generated ``search_vector`` column on PostgreS
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, literal_column, select, table, text
 
@@ -72,9 +73,20 @@ def search_words(query: str) -> list[str]:
     return _WORD.findall(query[:MAX_QUERY_LENGTH].lower())[:20]
 
 
-def search_condition(query: str, id_column) -> ColumnElement[bool] | None:
+def search_gathers_every_match() -> bool:
+    """Whether ``search_condition`` gathers every matching update before a list is put in
+    order: SQLite's FTS5 does (an ``IN`` list, 5 to 8 ms for a common word at 100,000
+    updates), so a list looks among the newest updates first. PostgreSQL reads the
+    newest updates in order and checks each one's ``tsvector``, stopping at a page."""
+    return db.engine.dialect.name != "postgresql"
+
+
+def search_condition(query: str, id_column, ids: tuple[Any, Any] | None = None
+                     ) -> ColumnElement[bool] | None:
     """A WHERE condition matching updates whose text has every word of ``query``, or None
-    when the query has no words. ``id_column`` is ``Update.id``."""
+    when the query has no words. ``id_column`` is ``Update.id``; ``ids``, the lowest and
+    highest id the updates can have (SQL expressions), if known: SQLite's full-text index
+    then reads only that range of each word's list of updates."""
     words = search_words(query)
     if not words:
         return None
@@ -83,7 +95,10 @@ def search_condition(query: str, id_column) -> ColumnElement[bool] | None:
                     ).bindparams(bindparam("search_q", " ".join(words)))
     # Each word quoted, so FTS5 reads them as plain terms (AND), never as syntax.
     match = " ".join(f'"{word}"' for word in words)
-    return id_column.in_(
-        select(literal_column("rowid")).select_from(table(FTS_TABLE))
-        .where(text(f"{FTS_TABLE} MATCH :search_q").bindparams(bindparam("search_q", match)))
-    )
+    rowid = literal_column("rowid")
+    matches = (select(rowid).select_from(table(FTS_TABLE))
+               .where(text(f"{FTS_TABLE} MATCH :search_q")
+                      .bindparams(bindparam("search_q", match))))
+    if ids is not None:
+        matches = matches.where(rowid >= ids[0], rowid <= ids[1])
+    return id_column.in_(matches)

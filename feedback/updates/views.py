@@ -36,6 +36,7 @@ from feedback.organisations import services as organisations
 from feedback.priorities.services import priority_choices
 from feedback.translation.display import content_choices, translated_field
 from feedback.updates import cards, feeds, history, questions, services, tasks, topics
+from feedback.updates.display import update_card
 from feedback.updates.forms import (
     AnswerForm,
     FollowForm,
@@ -64,6 +65,9 @@ def updates_for(**filters) -> services.UpdatePage:
     """The latest published updates matching ``filters`` (for organisation, dataset and
     service pages: "what has this led to?")."""
     return services.list_published_updates(UpdateFilters(**filters), per_page=10)
+
+
+bp.add_app_template_global(update_card)
 
 
 @bp.app_template_global()
@@ -114,8 +118,8 @@ def feed():
         if language.code == source_language().code:
             language = None
     # The feed shows each update's organisation and topics: no datasets or services.
-    page = services.list_published_updates(filters, per_page=50)
-    return Response(feeds.atom_feed(page.items, filters, language),
+    return Response(feeds.atom_feed(services.feed_entries(filters, per_page=50), filters,
+                                    language),
                     mimetype="application/atom+xml")
 
 

@@ -187,26 +187,32 @@ def test_saving_the_same_content_again_makes_no_revision(editor, make_update):
 
 
 @pytest.mark.parametrize("window", [3, 1000])
+@pytest.mark.parametrize("filters", [{"topic": "maternity"}, {"q": "maternity"},
+                                     {"q": "maternity", "topic": "maternity"}])
+@pytest.mark.parametrize("newest_first_by_id", [False, True])
 def test_a_filtered_list_is_the_same_whether_the_newest_updates_hold_a_page_or_not(
-        make_update, monkeypatch, window):
-    """A list narrowed by a term looks among the newest RECENT_WINDOW updates first, and
-    through them all when fewer match there: the pages are the same either way, and the
-    untagged updates in between are never shown."""
+        make_update, monkeypatch, window, filters, newest_first_by_id):
+    """A list narrowed by a term or a search looks among the newest RECENT_WINDOW updates
+    first (for a search, their lowest and highest ids narrow the full-text index), and
+    through them all when fewer match there: the pages are the same either way, ties and
+    all, whichever way the ids run, and the updates in between are never shown."""
     from feedback.updates import queries
 
     monkeypatch.setattr(queries, "RECENT_WINDOW", window)
     made = [make_update(title=f"Update number {n}",
+                        summary="Maternity care." if n % 3 else "Pain relief.",
                         topics=["Maternity"] if n % 3 else ["Pain"]) for n in range(9)]
     base = utcnow() - timedelta(days=1)
+    step = -1 if newest_first_by_id else 1
     for index, update in enumerate(made):  # two share a timestamp, to test the tie
-        update.published_at = base + timedelta(minutes=min(index, 7))
+        update.published_at = base + step * timedelta(minutes=min(index, 7))
     db.session.commit()
     expected = [u.title for u in sorted(made, key=lambda u: (u.published_at, u.id),
                                         reverse=True) if u.topics[0].name == "Maternity"]
     for per_page in (1, 2, 5, 10):
         seen, cursor = [], None
         while True:
-            page = services.list_published_updates(UpdateFilters(topic="maternity"),
+            page = services.list_published_updates(UpdateFilters(**filters),
                                                    cursor=cursor, per_page=per_page)
             seen += [u.title for u in page.items]
             if not page.has_next:
