@@ -122,10 +122,3 @@ def test_organisation_dataset_and_service_pages_list_their_updates(client, make_
         assert "What this has led to" in page, path
         assert "Faster pain relief" in page, path
 
-
-def test_the_atom_feed_escapes_what_xml_needs_and_drops_what_it_cannot_hold():
-    from feedback.updates.feeds import _attribute, _text
-
-    assert _text('A & <b> "q"\x0b\r') == 'A &amp; &lt;b&gt; "q"&#13;'
-    assert _attribute('"x"\n\t<&\x00') == "&quot;x&quot;&#10;&#9;&lt;&amp;"
-    ET.fromstring(f'<a b="{_attribute(chr(1) + "<&>")}">{_text(chr(2) + "<&>")}</a>')
