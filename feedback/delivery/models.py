@@ -31,8 +31,9 @@ WAITING = "status = 'pending'"
 
 def waiting_indexes(table: str) -> tuple[Index, Index]:
     """The waiting rows of an outbox table, in id order and by attempts: partial indexes,
-    so a worker's claim reads only the rows it could take however many have been sent
-    (and whatever the planner's statistics say)."""
+    which hold no row already sent, so a worker's claim need not read past them. (With
+    statistics saying nearly every row waits, as just after an edition starts,
+    PostgreSQL may still prefer to scan and sort.)"""
     where = {"postgresql_where": text(WAITING), "sqlite_where": text(WAITING)}
     return (Index(f"ix_{table}_waiting", "id", **where),
             Index(f"ix_{table}_waiting_attempts", "attempts", **where))

@@ -64,9 +64,8 @@ def claim_batch(limit: int, now: datetime | None = None, *, queue: type[Queue]) 
     exclusive. Rows whose worker died are claimed again once their lease has run out
     (first, oldest first), but never once they have had ``DELIVERY_MAX_ATTEMPTS``
     (``give_up_exhausted`` fails those): a row that kills every worker that sends it
-    cannot hold the queue up. Waiting rows are taken oldest first, through the
-    ``(status, id)`` index, so a claim takes the same time with 5,000 or 500,000 rows
-    waiting."""
+    cannot hold the queue up. Waiting rows are taken oldest first, through the partial
+    index of waiting rows by id (``waiting_indexes``), which holds no row already sent."""
     model = queue.model
     now = now or utcnow()
     token = uuid.uuid4().hex
@@ -202,7 +201,8 @@ class Worker:
         """Check which rows of one round are still wanted (one query), cancel the others,
         render the rest and start sending them, one per connection."""
         wanted = queue.still_wanted(chunk)
-        self._cancel(queue.model, [row.id for row in chunk if row.id not in wanted])
+        self._finish(queue.model, [row.id for row in chunk if row.id not in wanted],
+                     DeliveryStatus.CANCELLED, "not wanted at send time")
         going = [row for row in chunk if row.id in wanted]
         ready = self._render(queue, going)
         outgoing = []
@@ -281,7 +281,7 @@ class Worker:
             except TemporaryFailure as failure:
                 self._retry(model, row, failure)
             except PermanentFailure as failure:
-                self._finish(model, row.id, DeliveryStatus.FAILED, failure.reason)
+                self._finish(model, [row.id], DeliveryStatus.FAILED, failure.reason)
                 queue.permanent_failure(row, failure.reason)
             except Exception as error:  # this row cannot be sent: skip it
                 self._failed(model, row, error)
@@ -293,7 +293,7 @@ class Worker:
         # The type only: the message may quote a name or an address.
         log.error("outbox row %s (%s) failed: %s", row.id, model.__tablename__,
                   type(error).__name__)
-        self._finish(model, row.id, DeliveryStatus.FAILED,
+        self._finish(model, [row.id], DeliveryStatus.FAILED,
                      f"could not send: {type(error).__name__}: {error}")
 
     @staticmethod
@@ -311,22 +311,16 @@ class Worker:
                     last_error="").execution_options(synchronize_session=False))
 
     @staticmethod
-    def _cancel(model: type[Queued], row_ids: list[int]) -> None:
+    def _finish(model: type[Queued], row_ids: Sequence[int], status: DeliveryStatus,
+                reason: str) -> None:
         if row_ids:
             db.session.execute(update(model).where(model.id.in_(row_ids)).values(
-                status=DeliveryStatus.CANCELLED, last_error="not wanted at send time")
-                .execution_options(synchronize_session=False))
-
-    @staticmethod
-    def _finish(model: type[Queued], row_id: int, status: DeliveryStatus,
-                reason: str) -> None:
-        db.session.execute(update(model).where(model.id == row_id).values(
-            status=status, last_error=reason[:300]).execution_options(
-            synchronize_session=False))
+                status=status, last_error=reason[:300]).execution_options(
+                synchronize_session=False))
 
     def _retry(self, model: type[Queued], row: Row, failure: TemporaryFailure) -> None:
         if row.attempts >= self.max_attempts:
-            self._finish(model, row.id, DeliveryStatus.FAILED, f"gave up: {failure.reason}")
+            self._finish(model, [row.id], DeliveryStatus.FAILED, f"gave up: {failure.reason}")
             return
         delay = failure.retry_after if failure.retry_after is not None else \
             self.retry_seconds * 2 ** (row.attempts - 1)
