@@ -148,8 +148,11 @@ def lazy_text(value: object) -> str:
     the request's catalog (``request_translations``): the same text, without Flask-Babel
     finding the context, the locale and the catalog again for each of a list's labels.
     Anything else (a label with variables, no request) is ``str(value)``."""
-    if (isinstance(value, LazyString) and value._func is flask_babel.gettext
-            and not value._kwargs and len(value._args) == 1
+    # LazyString keeps what it was made with in private attributes: read them with
+    # defaults, so another Flask-Babel version falls back to str(), never fails.
+    args = getattr(value, "_args", ())
+    if (isinstance(value, LazyString) and getattr(value, "_func", None) is flask_babel.gettext
+            and not getattr(value, "_kwargs", True) and len(args) == 1
             and _cv_request.get(None) is not None):
-        return request_translations().ugettext(value._args[0])
+        return request_translations().ugettext(args[0])
     return str(value)

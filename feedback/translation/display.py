@@ -182,10 +182,12 @@ def localised_text(source: str | None, lang: str | Language, allow_machine: bool
                      result.original_html, result.machine, True, result.translated, note)
 
 
-def translated_field(obj: Any, name: str, allow_machine: bool = True) -> Localised:
-    """A registered field of ``obj`` in the reader's language (a template global)."""
+def translated_field(obj: Any, name: str, allow_machine: bool = True,
+                     language: Language | None = None) -> Localised:
+    """A registered field of ``obj`` in ``language`` (default: the reader's; a caller
+    showing many fields may pass it, worked out once). A template global."""
     kind = field_kind(obj, name)
-    return localise(getattr(obj, name, None), kind, allow_machine=allow_machine)
+    return localise(getattr(obj, name, None), kind, language, allow_machine=allow_machine)
 
 
 def translated_text(source: str | None, kind: str = "text",

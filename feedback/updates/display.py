@@ -7,10 +7,8 @@ from datetime import datetime
 from urllib.parse import quote
 
 from feedback.core.i18n import current_language
-from feedback.core.languages import Language
 from feedback.core.templating import item_url
-from feedback.translation.display import Localised, localise
-from feedback.translation.registry import field_kind
+from feedback.translation.display import Localised, translated_field
 from feedback.updates.models import Update
 
 
@@ -44,15 +42,11 @@ def update_card(update: Update, list_url: str) -> Card:
     language = current_language()
     return Card(
         href=item_url("updates.update", "slug", update.slug),
-        title=_field(update, "title", language),
-        summary=_field(update, "summary", language),
-        organisation=_field(update.organisation, "name", language),
+        title=translated_field(update, "title", language=language),
+        summary=translated_field(update, "summary", language=language),
+        organisation=translated_field(update.organisation, "name", language=language),
         kind=update.kind_label,
         published_at=update.published_at,
-        topics=[(f"{list_url}?topic={quote(term.slug)}", _field(term, "name", language))
+        topics=[(f"{list_url}?topic={quote(term.slug)}",
+                 translated_field(term, "name", language=language))
                 for term in update.topics])
-
-
-def _field(obj: object, name: str, language: Language) -> Localised:
-    """As ``translated_field``, with the reader's language worked out once per card."""
-    return localise(getattr(obj, name), field_kind(obj, name), language)
