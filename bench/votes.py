@@ -3,10 +3,13 @@
     .venv/bin/python bench/votes.py --voters 500 --database postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 It migrates the database, sets up a round in its voting phase with N one-time ballot
-codes, starts gunicorn on loopback, and has many clients vote at once (each fetches the
-form for its CSRF token, then posts). A tenth of the codes are then tried again, at the
-same time as the first attempts, and must all be refused. The workers' CPU time (from
-/proc) is divided by the ballots taken. Prints one line of JSON:
+codes, starts gunicorn on loopback, and has many clients vote at once through ``wrk``
+and bench/votes.lua (each voter fetches the form with no cookie for its session and CSRF
+token, then posts it on a connection of its own). ``wrk`` is C: Python client threads
+on the same two cores took a third of the CPU and capped what the server was asked. A
+tenth of the codes are also tried again, interleaved with the first attempts, and must
+all be refused. The workers' CPU time (from /proc) is divided by the ballots taken.
+Prints one line of JSON:
 ``{"ballots", "lost", "duplicates_accepted", "ballots_per_s", "server_cpu_ms_per_ballot",
 ...}``.
 """
@@ -18,12 +21,13 @@ import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -143,15 +147,34 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(5)
 
 
-def vote(base: str, slug: str, code: str, choices: list[int]) -> tuple[int, str]:
-    with requests.Session() as session:
-        form = session.get(f"{base}/priorities/rounds/{slug}/vote/code", timeout=60)
-        token = CSRF.search(form.text).group(1)
-        response = session.post(f"{base}/priorities/rounds/{slug}/vote/code",
-                                data={"csrf_token": token, "code": code,
-                                      "choices": [str(c) for c in choices]},
-                                allow_redirects=False, timeout=60)
-        return response.status_code, response.text
+def vote_with_wrk(base: str, slug: str, attempts: list[tuple[str, list[int]]],
+                  clients: int, folder: Path) -> list[tuple[str, int, bool]]:
+    """Cast ``attempts`` (code, choices) through ``wrk`` and bench/votes.lua, ``clients``
+    voters at a time. Returns (code, status, refused with the message) for each."""
+    for number in range(clients):
+        lines = [f"{code} {','.join(map(str, choices))}\n"
+                 for code, choices in attempts[number::clients]]
+        (folder / f"attempts-{number}.txt").write_text("".join(lines))
+    process = subprocess.Popen(
+        ["wrk", f"-t{clients}", f"-c{clients}", "-d3600s", "--timeout", "60s", "-s",
+         str(ROOT / "bench" / "votes.lua"), f"{base}/priorities/rounds/{slug}/vote/code",
+         "--", str(folder)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while (process.poll() is None
+           and sum(1 for _ in folder.glob("finished-*")) < clients):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)  # wrk waits out its -d time otherwise
+    output, _ = process.communicate(timeout=60)
+    outcomes = []
+    for number in range(clients):
+        outcome_file = folder / f"outcomes-{number}.txt"
+        if outcome_file.exists():
+            for line in outcome_file.read_text().splitlines():
+                code, status, refused = line.split()
+                outcomes.append((code, int(status), refused == "1"))
+    if len(outcomes) != len(attempts):
+        raise SystemExit(f"wrk cast {len(outcomes)} of {len(attempts)} ballots: "
+                         f"{output[-3000:]}")
+    return outcomes
 
 
 def main() -> None:
@@ -159,16 +182,19 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=300)
     parser.add_argument("--database", required=True, help="SQLAlchemy URL of a PostgreSQL "
                         "server: a database bench_votes_<pid> is made there and dropped")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--clients", type=int, default=16, help="voters at once (wrk "
+                        "threads, one connection each)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make bench-deps`.")
     with tempfile.TemporaryDirectory() as folder, \
             bench_database(args.database, "votes", Path(folder)) as database:
-        run(args, database)
+        run(args, database, Path(folder))
 
 
-def run(args: argparse.Namespace, database: str) -> None:
+def run(args: argparse.Namespace, database: str, folder: Path) -> None:
     args.database = database
     secret = secrets.token_urlsafe(32)
     slug, round_id, codes, priorities = prepare(args.database, secret, args.voters)
@@ -186,20 +212,17 @@ def run(args: argparse.Namespace, database: str) -> None:
         pids = worker_pids(server)
         cpu_before = cpu_seconds(pids)
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=args.clients) as pool:
-            outcomes = list(pool.map(
-                lambda item: (item, vote(base, slug, item[0],
-                                         priorities[: 1 + hash(item[0]) % 3])), attempts))
+        outcomes = vote_with_wrk(
+            base, slug, [(code, priorities[: 1 + hash(code) % 3]) for code, _again in attempts],
+            args.clients, folder)
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds(pids) - cpu_before
     finally:
         stop(server)
 
-    accepted = [(code, status) for (code, _again), (status, _body) in outcomes
-                if status == 302]
-    refused_clearly = sum(1 for _item, (status, body) in outcomes
-                          if status == 400 and "already been used" in body)
-    errors = sum(1 for _item, (status, _body) in outcomes if status not in (302, 400))
+    accepted = [(code, status) for code, status, _refused in outcomes if status == 302]
+    refused_clearly = sum(1 for _code, status, refused in outcomes if status == 400 and refused)
+    errors = sum(1 for _code, status, _refused in outcomes if status not in (302, 400))
     accepted_codes = [code for code, _status in accepted]
     duplicates = len(accepted_codes) - len(set(accepted_codes))
     ballots = count_ballots(args.database, secret, round_id)

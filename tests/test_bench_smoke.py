@@ -71,9 +71,13 @@ def test_pages_benchmark():
 
 
 @pytest.mark.skipif(not POSTGRESQL, reason="ballots race for real only on PostgreSQL")
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make "
+                    "bench-deps)")
 def test_votes_benchmark():
-    out = run_bench("bench/votes.py", "--voters", "10", "--clients", "2", *server_url())
+    out = run_bench("bench/votes.py", "--voters", "10", "--clients", "3", *server_url())
     assert out["lost"] == 0 and out["duplicates_accepted"] == 0
+    assert out["ballots"] == 10 and out["server_errors"] == 0
+    assert out["reuses_refused_with_message"] == out["reuse_attempts"] == 1
     assert {"ballots_per_s", "server_cpu_ms_per_ballot"} <= set(out)
 
 
