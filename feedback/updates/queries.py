@@ -140,12 +140,20 @@ class UpdateLinks:
 @dataclass
 class UpdatePage:
     """One page of updates, newest first, and the cursor for the next page (if any).
-    ``links``: each update's links by id, when the page was asked for with details."""
+    ``links``: each update's links by id, when the page was asked for with details;
+    ``topics``: the cards' topics, when it was asked for with topics."""
 
     items: Sequence[Update]
     next_cursor: str | None
     cursor: str | None = None
     links: dict[int, UpdateLinks] | None = None
+    # Each update's approved topics as (slug, name), by id, for the cards.
+    topics: dict[int, list[tuple[str, str]]] | None = None
+
+    @property
+    def topic_names(self) -> list[str]:
+        """Every topic name the cards show (for one translation lookup)."""
+        return [name for found in (self.topics or {}).values() for _slug, name in found]
 
     @property
     def has_next(self) -> bool:
@@ -225,20 +233,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                               "cursor") from None
 
 
-@lru_cache(maxsize=2)
-def _published_list(details: bool) -> Select:
-    """The published list's statement before filters, built once per ``details`` (its
-    loader options cost more to build than the rest of the query)."""
-    return (select(Update).options(*list_options(details))
+@lru_cache(maxsize=1)
+def _published_list() -> Select:
+    """The published list's statement before filters, built once (its loader option
+    costs more to build than the rest of the query). What else a page shows comes as
+    plain rows (``update_topics``, ``update_links``)."""
+    return (select(Update).options(joinedload(Update.organisation))
             .where(Update.status == UpdateStatus.PUBLISHED)
             .order_by(Update.published_at.desc(), Update.id.desc()))
 
 
-def list_options(details: bool = False) -> list:
-    """Eager loading for lists: a fixed number of queries however many updates there are.
-    ``details``: the organisation only, the rest coming from ``update_links``."""
-    if details:
-        return [joinedload(Update.organisation)]
+def list_options() -> list:
+    """Eager loading for lists: a fixed number of queries however many updates there are."""
     return [joinedload(Update.organisation), selectinload(Update.terms)]
 
 
@@ -294,15 +300,15 @@ def _recent_ids(filters: UpdateFilters, cursor: str | None, limit: int) -> list[
     return list(db.session.scalars(statement.limit(limit)))
 
 
-@lru_cache(maxsize=2)
-def _by_ids(details: bool) -> Select:
-    return (select(Update).options(*list_options(details))
+@lru_cache(maxsize=1)
+def _by_ids() -> Select:
+    return (select(Update).options(joinedload(Update.organisation))
             .order_by(Update.published_at.desc(), Update.id.desc()))
 
 
 def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str | None = None,
-                           per_page: int = DEFAULT_PER_PAGE, details: bool = False
-                           ) -> UpdatePage:
+                           per_page: int = DEFAULT_PER_PAGE, details: bool = False,
+                           topics: bool = True) -> UpdatePage:
     """Published updates, newest first, narrowed by ``filters``. Keyset pagination
     (``cursor`` is the previous page's ``next_cursor``) stays fast however deep it goes.
 
@@ -310,17 +316,18 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
     ``search_gathers_every_match``), it looks for the page among the newest
     ``RECENT_WINDOW`` updates first, then loads those by id; only when fewer match there
     does it look through every update. The same number of queries either way: the ids,
-    then the updates. ``details`` adds what the API shows (``UpdatePage.links``), in one
-    more query."""
+    then the updates. One more adds what the cards show (``topics``: ``UpdatePage.topics``)
+    or, with ``details``, what the API shows (``UpdatePage.links``)."""
     filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    rows = db.session.scalars(_page_statement(filters, cursor, per_page,
-                                              _by_ids(details), _published_list(details))
-                              ).unique().all()
+    rows = db.session.scalars(_page_statement(filters, cursor, per_page, _by_ids(),
+                                              _published_list())).all()
     items = rows[:per_page]
     next_cursor = encode_cursor(items[-1]) if len(rows) > per_page else None
-    links = update_links([update.id for update in items]) if details else None
-    return UpdatePage(items=items, next_cursor=next_cursor, cursor=cursor, links=links)
+    ids = [update.id for update in items]
+    return UpdatePage(items=items, next_cursor=next_cursor, cursor=cursor,
+                      links=update_links(ids) if details else None,
+                      topics=update_topics(ids) if topics and not details else None)
 
 
 # ``update_links``' parts, in UpdateLinks' order.
@@ -413,7 +420,7 @@ class FeedEntry:
 
 
 @lru_cache(maxsize=1)
-def _feed_parts() -> tuple[Select, Select, Select]:
+def _feed_parts() -> tuple[Select, Select]:
     """``feed_entries``' statements before filters, built once. The organisation is an
     alias, so a filter's own subquery of organisations is never correlated with it."""
     org = aliased(Organisation, name="feed_organisation")
@@ -421,11 +428,28 @@ def _feed_parts() -> tuple[Select, Select, Select]:
                       Update.published_at, Update.updated_at, org.name)
                .join(org, org.id == Update.organisation_id)
                .order_by(Update.published_at.desc(), Update.id.desc()))
-    topics = (select(update_terms.c.update_id, Term.slug, Term.name)
-              .join(Term, Term.id == update_terms.c.term_id)
-              .where(Term.kind == TermKind.TOPIC, Term.approved.is_(True))
-              .order_by(Term.name))
-    return columns, columns.where(Update.status == UpdateStatus.PUBLISHED), topics
+    return columns, columns.where(Update.status == UpdateStatus.PUBLISHED)
+
+
+@lru_cache(maxsize=1)
+def _topics_statement() -> Select:
+    """Built once: the approved topics of the updates in ``:ids``, by name."""
+    return (select(update_terms.c.update_id, Term.slug, Term.name)
+            .join(Term, Term.id == update_terms.c.term_id)
+            .where(Term.kind == TermKind.TOPIC, Term.approved.is_(True),
+                   update_terms.c.update_id.in_(bindparam("ids", expanding=True)))
+            .order_by(Term.name))
+
+
+def update_topics(update_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each update's approved topics (as ``Update.topics``) as (slug, name), by id, in
+    one query of plain rows (none for no updates)."""
+    found: dict[int, list[tuple[str, str]]] = {update_id: [] for update_id in update_ids}
+    if update_ids:
+        for update_id, slug, name in db.session.execute(_topics_statement(),
+                                                        {"ids": list(update_ids)}):
+            found[update_id].append((slug, name))
+    return found
 
 
 def feed_entries(filters: UpdateFilters | None = None, per_page: int = 50
@@ -435,15 +459,11 @@ def feed_entries(filters: UpdateFilters | None = None, per_page: int = 50
     making an object of every update and topic."""
     filters = filters or UpdateFilters()
     per_page = min(max(1, per_page), MAX_PER_PAGE)
-    columns, published, topics = _feed_parts()
+    columns, published = _feed_parts()
     rows = db.session.execute(_page_statement(filters, None, per_page, columns, published)
                               ).all()[:per_page]
-    by_update: dict[int, list[tuple[str, str]]] = {row.id: [] for row in rows}
-    if rows:
-        for update_id, slug, name in db.session.execute(
-                topics.where(update_terms.c.update_id.in_(list(by_update)))):
-            by_update[update_id].append((slug, name))
-    return [FeedEntry(*row, topics=by_update[row.id]) for row in rows]
+    topics = update_topics([row.id for row in rows])
+    return [FeedEntry(*row, topics=topics[row.id]) for row in rows]
 
 
 def search_updates(query: str, filters: UpdateFilters | None = None, *,

@@ -59,6 +59,7 @@ from feedback.updates.queries import (  # noqa: F401
     rendered_body,
     search_updates,
     update_links,
+    update_topics,
 )
 from feedback.updates.validation import (  # noqa: F401
     clean_update,

@@ -256,3 +256,21 @@ def test_update_links_read_as_rows_match_the_update_s_own_relationships(
     assert len(shown(links[first.id])["datasets"]) == 2
     assert shown(links[second.id])["services"] == []
     assert services.update_links([]) == {}
+
+
+def test_update_topics_are_the_approved_topics_by_name_as_plain_rows(make_update):
+    first = make_update(topics=["Sickle cell", "Emergency care", "Anaemia"])
+    next(term for term in first.terms if term.name == "Anaemia").approved = False
+    second = make_update(title="Another update", topics=[])
+    db.session.commit()
+
+    topics = services.update_topics([first.id, second.id])
+
+    assert topics == {first.id: [(term.slug, term.name) for term in first.topics],
+                      second.id: []}
+    assert [name for _slug, name in topics[first.id]] == ["Emergency care", "Sickle cell"]
+    assert services.update_topics([]) == {}
+    page = services.list_published_updates()
+    assert page.topics == {update.id: topics[update.id] for update in page.items}
+    assert page.topic_names == ["Emergency care", "Sickle cell"]
+    assert services.list_published_updates(topics=False).topics is None
