@@ -3,6 +3,7 @@ and the terms (topics, areas, community tags)."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -330,11 +331,6 @@ def list_published_updates(filters: UpdateFilters | None = None, *, cursor: str 
                       topics=update_topics(ids) if topics and not details else None)
 
 
-# ``update_links``' parts, in UpdateLinks' order.
-_LINK_PARTS = ("datasets", "services", "topics", "areas", "community_tags",
-               "evidence_links")
-
-
 @lru_cache(maxsize=1)
 def _links_statement() -> Select:
     """Built once: every link of the updates in ``:ids``, as bare columns (update, part,
@@ -363,21 +359,14 @@ def _links_statement() -> Select:
             .order_by(links.c.part, links.c.position, links.c.name, links.c.id))
 
 
-@dataclass(frozen=True)
-class _Named:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
-class _Link:
-    url: str
-    title: str
+# A linked dataset, service or term, and an evidence link, as ``UpdateLinks`` holds them.
+_Named = namedtuple("_Named", "slug name")
+_Link = namedtuple("_Link", "url title")
 
 
 def update_links(update_ids: Sequence[int]) -> dict[int, UpdateLinks]:
     """Each update's links (see ``UpdateLinks``) by id, in one query of plain rows."""
-    found: dict[int, list[list[Any]]] = {update_id: [[] for _ in _LINK_PARTS]
+    found: dict[int, list[list[Any]]] = {update_id: [[] for _ in fields(UpdateLinks)]
                                          for update_id in update_ids}
     if update_ids:
         for update_id, part, slug, name in db.session.execute(
