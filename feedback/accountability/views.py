@@ -201,7 +201,7 @@ def widget():
     no scripts, no tracking; links open on this site in a new tab."""
     language = _print_language()
     filters = _widget_filters()
-    page = updates.list_published_updates(filters, per_page=kits.WIDGET_MAX_ITEMS)
+    page = updates.list_published_updates(filters, per_page=kits.WIDGET_MAX_ITEMS, topics=False)
     relax_csp(frame_ancestors="*")
     response = Response(render_template("accountability/widget.html", page=page,
                                         filters=filters, language=language))

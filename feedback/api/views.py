@@ -36,7 +36,7 @@ from feedback.translation.display import (
 from feedback.translation.registry import translatable_fields
 from feedback.updates import services
 from feedback.updates.models import MAX_ID, Update
-from feedback.updates.services import UpdateFilters, UpdateLocked
+from feedback.updates.services import UpdateFilters, UpdateLinks, UpdateLocked
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
@@ -156,11 +156,21 @@ def _update_parts(update: Update, revisions: bool = False) -> list[Any]:
             *update.evidence_links, *(update.revisions if revisions else [])]
 
 
+def _link_texts(links: UpdateLinks) -> list[str]:
+    """The texts an update's JSON shows of its links (for one prefetch)."""
+    return [*(item.name for part in (links.datasets, links.services, links.topics,
+                                     links.areas, links.community_tags) for item in part),
+            *(link.title for link in links.evidence_links)]
+
+
 def update_json(update: Update, revisions: bool = False,
-                language: Language | None = None, url: str | None = None) -> dict[str, Any]:
-    """``url``: the update's address, when the caller has it (a list makes them all
-    with one ``url_maker``)."""
+                language: Language | None = None, url: str | None = None,
+                links: UpdateLinks | None = None) -> dict[str, Any]:
+    """``url``: the update's address, and ``links`` what it links to, when the caller
+    has them (a list makes the addresses with one ``url_maker`` and reads the links as
+    plain rows); otherwise from the update itself."""
     tr = _Translator(language)
+    links = links or UpdateLinks.of(update)
     body = tr.field(update, "body")
     data = {
         "id": update.id, "slug": update.slug,
@@ -172,18 +182,18 @@ def update_json(update: Update, revisions: bool = False,
         "organisation": {"slug": update.organisation.slug,
                          "name": tr.text(update.organisation, "name", "organisation")},
         "datasets": [{"slug": d.slug, "name": tr.text(d, "name", "datasets")}
-                     for d in update.datasets],
+                     for d in links.datasets],
         "services": [{"slug": s.slug, "name": tr.text(s, "name", "services")}
-                     for s in update.services],
-        "topics": [tr.text(t, "name", "topics") for t in update.topics],
-        "areas": [tr.text(t, "name", "areas") for t in update.areas],
+                     for s in links.services],
+        "topics": [tr.text(t, "name", "topics") for t in links.topics],
+        "areas": [tr.text(t, "name", "areas") for t in links.areas],
         "community_tags": [tr.text(t, "name", "community_tags")
-                           for t in update.community_tags],
+                           for t in links.community_tags],
         "what_changed": tr.text(update, "what_changed"),
         "who_benefits": tr.text(update, "who_benefits"),
         "evidence_links": [{"title": tr.text(link, "title", "evidence_links")
                             if link.title else link.title, "url": link.url}
-                           for link in update.evidence_links],
+                           for link in links.evidence_links],
         "purpose": tr.text(update, "purpose"), "legal_basis": tr.text(update, "legal_basis"),
         "opt_out_applied": update.opt_out_applied.value,
         "content_checked_on": _iso(update.content_checked_on),
@@ -238,11 +248,14 @@ def list_updates():
     lang = {"lang": language.code} if language else {}
     next_link = (external_url("api.list_updates", **filters.as_args(), cursor=page.next_cursor,
                            per_page=_per_page(), **lang) if page.next_cursor else None)
+    links = page.links or {}
     if language is not None:
-        prefetch_translations([part for u in page.items for part in _update_parts(u)],
-                              language)
+        prefetch_translations([part for u in page.items for part in (u, u.organisation)],
+                              language, texts=[text for u in page.items
+                                               for text in _link_texts(links[u.id])])
     link = url_maker(external_url, "updates.update", "slug")
-    return document([update_json(u, language=language, url=link(u.slug)) for u in page.items],
+    return document([update_json(u, language=language, url=link(u.slug), links=links[u.id])
+                     for u in page.items],
                     next_link=next_link,
                     meta={"next_cursor": page.next_cursor, "per_page": _per_page()})
 

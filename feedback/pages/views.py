@@ -26,7 +26,8 @@ AXE_CORE_VERSION = "4.14.1"
 def home():
     return render_template("core/home.html",
                            organisations=organisations.list_organisations(),
-                           latest_updates=updates.list_published_updates(per_page=6).items)
+                           latest_updates=updates.list_published_updates(per_page=6,
+                                                                          topics=False).items)
 
 
 @bp.get("/healthz")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
 
 from feedback.core.i18n import current_language
 from feedback.core.templating import item_url
-from feedback.translation.display import Localised, translated_field
+from feedback.translation.display import Localised, localise, translated_field
 from feedback.updates.models import Update
 
 
@@ -35,10 +36,11 @@ class Card:
         return self.published_at.isoformat() if self.published_at else ""
 
 
-def update_card(update: Update, list_url: str) -> Card:
-    """``update`` as a list shows it, ``list_url`` being the list its topics link to.
-    Worked out in one call from the template instead of a dozen (a list has twenty
-    cards, and each call from a template costs more than the work it does)."""
+def update_card(update: Update, list_url: str, topics: Iterable[tuple[str, str]]) -> Card:
+    """``update`` as a list shows it, ``list_url`` being the list its ``topics`` (slug
+    and name: ``UpdatePage.topics``) link to. Worked out in one call from the template
+    instead of a dozen (a list has twenty cards, and each call from a template costs
+    more than the work it does)."""
     language = current_language()
     return Card(
         href=item_url("updates.update", "slug", update.slug),
@@ -47,6 +49,5 @@ def update_card(update: Update, list_url: str) -> Card:
         organisation=translated_field(update.organisation, "name", language=language),
         kind=update.kind_label,
         published_at=update.published_at,
-        topics=[(f"{list_url}?topic={quote(term.slug)}",
-                 translated_field(term, "name", language=language))
-                for term in update.topics])
+        topics=[(f"{list_url}?topic={quote(slug)}", localise(name, "text", language))
+                for slug, name in topics])

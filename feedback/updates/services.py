@@ -41,6 +41,7 @@ from feedback.updates.queries import (  # noqa: F401
     TEXT_FIELDS,
     FeedEntry,
     UpdateFilters,
+    UpdateLinks,
     UpdateLocked,
     UpdatePage,
     apply_filters,
@@ -57,6 +58,8 @@ from feedback.updates.queries import (  # noqa: F401
     list_terms,
     rendered_body,
     search_updates,
+    update_links,
+    update_topics,
 )
 from feedback.updates.validation import (  # noqa: F401
     clean_update,

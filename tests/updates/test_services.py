@@ -219,3 +219,58 @@ def test_a_filtered_list_is_the_same_whether_the_newest_updates_hold_a_page_or_n
                 break
             cursor = page.next_cursor
         assert seen == expected, per_page
+
+
+def test_update_links_read_as_rows_match_the_update_s_own_relationships(
+        make_update, make_dataset, make_service, trust, dataset, service):
+    extra_service = make_service(trust, name="Z last service")
+    first = make_update(
+        datasets=[dataset, make_dataset(trust, name="A first dataset")],
+        services=[service.id, extra_service.id],
+        topics=["Sickle cell", "Emergency care", "Anaemia"], areas=["Leeds", "Birmingham"],
+        community_tags=["Carers", "Black Caribbean families"],
+        evidence_links=[{"title": "Zeta report", "url": "https://example.org/z"},
+                        {"title": "", "url": "https://example.org/untitled"},
+                        {"title": "Audit", "url": "https://example.org/audit"}])
+    next(term for term in first.terms if term.name == "Anaemia").approved = False
+    second = make_update(title="Another update", topics=[], areas=[], community_tags=[],
+                         evidence_links=[], services=[])
+    db.session.commit()
+    db.session.expire_all()
+
+    links = services.update_links([first.id, second.id])
+
+    def shown(found: services.UpdateLinks) -> dict:
+        return {"datasets": [(d.slug, d.name) for d in found.datasets],
+                "services": [(s.slug, s.name) for s in found.services],
+                **{part: [t.name for t in getattr(found, part)]
+                   for part in ("topics", "areas", "community_tags")},
+                "evidence_links": [(link.title, link.url) for link in found.evidence_links]}
+
+    for update in (first, second):
+        assert shown(links[update.id]) == shown(services.UpdateLinks.of(
+            services.get_update(update.id)))
+    assert shown(links[first.id])["topics"] == ["Emergency care", "Sickle cell"]
+    assert [url for _title, url in shown(links[first.id])["evidence_links"]] == [
+        "https://example.org/z", "https://example.org/untitled", "https://example.org/audit"]
+    assert len(shown(links[first.id])["datasets"]) == 2
+    assert shown(links[second.id])["services"] == []
+    assert services.update_links([]) == {}
+
+
+def test_update_topics_are_the_approved_topics_by_name_as_plain_rows(make_update):
+    first = make_update(topics=["Sickle cell", "Emergency care", "Anaemia"])
+    next(term for term in first.terms if term.name == "Anaemia").approved = False
+    second = make_update(title="Another update", topics=[])
+    db.session.commit()
+
+    topics = services.update_topics([first.id, second.id])
+
+    assert topics == {first.id: [(term.slug, term.name) for term in first.topics],
+                      second.id: []}
+    assert [name for _slug, name in topics[first.id]] == ["Emergency care", "Sickle cell"]
+    assert services.update_topics([]) == {}
+    page = services.list_published_updates()
+    assert page.topics == {update.id: topics[update.id] for update in page.items}
+    assert page.topic_names == ["Emergency care", "Sickle cell"]
+    assert services.list_published_updates(topics=False).topics is None
