@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
             "installed from the wheel."),
     Setting("DATABASE_URL", None, "Any SQLAlchemy URL. Default: SQLite at `instance/feedback.db`. "
             "PostgreSQL: `postgresql+psycopg://user@host/db`."),
+    Setting("DATABASE_PING_IDLE_SECONDS", 5, "A pooled database connection idle this long "
+            "is checked before use (a restart or a firewall may have dropped it), and "
+            "replaced if it no longer works; 0 checks it every time.", int),
     Setting("SERVICE_NAME", "Feedback Loop", "The service name shown in the header and emails."),
     Setting("SERVICE_LOGO_URL", "", "Optional logo image URL for the header. No NHS logo is "
             "shown by default."),
@@ -224,8 +227,7 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
 
     values.update(
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        SESSION_COOKIE_HTTPONLY=True,
+                SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=production,
         REMEMBER_COOKIE_HTTPONLY=True,

@@ -51,6 +51,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_etags
 from werkzeug.wsgi import get_host
 
+from feedback.core.database import without_transaction
 from feedback.core.timing import server_timing, timing_start
 from feedback.extensions import cache, db, limiter
 
@@ -288,9 +289,12 @@ def _store_page(response: Response) -> Response:
     return response
 
 
-def cached_page(timeout: Callable[..., int] | None = None) -> Callable:
+def cached_page(timeout: Callable[..., int] | None = None, *, writes: bool = False
+                ) -> Callable:
     """Cache a public GET view for anonymous visitors, per address and language.
-    ``timeout(**view_args)`` may shorten the time for some pages (0: do not cache)."""
+    ``timeout(**view_args)`` may shorten the time for some pages (0: do not cache). A page
+    the same for everyone only reads, so its queries run without a transaction
+    (``without_transaction``), unless it says it ``writes``."""
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -299,9 +303,14 @@ def cached_page(timeout: Callable[..., int] | None = None) -> Callable:
             seconds = current_app.config["PAGE_CACHE_SECONDS"]
             if timeout is not None and seconds > 0:
                 seconds = min(seconds, timeout(**kwargs))
-            if seconds <= 0 or request.method not in ("GET", "HEAD"):
+            if request.method not in ("GET", "HEAD"):
                 return view(*args, **kwargs)
-            if not _anonymous():
+            anonymous = _anonymous()
+            if anonymous and not writes:
+                without_transaction()
+            if seconds <= 0:
+                return view(*args, **kwargs)
+            if not anonymous:
                 return _private_headers(make_response(view(*args, **kwargs)))
             current_app.extensions["page_cache"].remember_path(request.environ["PATH_INFO"])
             # The visitor's language, as ``CachedPages`` works it out: an API's ``?lang=``

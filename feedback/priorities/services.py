@@ -81,6 +81,7 @@ from feedback.priorities.voting import (  # noqa: F401
     check_voting_open,
     clean_choices,
     clear_second_entry,
+    code_ballot_is_one_statement,
     code_batches,
     create_code_batch,
     discard_paper_ballot,

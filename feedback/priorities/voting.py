@@ -265,6 +265,13 @@ def _cast_with_unused_code(round_: PriorityRound, code: str, chosen: list[int]) 
     return ballot
 
 
+def code_ballot_is_one_statement(user: Any = None) -> bool:
+    """Whether ``cast_code_ballot`` writes with one statement (a code without an account,
+    on PostgreSQL), so that its request needs no transaction around it."""
+    return (not getattr(user, "is_authenticated", False)
+            and db.engine.dialect.name == "postgresql")
+
+
 def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[Any],
                      user: Any = None, shortlist: ShortlistVersion | None = None
                      ) -> tuple[Ballot, bool]:
@@ -278,9 +285,9 @@ def cast_code_ballot(round_: PriorityRound, code: str, priority_ids: Sequence[An
     once. Returns (ballot, replaced)."""
     check_voting_open(round_)
     chosen = clean_choices(round_, priority_ids, shortlist)
-    account = user if getattr(user, "is_authenticated", False) else None
-    if account is None and db.engine.dialect.name == "postgresql":
+    if code_ballot_is_one_statement(user):
         return _cast_with_unused_code(round_, code, chosen), False
+    account = user if getattr(user, "is_authenticated", False) else None
     code_hash = _claim_code(round_, code, account)
     if account is not None:
         return _write_ballot(round_, voter_key(round_.id, f"user:{account.id}"),
