@@ -117,18 +117,16 @@ def request_translations():
     ``get_translations`` finds the context, the locale and the catalog again on every
     string, and a page has dozens). A changed locale (``refresh()``,
     ``force_locale``) is a new Locale object, so it is looked up again."""
-    from flask_babel import get_locale, get_translations
-
     if _cv_request.get(None) is None:
-        return get_translations()
+        return flask_babel.get_translations()
     request_g = _cv_app.get().g  # as in current_language: no proxies for every string
     remembered = getattr(request_g, "babel_translations_for", None)
     if remembered is not None:
         locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
         if locale is not None and remembered[0] is locale:
             return remembered[1]
-    translations = get_translations()
-    request_g.babel_translations_for = (get_locale(), translations)
+    translations = flask_babel.get_translations()
+    request_g.babel_translations_for = (flask_babel.get_locale(), translations)
     return translations
 
 
