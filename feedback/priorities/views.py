@@ -325,6 +325,9 @@ def vote_with_code(slug: str):
     round_, shortlist = _voting_round(slug)  # the shortlist, once
     if request.method == "GET":
         return _code_ballot_page(round_, shortlist)
+    # Out of the session: the rollback after a refused code would expire the round, and
+    # its error page load it again. Everything the page reads was loaded with it.
+    db.session.expunge(round_)
     form = _ballot_form(round_, forms.CodeBallotForm, shortlist)
     round_key = (round_.id, round_.slug)
     changed, recorded = (_("Your ballot has been changed."),

@@ -203,13 +203,19 @@ def _claim_code(round_: PriorityRound, code: str, account: Any = None) -> str:
         "hash": code_hash, "round": round_.id, "now": utcnow(), "owner": owner})
     if claimed is not None:
         return claimed
+    _refuse_unless_own(round_, code_hash, owner)
+    return code_hash
+
+
+def _refuse_unless_own(round_: PriorityRound, code_hash: str, owner: int | None) -> None:
+    """For a code that could not be claimed: say whether it is unknown or used, unless
+    it is bound to ``owner``'s account (they may use it again)."""
     used = db.session.execute(select(BallotCode.user_id).where(
         BallotCode.code_hash == code_hash, BallotCode.round_id == round_.id)).first()
     if used is None:
         raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
     if owner is None or used.user_id != owner:
         raise ValidationError(CODE_USED_MESSAGE, "code")
-    return code_hash
 
 
 @functools.cache
@@ -244,7 +250,7 @@ def _code_ballot_statement() -> Select:
 
 def _cast_with_unused_code(round_: PriorityRound, code: str, chosen: list[int]) -> Ballot:
     """A code ballot without an account, on PostgreSQL, in one statement. A code that
-    cannot be used is explained by ``_claim_code``, as on other databases."""
+    cannot be used is explained as on other databases."""
     if len(normalise_code(code)) != CODE_LENGTH:
         raise ValidationError(CODE_UNKNOWN_MESSAGE, "code")
     code_hash = hash_code(code)
@@ -254,8 +260,7 @@ def _cast_with_unused_code(round_: PriorityRound, code: str, chosen: list[int]) 
         "hash": code_hash, "round": round_.id, "now": now, "key": key,
         "method": BallotMethod.CODE, "ids": chosen}).one()
     if claimed is None:
-        _claim_code(round_, code)  # raises: unknown, or used
-        raise ValidationError(CODE_USED_MESSAGE, "code")  # codes are never released
+        _refuse_unless_own(round_, code_hash, None)  # raises: unknown, or used
     if ballot_id is None:  # the code's own ballot exists: it was used, as a paper's code
         raise ValidationError(CODE_USED_MESSAGE, "code")
     ballot = Ballot(id=ballot_id, round_id=round_.id, voter_key=key, method=BallotMethod.CODE,
