@@ -102,7 +102,7 @@ def main() -> None:
             path = pages[args.profile]
             client = uncached.test_client()
             client.get(path)
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time)
             profile.enable()
             for _ in range(args.requests):
                 client.get(path)
