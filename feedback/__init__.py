@@ -96,14 +96,12 @@ def configure_templates(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from feedback.accounts.session import init_login
-    from feedback.core.database import ping_idle_connections
+    from feedback.core import database
     from feedback.core.i18n import install_template_gettext, select_locale
     from feedback.extensions import babel, cache, csrf, db, limiter, migrate
 
     db.init_app(app)
-    with app.app_context():
-        for engine in db.engines.values():
-            ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+    database.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

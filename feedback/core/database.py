@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -48,3 +49,21 @@ def without_transaction() -> None:
     SQLite's driver begins transactions without a round trip, so there it does nothing."""
     if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        g.without_transaction = True
+
+
+def init_app(app: Flask) -> None:
+    """Ping idle pooled connections, and hand back a connection lent without a
+    transaction when its request ends."""
+    with app.app_context():
+        for engine in db.engines.values():
+            ping_idle_connections(engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+    app.teardown_request(_end_without_transaction)
+
+
+def _end_without_transaction(_error: BaseException | None = None) -> None:
+    # The session may outlive the request (an app context held open around several, as
+    # in tests): the connection goes back to the pool, and with it the autocommit, so the
+    # next request begins a transaction again. Its statements committed themselves.
+    if g.pop("without_transaction", False):
+        db.session.rollback()

@@ -82,3 +82,21 @@ def test_a_shared_page_reads_without_a_transaction_unless_it_writes(app, writes,
 
     app.add_url_rule("/probe", "probe", probe)
     assert app.test_client().get("/probe").text == str(own_transactions)
+
+
+@pytest.mark.postgres_only
+def test_the_next_request_in_the_same_app_context_has_its_transaction_again(app):
+    """Tests (and jobs) hold one app context around several requests, so one session
+    serves them all: a shared page must not leave it without transactions for the
+    next, which may need one (the results page's SAVEPOINT)."""
+    from feedback.core.caching import cached_page
+
+    def probe():
+        db.session.execute(text("SELECT 1"))
+        return str(db.session.scalar(text("SELECT now() = statement_timestamp()")))
+
+    app.add_url_rule("/shared", "shared", cached_page()(probe))
+    app.add_url_rule("/writes", "writes", cached_page(writes=True)(probe))
+    client = app.test_client()
+    assert client.get("/shared").text == "True"
+    assert client.get("/writes").text == "False"
