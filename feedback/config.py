@@ -227,7 +227,7 @@ def load_settings(instance_path: Path, test_config: dict[str, Any] | None) -> di
 
     values.update(
         SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
-                SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=production,
         REMEMBER_COOKIE_HTTPONLY=True,

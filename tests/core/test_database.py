@@ -17,6 +17,13 @@ def _backend_pid() -> int:
     return pid
 
 
+def _own_transaction() -> str:
+    """A view: "True" when its statements each commit on their own (now() is when the
+    transaction began: with none around them, the statement itself)."""
+    db.session.execute(text("SELECT 1"))
+    return str(db.session.scalar(text("SELECT now() = statement_timestamp()")))
+
+
 def _other_connection(application) -> sa.Engine:
     return sa.create_engine(application.config["SQLALCHEMY_DATABASE_URI"],
                             isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
@@ -75,28 +82,19 @@ def test_a_shared_page_reads_without_a_transaction_unless_it_writes(app, writes,
                                                                     own_transactions):
     from feedback.core.caching import cached_page
 
-    @cached_page(writes=writes)
-    def probe():
-        db.session.execute(text("SELECT 1"))
-        return str(db.session.scalar(text("SELECT now() = statement_timestamp()")))
-
-    app.add_url_rule("/probe", "probe", probe)
+    app.add_url_rule("/probe", "probe", cached_page(writes=writes)(_own_transaction))
     assert app.test_client().get("/probe").text == str(own_transactions)
 
 
 @pytest.mark.postgres_only
 def test_the_next_request_in_the_same_app_context_has_its_transaction_again(app):
-    """Tests (and jobs) hold one app context around several requests, so one session
-    serves them all: a shared page must not leave it without transactions for the
-    next, which may need one (the results page's SAVEPOINT)."""
+    """Tests hold one app context around several requests, so one session serves them
+    all: a shared page must not leave it without transactions for the next, which may
+    need one (the results page's SAVEPOINT)."""
     from feedback.core.caching import cached_page
 
-    def probe():
-        db.session.execute(text("SELECT 1"))
-        return str(db.session.scalar(text("SELECT now() = statement_timestamp()")))
-
-    app.add_url_rule("/shared", "shared", cached_page()(probe))
-    app.add_url_rule("/writes", "writes", cached_page(writes=True)(probe))
+    app.add_url_rule("/shared", "shared", cached_page()(_own_transaction))
+    app.add_url_rule("/writes", "writes", cached_page(writes=True)(_own_transaction))
     client = app.test_client()
     assert client.get("/shared").text == "True"
     assert client.get("/writes").text == "False"
