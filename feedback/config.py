@@ -109,8 +109,9 @@ SETTINGS: tuple[Setting, ...] = (
             "killed mid-batch can cause.", int),
     Setting("SMTP_CONNECTIONS", 2, "SMTP connections each delivery worker holds open and "
             "sends over at once, to hide the server's round trips. Messages go in rounds of "
-            "one per connection, two rounds on their way at once; each round is checked "
-            "as still wanted (one query) once the round two before it was accepted.", int),
+            "one per connection, with up to 32 rounds queued behind the one being sent, from "
+            "one batch to the next, so the connections keep sending while the worker records "
+            "and claims batches.", int),
     Setting("DELIVERY_LEASE_SECONDS", 300, "After this, rows claimed by a worker that died "
             "are claimed again.", int),
     Setting("DELIVERY_MAX_ATTEMPTS", 6, "Attempts before a temporary failure becomes "

@@ -27,7 +27,7 @@ EXTENSION = "feedback.delivery.queues"
 class Queue:
     """One table of outbox rows that the worker sends. A subclass says which rows may be
     claimed, loads a claimed batch (rows with ``id``, ``attempts`` and ``email``), checks
-    which are still wanted shortly before sending them (a few at a time, in one query),
+    which are still wanted as soon as they are claimed (the whole batch in one query),
     renders each one still wanted (so rendering may have side effects), and says whom a
     permanent failure stops (``permanent_failure`` for a send the provider refused,
     ``receipt_failure`` for a delivery receipt)."""
@@ -47,8 +47,8 @@ class Queue:
         raise NotImplementedError
 
     def still_wanted(self, rows: Sequence[Row]) -> set[int]:
-        """The ids of ``rows`` that should still go: one query for them all (one round of
-        the worker's connections), run before they are rendered and sent."""
+        """The ids of ``rows`` that should still go: one query for the whole batch, run
+        just after it is claimed and before any of it is rendered and sent."""
         raise NotImplementedError
 
     def outgoing(self, row: Row) -> Outgoing:

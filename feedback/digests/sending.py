@@ -41,7 +41,7 @@ from feedback.extensions import db
 from feedback.subscriptions import services as subscriptions
 from feedback.subscriptions.models import Channel, Subscriber, SubscriberStatus, Suppression
 
-# Who is still wanted, for a few rows in one round trip: still confirmed, and the
+# Who is still wanted, for a batch of rows in one round trip: still confirmed, and the
 # channel's address not suppressed (a rejected phone number stops text messages only, a
 # rejected email address email only).
 _deliveries, _subscribers = Delivery.__table__, Subscriber.__table__
@@ -193,8 +193,8 @@ class DigestQueue(Queue):
         return cached
 
     def still_wanted(self, rows: Sequence[Row]) -> set[int]:
-        """Checked before each round is sent: an unsubscribe or suppression wins from two
-        rounds on (``Worker``)."""
+        """Checked for each batch as it is claimed: an unsubscribe or suppression stops
+        every batch claimed after it (``Worker``)."""
         ids = [row.id for row in rows]
         return set(db.session.connection().execute(STILL_WANTED, {"ids": ids}).scalars())
 
