@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import configure_mappers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -139,6 +140,11 @@ def deliver_in_process(url: str, port: int, secret: str, batch: int, connections
         from feedback.delivery.services import Worker
 
         worker = Worker()
+        # Ready before it is timed, as the ceiling's senders are connected before theirs:
+        # the ORM's one-off set-up (~0.1 s) and the database connection.
+        configure_mappers()
+        db.session.execute(sa.select(1))
+        db.session.commit()
         ready.release()
         go.wait()  # time delivery, not interpreter start-up
         before = resource.getrusage(resource.RUSAGE_SELF)
@@ -164,9 +170,10 @@ def deliver_with_workers(context, url: str, port: int, secret: str, batch: int,
     started = time.perf_counter()
     go.set()
     results = [queue.get() for _ in workers]
+    seconds = time.perf_counter() - started  # not the processes' exit, as for the ceiling
     for worker in workers:
         worker.join()
-    return time.perf_counter() - started, results
+    return seconds, results
 
 
 def _config(url: str, port: int, secret: str, batch: int, connections: int = 1) -> dict:

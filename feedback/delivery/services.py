@@ -193,10 +193,9 @@ class Worker:
         marked failed with the reason; the rest of the batch is still sent. When the
         provider asks us to hold back, the rounds on their way are finished and the rest
         of the batch is put back."""
-        exhausted = self._give_up_exhausted(queue)
         token = claim_batch(self.batch_size, queue=type(queue))
         if token is None:
-            return len(exhausted)
+            return len(self._give_up_exhausted(queue))
         model = queue.model
         rows = queue.claimed(token)
         wanted = queue.still_wanted(rows)
@@ -213,11 +212,12 @@ class Worker:
                     break
                 self._flying.append(_Round(queue, self._launch(queue, going[start:start + width])))
             started = True
+            exhausted = self._give_up_exhausted(queue)  # while the rounds are on their way
         finally:
             if not started:  # an error: nothing is left on its way unrecorded
                 self._land(keep=0)
             self._record({queue: rows})
-        return len(rows)
+        return len(rows) + len(exhausted)
 
     def _give_up_exhausted(self, queue: Queue) -> list[Row]:
         """Fail the rows of ``queue`` that had every attempt, at the first batch and then
