@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app
-from sqlalchemy import Row, Select
+from sqlalchemy import ColumnElement, Row, Select
 
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.models import Queued
@@ -42,6 +42,11 @@ class Queue:
     @staticmethod
     def claimable(statement: Select) -> Select:
         return statement
+
+    @classmethod
+    def claim_scopes(cls) -> Sequence[ColumnElement[bool] | None]:
+        """The parts of the queue a claim takes rows from, in turn (None: all of it)."""
+        return [None]
 
     def claimed(self, token: str) -> Sequence[Row]:
         raise NotImplementedError

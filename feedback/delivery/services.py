@@ -18,6 +18,7 @@ a receiving system can also recognise a repeat.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, and_, literal_column, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from feedback.core.models import utcnow
@@ -55,8 +56,16 @@ def _due(model: type[Queued], now: datetime) -> tuple:
     rows waiting and past their retry time, and rows claimed by a worker whose lease has
     run out (it died)."""
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    return (and_(model.status == DeliveryStatus.SENDING, model.claimed_at < now - lease),
-            and_(model.status == DeliveryStatus.PENDING, model.next_attempt_at <= now))
+    return (and_(model.status == _literal(DeliveryStatus.SENDING),
+                 model.claimed_at < now - lease),
+            and_(model.status == _literal(DeliveryStatus.PENDING),
+                 model.next_attempt_at <= now))
+
+
+def _literal(status: DeliveryStatus):
+    """A status written into the SQL, not bound: PostgreSQL can then use the partial
+    indexes of waiting rows even in a prepared statement's generic plan."""
+    return literal_column(f"'{status.value}'")
 
 
 def claim_batch(limit: int, now: datetime | None = None, *, queue: type[Queue]) -> str | None:
@@ -66,17 +75,19 @@ def claim_batch(limit: int, now: datetime | None = None, *, queue: type[Queue]) 
     exclusive. Rows whose worker died are claimed again once their lease has run out
     (first, oldest first), but never once they have had ``DELIVERY_MAX_ATTEMPTS``
     (``give_up_exhausted`` fails those): a row that kills every worker that sends it
-    cannot hold the queue up. Waiting rows are taken oldest first, through the partial
-    index of waiting rows by id (``waiting_indexes``), which holds no row already sent."""
+    cannot hold the queue up. Waiting rows are taken oldest first from each of the
+    queue's ``claim_scopes`` in turn (a digest edition at a time), through partial
+    indexes of waiting rows by id (``waiting_indexes``), which hold no row already sent."""
     model = queue.model
     now = now or utcnow()
     token = uuid.uuid4().hex
     claimed = 0
-    for due in _due(model, now):
+    for scope, due in itertools.product(queue.claim_scopes(), _due(model, now)):
         if claimed >= limit:
             break
         ids = (queue.claimable(select(model.id)).where(
-            due, model.attempts < current_app.config["DELIVERY_MAX_ATTEMPTS"])
+            due, model.attempts < current_app.config["DELIVERY_MAX_ATTEMPTS"],
+            *([] if scope is None else [scope]))
             .order_by(model.id).limit(limit - claimed))
         if db.engine.dialect.name == "postgresql":
             ids = ids.with_for_update(skip_locked=True, of=model)

@@ -6,12 +6,12 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
 from feedback.core.models import UTCDateTime, utcnow
-from feedback.delivery.models import Queued, waiting_indexes
+from feedback.delivery.models import WAITING, Queued, waiting_indexes
 from feedback.extensions import db
 from feedback.subscriptions.models import Audience, Channel, Subscriber
 
@@ -97,6 +97,10 @@ class Delivery(Queued, db.Model):
         UniqueConstraint("edition_id", "subscriber_id", "channel"),
         Index("ix_deliveries_claim", "status", "next_attempt_at"),
         *waiting_indexes("deliveries"),
+        # Each sending edition's waiting rows in id order: a claim walks one edition's
+        # rows from its first waiting one (``DigestQueue.claim_scopes``).
+        Index("ix_deliveries_edition_waiting", "edition_id", "id",
+              postgresql_where=text(WAITING), sqlite_where=text(WAITING)),
     )
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),

@@ -158,6 +158,16 @@ class DigestQueue(Queue):
         return statement.join(Edition, Edition.id == Delivery.edition_id).where(
             Edition.status == EditionStatus.SENDING)
 
+    @classmethod
+    def claim_scopes(cls) -> list:
+        """One sending edition at a time, oldest first: its waiting rows, in id order,
+        are one index's (``ix_deliveries_edition_waiting``), which PostgreSQL walks only
+        as far as the rows it takes. Claiming all editions at once, it may estimate the
+        join wrongly (as just after a large edition starts) and sort every waiting row."""
+        editions = db.session.scalars(select(Edition.id).where(
+            Edition.status == EditionStatus.SENDING).order_by(Edition.id))
+        return [Delivery.edition_id == edition_id for edition_id in editions]
+
     def claimed(self, token: str) -> Sequence[Row]:
         return db.session.execute(
             select(Delivery.id, Delivery.edition_id, Delivery.subscriber_id, Delivery.channel,

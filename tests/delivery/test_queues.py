@@ -29,3 +29,38 @@ def test_a_receipt_reference_names_its_queue_by_prefix(app):
 def test_a_receipt_for_no_row_is_not_recorded(app):
     for reference in ("17", "notification-17", "confirmation-17", "notification-x", ""):
         assert record_receipt({"reference": reference, "status": "delivered"}) is False
+
+
+def test_a_claim_takes_the_oldest_sending_editions_rows_first_and_skips_paused_ones(app):
+    """A digest claim goes one sending edition at a time, oldest first, and fills the
+    batch from the next one; a paused edition's rows wait."""
+    from sqlalchemy import select
+
+    from feedback.delivery.services import claim_batch
+    from feedback.digests.models import Delivery, Edition
+    from feedback.digests.sending import pause
+    from feedback.extensions import db
+    from tests.digest_support import (
+        add_subscribers,
+        item,
+        make_audience,
+        start_edition_now,
+        use_items,
+    )
+
+    use_items(app, [item(1)])
+    editions = []
+    for name in ("First", "Paused", "Third"):
+        audience = make_audience(name=name)
+        add_subscribers(audience, 3, prefix=name.lower())
+        editions.append(start_edition_now(audience))
+    pause(db.session.get(Edition, editions[1]))
+    db.session.commit()
+
+    def claimed(token: str) -> list[int]:
+        return db.session.scalars(select(Delivery.edition_id).where(
+            Delivery.claim_token == token).order_by(Delivery.id)).all()
+
+    assert claimed(claim_batch(4, queue=DigestQueue)) == [editions[0]] * 3 + [editions[2]]
+    assert claimed(claim_batch(4, queue=DigestQueue)) == [editions[2]] * 2
+    assert claim_batch(4, queue=DigestQueue) is None
