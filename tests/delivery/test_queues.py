@@ -3,11 +3,22 @@ sends them in registration order and finds a receipt's queue by its reference.""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from feedback.delivery import queues
-from feedback.delivery.services import Worker, record_receipt
-from feedback.digests.sending import DigestQueue
+from feedback.delivery.services import Worker, claim_batch, record_receipt
+from feedback.digests.models import Delivery, Edition
+from feedback.digests.sending import DigestQueue, pause
+from feedback.extensions import db
 from feedback.notifications.sending import NotificationQueue
 from feedback.subscriptions.sending import ConfirmationQueue
+from tests.digest_support import (
+    add_subscribers,
+    item,
+    make_audience,
+    start_edition_now,
+    use_items,
+)
 
 
 def test_the_app_registers_each_domains_queue_in_the_order_the_worker_sends_them(app):
@@ -34,20 +45,6 @@ def test_a_receipt_for_no_row_is_not_recorded(app):
 def test_a_claim_takes_the_oldest_sending_editions_rows_first_and_skips_paused_ones(app):
     """A digest claim goes one sending edition at a time, oldest first, and fills the
     batch from the next one; a paused edition's rows wait."""
-    from sqlalchemy import select
-
-    from feedback.delivery.services import claim_batch
-    from feedback.digests.models import Delivery, Edition
-    from feedback.digests.sending import pause
-    from feedback.extensions import db
-    from tests.digest_support import (
-        add_subscribers,
-        item,
-        make_audience,
-        start_edition_now,
-        use_items,
-    )
-
     use_items(app, [item(1)])
     editions = []
     for name in ("First", "Paused", "Third"):
