@@ -105,8 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DELIVERY_RATE_PER_SECOND", 0, "Most messages one delivery worker sends per "
             "second (0: no limit). GOV.UK Notify allows 3,000 a minute.", int),
     Setting("DELIVERY_BATCH_SIZE", 50, "Outbox rows a worker claims at once (from each "
-            "queue: digests, then follower notifications); also the most duplicates a worker "
-            "killed mid-batch can cause.", int),
+            "queue: digests, then follower notifications); with the 32 rounds a worker "
+            "queues ahead (a message per SMTP connection each), the most duplicates a "
+            "worker killed mid-batch can cause.", int),
     Setting("SMTP_CONNECTIONS", 2, "SMTP connections each delivery worker holds open and "
             "sends over at once, to hide the server's round trips. Messages go in rounds of "
             "one per connection, with up to 32 rounds queued behind the one being sent, from "
