@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Index, String, text
+from sqlalchemy import ColumnElement, Index, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from feedback.accounts.models import enum_column
@@ -27,6 +27,14 @@ class DeliveryStatus(enum.StrEnum):
 
 
 WAITING = "status = 'pending'"
+SENDING = "status = 'sending'"
+
+
+def literal_status(status: DeliveryStatus) -> ColumnElement:
+    """A status written into the SQL, not bound: PostgreSQL can then use the partial
+    indexes (``WAITING``, ``ix_deliveries_claimed``) even in a prepared statement's
+    generic plan."""
+    return literal_column(f"'{status.value}'")
 
 
 def waiting_indexes(table: str) -> tuple[Index, Index]:

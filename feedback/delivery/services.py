@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, and_, literal_column, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from feedback.core.models import utcnow
@@ -42,7 +42,7 @@ from feedback.delivery.channels import (
     TemporaryFailure,
     open_channel,
 )
-from feedback.delivery.models import DeliveryStatus, Queued
+from feedback.delivery.models import DeliveryStatus, Queued, literal_status
 from feedback.delivery.queues import Queue, for_reference, registered
 from feedback.extensions import db
 
@@ -56,16 +56,10 @@ def _due(model: type[Queued], now: datetime) -> tuple:
     rows waiting and past their retry time, and rows claimed by a worker whose lease has
     run out (it died)."""
     lease = timedelta(seconds=current_app.config["DELIVERY_LEASE_SECONDS"])
-    return (and_(model.status == _literal(DeliveryStatus.SENDING),
+    return (and_(model.status == literal_status(DeliveryStatus.SENDING),
                  model.claimed_at < now - lease),
-            and_(model.status == _literal(DeliveryStatus.PENDING),
+            and_(model.status == literal_status(DeliveryStatus.PENDING),
                  model.next_attempt_at <= now))
-
-
-def _literal(status: DeliveryStatus):
-    """A status written into the SQL, not bound: PostgreSQL can then use the partial
-    indexes of waiting rows even in a prepared statement's generic plan."""
-    return literal_column(f"'{status.value}'")
 
 
 def claim_batch(limit: int, now: datetime | None = None, *, queue: type[Queue]) -> str | None:

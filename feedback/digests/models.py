@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from feedback.accounts.models import enum_column
 from feedback.core.models import UTCDateTime, utcnow
-from feedback.delivery.models import WAITING, Queued, waiting_indexes
+from feedback.delivery.models import SENDING, WAITING, Queued, waiting_indexes
 from feedback.extensions import db
 from feedback.subscriptions.models import Audience, Channel, Subscriber
 
@@ -101,6 +101,9 @@ class Delivery(Queued, db.Model):
         # rows from its first waiting one (``DigestQueue.claim_scopes``).
         Index("ix_deliveries_edition_waiting", "edition_id", "id",
               postgresql_where=text(WAITING), sqlite_where=text(WAITING)),
+        # The rows being sent, by claim: loading a claimed batch reads only its own rows.
+        Index("ix_deliveries_claimed", "claim_token",
+              postgresql_where=text(SENDING), sqlite_where=text(SENDING)),
     )
 
     edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="CASCADE"),

@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -33,7 +34,7 @@ from feedback.core.models import utcnow
 from feedback.core.urls import base_url
 from feedback.delivery.channels import Outgoing
 from feedback.delivery.mime import Skeleton
-from feedback.delivery.models import DeliveryStatus
+from feedback.delivery.models import DeliveryStatus, literal_status
 from feedback.delivery.queues import Queue, domain, https
 from feedback.digests.models import Delivery, Edition, EditionStatus
 from feedback.digests.rendering import personalise
@@ -174,7 +175,9 @@ class DigestQueue(Queue):
                    Delivery.attempts, Subscriber.email, Subscriber.name, Subscriber.phone,
                    Subscriber.language, Subscriber.created_at.label("subscribed_at"))
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-            .where(Delivery.claim_token == token).order_by(Delivery.id)).all()
+            .where(Delivery.claim_token == token,
+                   Delivery.status == literal_status(DeliveryStatus.SENDING))
+            .order_by(Delivery.id)).all()
 
     def _edition(self, edition_id: int) -> dict:
         """An edition's frozen versions and headers, loaded once per worker."""
@@ -266,8 +269,10 @@ class DigestQueue(Queue):
     def finish(self, rows: Sequence[Row]) -> None:
         """Mark editions with nothing left to send as sent."""
         for edition_id in {row.edition_id for row in rows}:
-            open_rows = exists().where(Delivery.edition_id == edition_id, Delivery.status.in_(
-                [DeliveryStatus.PENDING, DeliveryStatus.SENDING]))
+            # One test per status, each of which a partial index answers at once.
+            open_rows = or_(*(exists().where(Delivery.edition_id == edition_id,
+                                             Delivery.status == literal_status(status))
+                              for status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
             db.session.execute(update(Edition).where(
                 Edition.id == edition_id, Edition.status == EditionStatus.SENDING, ~open_rows)
                 .values(status=EditionStatus.SENT, finished_at=utcnow())
