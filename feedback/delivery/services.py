@@ -279,7 +279,7 @@ class Worker:
         put back the rows it held and ``rest``, due after its pause."""
         self._land(keep=0)
         held, self._held = [*self._held, *rest], []
-        for queue in {queue: None for queue, _row in held}:
+        for queue in dict.fromkeys(queue for queue, _row in held):
             self._back_off(queue.model, [row for q, row in held if q is queue], pause)
 
     def _record(self, batches: dict[Queue, Sequence[Row]]) -> None:

@@ -15,6 +15,7 @@ from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import (
+    ColumnElement,
     Row,
     Select,
     bindparam,
@@ -160,7 +161,7 @@ class DigestQueue(Queue):
             Edition.status == EditionStatus.SENDING)
 
     @classmethod
-    def claim_scopes(cls) -> list:
+    def claim_scopes(cls) -> list[ColumnElement[bool]]:
         """One sending edition at a time, oldest first: its waiting rows, in id order,
         are one index's (``ix_deliveries_edition_waiting``), which PostgreSQL walks only
         as far as the rows it takes. Claiming all editions at once, it may estimate the
